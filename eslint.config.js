@@ -1,0 +1,29 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', 'models', 'bench/out', 'functions/worker/dist', '.wrangler', 'public/build'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The shared core runs in Node, Workers and browsers: it must not import a runtime.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'src/core is runtime-free: inject Node capabilities instead.' },
+            { group: ['sharp', 'onnxruntime-*', 'hono', 'hono/*', '@hono/*'], allowTypeImports: true, message: 'src/core must not import runtime libraries (type-only imports are fine).' },
+          ],
+        },
+      ],
+    },
+  },
+);

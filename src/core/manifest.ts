@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { NetlensError } from './errors.js';
+
+/**
+ * The model manifest: every fact about a converted model that code needs, written by the converter
+ * next to the .onnx file (`<name>.json`) and read by every runtime. Never hard-code these facts.
+ * See docs/manifest.md for the field-by-field description. Bump MANIFEST_VERSION on breaking changes.
+ */
+export const MANIFEST_VERSION = 1;
+
+export const PREPROCESS_MODES = ['caffe', 'tf', 'torch', 'scale'] as const;
+export const RESIZE_METHODS = ['nearest', 'bilinear', 'bilinear-align-corners', 'area'] as const;
+export const OUTPUT_KINDS = ['probabilities', 'logits', 'features'] as const;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+
+export const LabelEntrySchema = z.object({ id: z.string(), label: z.string() });
+
+export const PreprocessingSchema = z
+  .object({
+    /** caffe: RGB→BGR, minus ImageNet BGR means. tf: x/127.5−1. torch: x/255, ImageNet mean/std. scale: x*factor+offset. */
+    mode: z.enum(PREPROCESS_MODES),
+    /** For mode 'scale': value = pixel * factor + offset (per channel when arrays). */
+    factor: z.union([z.number(), z.array(z.number())]).optional(),
+    offset: z.union([z.number(), z.array(z.number())]).optional(),
+    resize: z.enum(RESIZE_METHODS),
+    /** Channel order fed to the network after normalisation (caffe implies bgr). */
+    channelOrder: z.enum(['rgb', 'bgr']).default('rgb'),
+    /** Colour of the image the network expects: 'rgb' (3 channels) or 'grayscale' (1 channel, PIL 'L'). */
+    color: z.enum(['rgb', 'grayscale']).default('rgb'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.mode === 'scale' && p.factor === undefined) {
+      ctx.addIssue({ code: 'custom', message: "mode 'scale' needs 'factor'", path: ['factor'] });
+    }
+  });
+
+export const ManifestSchema = z.object({
+  manifestVersion: z.literal(MANIFEST_VERSION),
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"'),
+  architecture: z.string(),
+  description: z.string().optional(),
+  file: z.string().describe('the .onnx file, relative to the manifest'),
+  input: z.object({
+    name: z.string(),
+    layout: z.literal('NHWC'),
+    height: z.number().int().positive(),
+    width: z.number().int().positive(),
+    channels: z.number().int().positive(),
+    dtype: z.literal('float32'),
+  }),
+  output: z.object({
+    name: z.string(),
+    kind: z.enum(OUTPUT_KINDS),
+    size: z.number().int().positive(),
+  }),
+  /** Optional second output/model with penultimate features (for /embed). */
+  features: z
+    .object({ file: z.string(), output: z.string(), size: z.number().int().positive(), sha256 })
+    .optional(),
+  preprocessing: PreprocessingSchema,
+  /** Either Keras' imagenet_class_index.json shape or a plain list of names. Normalised by readManifest. */
+  labels: z.union([
+    z.record(z.string(), z.tuple([z.string(), z.string()])),
+    z.array(z.string()),
+    z.array(LabelEntrySchema),
+  ]),
+  sha256: z.object({ model: sha256, source: sha256.optional() }),
+  provenance: z.object({
+    source: z.string().describe('what the model was converted from'),
+    format: z.string().describe('keras-h5-weights | keras-h5-model | keras-v3 | tfjs-layers | …'),
+    kerasVersion: z.string().optional(),
+    converter: z.string(),
+    convertedAt: z.string(),
+    opset: z.number().int(),
+    parameters: z.number().int().nonnegative(),
+    verification: z
+      .object({
+        reference: z.string(),
+        maxAbsDiff: z.number(),
+        top1Agreement: z.number(),
+        samples: z.number().int(),
+      })
+      .optional(),
+    license: z.string().optional(),
+  }),
+});
+
+export type ManifestInput = z.input<typeof ManifestSchema>;
+export type RawManifest = z.output<typeof ManifestSchema>;
+export type Preprocessing = RawManifest['preprocessing'];
+export type LabelEntry = z.infer<typeof LabelEntrySchema>;
+
+/** A validated manifest with labels normalised to `{id, label}` by class index. */
+export interface Manifest extends Omit<RawManifest, 'labels'> {
+  labels: LabelEntry[];
+}
+
+export function normaliseLabels(labels: RawManifest['labels']): LabelEntry[] {
+  if (Array.isArray(labels)) {
+    return labels.map((entry, index) =>
+      typeof entry === 'string' ? { id: String(index), label: entry } : entry,
+    );
+  }
+  const count = Object.keys(labels).length;
+  const out: LabelEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const entry = labels[String(i)];
+    if (!entry) {
+      throw new NetlensError('invalid_manifest', `labels: class index ${i} is missing (expected 0…${count - 1})`);
+    }
+    out.push({ id: entry[0], label: entry[1] });
+  }
+  return out;
+}
+
+/** Validates a parsed manifest; errors name the field and what was wrong. */
+export function parseManifest(value: unknown, where = 'manifest'): Manifest {
+  const result = ManifestSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new NetlensError('invalid_manifest', `${where} is not a valid netlens manifest: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+  }
+  const raw = result.data;
+  const labels = normaliseLabels(raw.labels);
+  if (raw.output.kind !== 'features' && labels.length !== raw.output.size) {
+    throw new NetlensError(
+      'invalid_manifest',
+      `${where}: ${labels.length} labels for an output of ${raw.output.size} classes`,
+    );
+  }
+  return { ...raw, labels };
+}
