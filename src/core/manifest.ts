@@ -107,7 +107,10 @@ export function normaliseLabels(labels: RawManifest['labels']): LabelEntry[] {
   for (let i = 0; i < count; i++) {
     const entry = labels[String(i)];
     if (!entry) {
-      throw new NetlensError('invalid_manifest', `labels: class index ${i} is missing (expected 0…${count - 1})`);
+      throw new NetlensError(
+        'invalid_manifest',
+        `labels: class index ${i} is missing (expected 0…${count - 1})`,
+      );
     }
     out.push({ id: entry[0], label: entry[1] });
   }
@@ -119,9 +122,13 @@ export function parseManifest(value: unknown, where = 'manifest'): Manifest {
   const result = ManifestSchema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new NetlensError('invalid_manifest', `${where} is not a valid netlens manifest: ${problems.join('; ')}`, {
-      details: { problems },
-    });
+    throw new NetlensError(
+      'invalid_manifest',
+      `${where} is not a valid netlens manifest: ${problems.join('; ')}`,
+      {
+        details: { problems },
+      },
+    );
   }
   const raw = result.data;
   const labels = normaliseLabels(raw.labels);
