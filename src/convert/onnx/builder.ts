@@ -1,0 +1,286 @@
+import protobuf from 'protobufjs';
+import { NetlensError } from '../../core/errors.js';
+import { ONNX_DATA_TYPE, ONNX_SCHEMA, type OnnxDataType } from './schema.js';
+
+/** IR version 8 pairs with opsets 17–18; onnxruntime 1.30 (node and web) reads it. */
+export const ONNX_IR_VERSION = 8;
+export const DEFAULT_OPSET = 17;
+
+/** A dimension: a fixed size, or a symbolic name such as 'batch' (null = unnamed dynamic). */
+export type OnnxDim = number | string | null;
+
+/** Forces a FLOAT attribute for a value that happens to be an integer (`alpha: floatAttr(1)`). */
+export interface FloatAttribute {
+  readonly kind: 'float';
+  readonly value: number;
+}
+export interface FloatsAttribute {
+  readonly kind: 'floats';
+  readonly value: readonly number[];
+}
+/**
+ * Attribute values: an integer number → INT, a non-integer number → FLOAT, number[] → INTS when all
+ * are integers else FLOATS, string → STRING; wrap with floatAttr/floatsAttr to force floats.
+ */
+export type OnnxAttributeValue = number | string | readonly number[] | FloatAttribute | FloatsAttribute;
+export type OnnxAttributes = Record<string, OnnxAttributeValue>;
+
+export function floatAttr(value: number): FloatAttribute {
+  return { kind: 'float', value };
+}
+export function floatsAttr(value: readonly number[]): FloatsAttribute {
+  return { kind: 'floats', value };
+}
+
+export type InitializerData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
+
+export interface OnnxGraphBuilderOptions {
+  name: string;
+  opset?: number;
+  producerName?: string;
+  producerVersion?: string;
+  docString?: string;
+}
+
+interface NodeRecord {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: OnnxAttributes;
+  name: string;
+}
+interface InitializerRecord {
+  name: string;
+  data: InitializerData;
+  dims: number[];
+}
+interface ValueRecord {
+  name: string;
+  dims: OnnxDim[];
+  dtype: OnnxDataType;
+}
+
+let root: protobuf.Root | undefined;
+function modelType(): protobuf.Type {
+  root ??= protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace);
+  return root.lookupType('onnx.ModelProto');
+}
+
+function dataTypeOf(data: InitializerData): OnnxDataType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Int8Array) return 'int8';
+  return 'uint8';
+}
+
+function littleEndianBytes(data: InitializerData): Uint8Array {
+  // Typed arrays are host-endian; every platform we run on (x64, arm64, wasm) is little-endian.
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function encodeAttribute(name: string, value: OnnxAttributeValue): Record<string, unknown> {
+  const T = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 };
+  if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      throw new NetlensError('internal', `ONNX attribute '${name}' is not finite (${value})`);
+    }
+    return Number.isInteger(value) ? { name, type: T.INT, i: value } : { name, type: T.FLOAT, f: value };
+  }
+  if ('kind' in value) {
+    return value.kind === 'float'
+      ? { name, type: T.FLOAT, f: value.value }
+      : { name, type: T.FLOATS, floats: [...value.value] };
+  }
+  const list = value as readonly number[];
+  return list.every((v) => Number.isInteger(v))
+    ? { name, type: T.INTS, ints: [...list] }
+    : { name, type: T.FLOATS, floats: [...list] };
+}
+
+function valueInfo(value: ValueRecord): Record<string, unknown> {
+  return {
+    name: value.name,
+    type: {
+      tensorType: {
+        elemType: ONNX_DATA_TYPE[value.dtype],
+        shape: {
+          dim: value.dims.map((d) =>
+            typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {},
+          ),
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Builds one ONNX model (default domain, one graph) and serialises it with protobufjs.
+ * Names are checked as they are added: a tensor may be produced once, and nodes must be added in
+ * topological order (every input already exists), as ONNX requires.
+ */
+export class OnnxGraphBuilder {
+  readonly name: string;
+  readonly opset: number;
+  private readonly options: OnnxGraphBuilderOptions;
+  private readonly nodes: NodeRecord[] = [];
+  private readonly initializers: InitializerRecord[] = [];
+  private readonly inputs: ValueRecord[] = [];
+  private readonly outputs: ValueRecord[] = [];
+  private readonly known = new Set<string>();
+  private readonly usedNames = new Map<string, number>();
+  private readonly metadata = new Map<string, string>();
+
+  constructor(options: OnnxGraphBuilderOptions) {
+    if (!options.name) throw new NetlensError('invalid_argument', "OnnxGraphBuilder: 'name' is required");
+    const opset = options.opset ?? DEFAULT_OPSET;
+    if (!Number.isInteger(opset) || opset < 13) {
+      throw new NetlensError(
+        'invalid_argument',
+        `OnnxGraphBuilder: 'opset' must be an integer ≥ 13 (got ${opset})`,
+      );
+    }
+    this.options = options;
+    this.name = options.name;
+    this.opset = opset;
+  }
+
+  /** A tensor name not used yet, derived from `base` ('conv1/Conv', 'conv1/Conv_1', …). */
+  uniqueName(base: string): string {
+    if (!this.known.has(base) && !this.usedNames.has(base)) {
+      this.usedNames.set(base, 0);
+      return base;
+    }
+    let n = this.usedNames.get(base) ?? 0;
+    let candidate: string;
+    do {
+      n += 1;
+      candidate = `${base}_${n}`;
+    } while (this.known.has(candidate) || this.usedNames.has(candidate));
+    this.usedNames.set(base, n);
+    this.usedNames.set(candidate, 0);
+    return candidate;
+  }
+
+  has(name: string): boolean {
+    return this.known.has(name);
+  }
+
+  addInput(name: string, dims: readonly OnnxDim[], dtype: OnnxDataType = 'float32'): string {
+    this.declare(name, 'input');
+    this.inputs.push({ name, dims: [...dims], dtype });
+    return name;
+  }
+
+  addInitializer(name: string, data: InitializerData, dims: readonly number[]): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (count !== data.length) {
+      throw new NetlensError(
+        'internal',
+        `initializer '${name}': dims [${dims.join(', ')}] hold ${count} values but data has ${data.length}`,
+      );
+    }
+    this.declare(name, 'initializer');
+    this.initializers.push({ name, data, dims: [...dims] });
+    return name;
+  }
+
+  /** Adds a node; returns its first output name. An empty input name means "optional input omitted". */
+  addNode(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attributes: OnnxAttributes = {},
+    nodeName?: string,
+  ): string {
+    for (const input of inputs) {
+      if (input !== '' && !this.known.has(input)) {
+        throw new NetlensError(
+          'internal',
+          `${opType} node: input '${input}' is not produced by any earlier node`,
+        );
+      }
+    }
+    for (const output of outputs) this.declare(output, `${opType} output`);
+    this.nodes.push({
+      opType,
+      inputs: [...inputs],
+      outputs: [...outputs],
+      attributes,
+      name: nodeName ?? outputs[0] ?? opType,
+    });
+    return outputs[0] ?? '';
+  }
+
+  addOutput(name: string, dims: readonly OnnxDim[], dtype: OnnxDataType = 'float32'): string {
+    if (!this.known.has(name)) {
+      throw new NetlensError('internal', `graph output '${name}' is not produced by any node`);
+    }
+    this.outputs.push({ name, dims: [...dims], dtype });
+    return name;
+  }
+
+  setMetadata(key: string, value: string): void {
+    this.metadata.set(key, value);
+  }
+
+  /** Number of nodes per op type, for conversion summaries. */
+  opHistogram(): Record<string, number> {
+    const histogram: Record<string, number> = {};
+    for (const node of this.nodes) histogram[node.opType] = (histogram[node.opType] ?? 0) + 1;
+    return histogram;
+  }
+
+  /** Number of values in all initializers. */
+  initializerValueCount(): number {
+    return this.initializers.reduce((sum, init) => sum + init.data.length, 0);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  toBytes(): Uint8Array {
+    if (this.inputs.length === 0)
+      throw new NetlensError('internal', `ONNX graph '${this.name}' has no input`);
+    if (this.outputs.length === 0)
+      throw new NetlensError('internal', `ONNX graph '${this.name}' has no output`);
+    const model = {
+      irVersion: ONNX_IR_VERSION,
+      producerName: this.options.producerName ?? 'netlens',
+      producerVersion: this.options.producerVersion ?? '0.1.0',
+      docString: this.options.docString ?? '',
+      opsetImport: [{ domain: '', version: this.opset }],
+      metadataProps: [...this.metadata].map(([key, value]) => ({ key, value })),
+      graph: {
+        name: this.name,
+        node: this.nodes.map((n) => ({
+          input: n.inputs,
+          output: n.outputs,
+          name: n.name,
+          opType: n.opType,
+          attribute: Object.entries(n.attributes).map(([k, v]) => encodeAttribute(k, v)),
+        })),
+        initializer: this.initializers.map((init) => ({
+          name: init.name,
+          dims: init.dims,
+          dataType: ONNX_DATA_TYPE[dataTypeOf(init.data)],
+          rawData: littleEndianBytes(init.data),
+        })),
+        input: this.inputs.map(valueInfo),
+        output: this.outputs.map(valueInfo),
+      },
+    };
+    const type = modelType();
+    return type.encode(type.fromObject(model)).finish();
+  }
+
+  private declare(name: string, what: string): void {
+    if (!name) throw new NetlensError('internal', `ONNX ${what}: empty tensor name`);
+    if (this.known.has(name)) {
+      throw new NetlensError('internal', `ONNX ${what}: tensor name '${name}' is already used`);
+    }
+    this.known.add(name);
+  }
+}
