@@ -1,0 +1,34 @@
+/**
+ * Node only (tests, bench, the conformance harness): compiles the WASM files that a Worker gets
+ * precompiled from wrangler. Never imported by the Worker or browser bundles.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { CodecModules } from './decode-image.js';
+
+const require = createRequire(import.meta.url);
+
+/** Absolute paths of the WASM files the edge runtime needs (resolved from node_modules). */
+export const EDGE_WASM_FILES = {
+  ort: require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'),
+  jpeg: require.resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'),
+  png: require.resolve('@jsquash/png/codec/pkg/squoosh_png_bg.wasm'),
+  webp: require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm'),
+} as const;
+
+async function compile(path: string): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await readFile(path));
+}
+
+export async function compileCodecModules(): Promise<CodecModules> {
+  const [jpeg, png, webp] = await Promise.all([
+    compile(EDGE_WASM_FILES.jpeg),
+    compile(EDGE_WASM_FILES.png),
+    compile(EDGE_WASM_FILES.webp),
+  ]);
+  return { jpeg, png, webp };
+}
+
+export function compileOrtWasm(): Promise<WebAssembly.Module> {
+  return compile(EDGE_WASM_FILES.ort);
+}
