@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Writes the small committed image fixtures in test/fixtures/image (run once; commit the output).
+
+Usage: /usr/bin/python3 scripts/golden/make_fixtures.py [OUTDIR]
+
+- exif-<n>.jpg, n = 1..8: a 24x16 asymmetric pattern with EXIF orientation n (4:4:4, quality 95);
+  exif-none.jpg without EXIF; exif-3-motorola.jpg with a big-endian ("MM") TIFF header;
+  exif-6.png with an eXIf chunk; exif-8.webp (lossless) with an EXIF chunk.
+- rgba.png, la.png, l.png, palette-trns.png (P with a transparent index), gray.jpg: colour-mode cases.
+Expected pixels are NOT stored: tests compute them with Pillow from these files (pil_decode.py).
+"""
+import os
+import struct
+import sys
+
+from PIL import Image
+
+W, H = 24, 16
+
+
+def pattern():
+    """Asymmetric: red block top-left, green bar along the top edge, blue column right, gradient elsewhere."""
+    img = Image.new("RGB", (W, H))
+    px = img.load()
+    for y in range(H):
+        for x in range(W):
+            px[x, y] = (x * 10 % 256, y * 15 % 256, (x + y) * 5 % 256)
+    for y in range(5):
+        for x in range(7):
+            px[x, y] = (250, 20, 20)
+    for x in range(7, W):
+        px[x, 0] = (20, 240, 20)
+    for y in range(H):
+        px[W - 2, y] = (20, 20, 250)
+    return img
+
+
+def exif_bytes(orientation, big_endian=False):
+    """A minimal TIFF with one IFD0 entry: Orientation (0x0112, SHORT, 1)."""
+    if big_endian:
+        return b"Exif\x00\x00" + b"MM" + struct.pack(">HI", 42, 8) + struct.pack(
+            ">HHHIHHI", 1, 0x0112, 3, 1, orientation, 0, 0
+        )
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return exif.tobytes()
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    img = pattern()
+    jpeg = dict(quality=95, subsampling=0)
+    for n in range(1, 9):
+        img.save(os.path.join(outdir, f"exif-{n}.jpg"), exif=exif_bytes(n), **jpeg)
+    img.save(os.path.join(outdir, "exif-none.jpg"), **jpeg)
+    img.save(os.path.join(outdir, "exif-3-motorola.jpg"), exif=exif_bytes(3, big_endian=True), **jpeg)
+    img.save(os.path.join(outdir, "exif-6.png"), exif=exif_bytes(6))
+    img.save(os.path.join(outdir, "exif-8.webp"), exif=exif_bytes(8), lossless=True)
+
+    rgba = img.convert("RGBA")
+    alpha = Image.linear_gradient("L").resize((W, H))
+    rgba.putalpha(alpha)
+    rgba.save(os.path.join(outdir, "rgba.png"))
+    la = img.convert("L").convert("LA")
+    la.putalpha(alpha)
+    la.save(os.path.join(outdir, "la.png"))
+    img.convert("L").save(os.path.join(outdir, "l.png"))
+    img.convert("L").save(os.path.join(outdir, "gray.jpg"), quality=95)
+    palette = img.convert("P", palette=Image.ADAPTIVE, colors=16)
+    palette.save(os.path.join(outdir, "palette-trns.png"), transparency=3)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "image"))
