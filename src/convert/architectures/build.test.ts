@@ -1,0 +1,194 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { NetlensError } from '../../core/errors.js';
+import { buildArchitecture } from './build.js';
+import type { KerasModelJson } from './keras-json.js';
+import { ARCHITECTURE_NAMES, type ArchitectureName } from './options.js';
+
+// Keras' published counts (keras.io/api/applications and model.count_params()).
+const KERAS_PARAMETERS: Record<ArchitectureName, { top: number; notop: number }> = {
+  vgg16: { top: 138_357_544, notop: 14_714_688 },
+  vgg19: { top: 143_667_240, notop: 20_024_384 },
+  resnet50: { top: 25_636_712, notop: 23_587_712 },
+  inception_v3: { top: 23_851_784, notop: 21_802_784 },
+  xception: { top: 22_910_480, notop: 20_861_480 },
+};
+
+function layerNames(model: KerasModelJson): string[] {
+  return model.config.layers.map((l) => l.name);
+}
+
+async function tfjsModel(model: KerasModelJson): Promise<tf.LayersModel> {
+  await tf.setBackend('cpu');
+  return tf.models.modelFromJSON({ modelTopology: model } as unknown as tf.io.ModelJSON);
+}
+
+describe('parameter counts', () => {
+  for (const arch of ARCHITECTURE_NAMES) {
+    it(`${arch} has exactly Keras' parameter count with and without the top`, () => {
+      expect(buildArchitecture(arch).parameters).toBe(KERAS_PARAMETERS[arch].top);
+      expect(buildArchitecture(arch, { includeTop: false }).parameters).toBe(KERAS_PARAMETERS[arch].notop);
+    });
+  }
+
+  it('both ResNet50 generations have the same count', () => {
+    expect(buildArchitecture('resnet50', { resnet50Naming: 'keras-applications' }).parameters).toBe(
+      25_636_712,
+    );
+    expect(buildArchitecture('resnet50', { resnet50Naming: 'tf-keras' }).parameters).toBe(25_636_712);
+  });
+});
+
+describe('TensorFlow.js reads the JSON (an independent Keras implementation)', () => {
+  // VGG with the top is left out: TF.js would initialise 138 M random weights just to count them.
+  const cases: [ArchitectureName, Parameters<typeof buildArchitecture>[1]][] = [
+    ['vgg19', { includeTop: false, pooling: 'max' }],
+    ['resnet50', { resnet50Naming: 'keras-applications' }],
+    ['resnet50', { resnet50Naming: 'tf-keras', includeTop: false, pooling: 'avg' }],
+    ['inception_v3', {}],
+    ['xception', {}],
+  ];
+  for (const [arch, options] of cases) {
+    it(`${arch} ${JSON.stringify(options)}: same layers, weight shapes, parameters and output shape`, async () => {
+      const built = buildArchitecture(arch, options);
+      const model = await tfjsModel(built.model);
+      try {
+        expect(model.countParams()).toBe(built.parameters);
+        expect(model.layers.map((l) => l.name)).toEqual(layerNames(built.model));
+        for (const spec of built.weights) {
+          expect(
+            model.getLayer(spec.layer).weights.map((w) => w.shape),
+            spec.layer,
+          ).toEqual(spec.weights.map((w) => w.shape));
+        }
+        expect((model.outputs[0]?.shape ?? []).slice(1)).toEqual(built.outputShape);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
+
+describe('Keras layer names and order (what the official weight files list)', () => {
+  it('keras-applications ResNet50: res2a_branch2c before res2a_branch1, auto-named activations from _1', () => {
+    const names = layerNames(buildArchitecture('resnet50', { resnet50Naming: 'keras-applications' }).model);
+    expect(names.slice(0, 19)).toEqual([
+      'input_1', 'conv1_pad', 'conv1', 'bn_conv1', 'activation_1', 'pool1_pad', 'max_pooling2d_1',
+      'res2a_branch2a', 'bn2a_branch2a', 'activation_2', 'res2a_branch2b', 'bn2a_branch2b', 'activation_3',
+      'res2a_branch2c', 'res2a_branch1', 'bn2a_branch2c', 'bn2a_branch1', 'add_1', 'activation_4',
+    ]); // prettier-ignore
+    expect(names.slice(-2)).toEqual(['avg_pool', 'fc1000']);
+  });
+
+  it('tf.keras ResNet50: the shortcut (_0_) comes first in each Add', () => {
+    const names = layerNames(buildArchitecture('resnet50').model);
+    expect(names.slice(7, 19)).toEqual([
+      'conv2_block1_1_conv', 'conv2_block1_1_bn', 'conv2_block1_1_relu', 'conv2_block1_2_conv',
+      'conv2_block1_2_bn', 'conv2_block1_2_relu', 'conv2_block1_0_conv', 'conv2_block1_3_conv',
+      'conv2_block1_0_bn', 'conv2_block1_3_bn', 'conv2_block1_add', 'conv2_block1_out',
+    ]); // prettier-ignore
+    expect(names.slice(-2)).toEqual(['avg_pool', 'predictions']);
+  });
+
+  it('InceptionV3 orders mixed0 branches by depth, as in Keras model.summary()', () => {
+    const names = layerNames(buildArchitecture('inception_v3').model);
+    const start = names.indexOf('max_pooling2d_2') + 1;
+    expect(names.slice(start, start + 10)).toEqual([
+      'conv2d_9', 'batch_normalization_9', 'activation_9', 'conv2d_7', 'conv2d_10',
+      'batch_normalization_7', 'batch_normalization_10', 'activation_7', 'activation_10', 'average_pooling2d_1',
+    ]); // prettier-ignore
+    expect(names.filter((n) => n.startsWith('conv2d_'))).toHaveLength(94);
+    expect(names).toContain('mixed9_1');
+    expect(names).toContain('concatenate_2');
+  });
+
+  it('Xception keeps its named blocks and auto-names the residual convolutions', () => {
+    const names = layerNames(buildArchitecture('xception').model);
+    expect(names.slice(0, 7)).toEqual([
+      'input_1', 'block1_conv1', 'block1_conv1_bn', 'block1_conv1_act', 'block1_conv2', 'block1_conv2_bn', 'block1_conv2_act',
+    ]); // prettier-ignore
+    expect(names.filter((n) => /^conv2d_\d$/.test(n))).toEqual([
+      'conv2d_1',
+      'conv2d_2',
+      'conv2d_3',
+      'conv2d_4',
+    ]);
+    expect(names).toContain('block12_sepconv3_bn');
+  });
+
+  it('VGG16 top layers and weight order', () => {
+    const built = buildArchitecture('vgg16');
+    expect(layerNames(built.model).slice(-4)).toEqual(['flatten', 'fc1', 'fc2', 'predictions']);
+    expect(built.weights[0]?.weights.map((w) => [w.name, w.shape])).toEqual([
+      ['block1_conv1/kernel:0', [3, 3, 3, 64]],
+      ['block1_conv1/bias:0', [64]],
+    ]);
+    expect(built.weights.find((l) => l.layer === 'fc1')?.weights[0]?.shape).toEqual([25088, 4096]);
+  });
+});
+
+describe('configs', () => {
+  const bnEpsilons = (model: KerasModelJson): Set<unknown> =>
+    new Set(
+      model.config.layers
+        .filter((l) => l.class_name === 'BatchNormalization')
+        .map((l) => l.config['epsilon']),
+    );
+
+  it('ResNet50 BatchNormalization epsilon is 1e-3 (keras-applications) or 1.001e-5 (tf.keras)', () => {
+    expect(bnEpsilons(buildArchitecture('resnet50', { resnet50Naming: 'keras-applications' }).model)).toEqual(
+      new Set([1e-3]),
+    );
+    expect(bnEpsilons(buildArchitecture('resnet50', { resnet50Naming: 'tf-keras' }).model)).toEqual(
+      new Set([1.001e-5]),
+    );
+  });
+
+  it('model class names and versions follow the Keras generation', () => {
+    expect(buildArchitecture('resnet50', { resnet50Naming: 'tf-keras' }).model.class_name).toBe('Functional');
+    expect(buildArchitecture('vgg16').model).toMatchObject({ class_name: 'Model', keras_version: '2.2.4' });
+  });
+
+  it('InceptionV3 BN has no gamma (scale=False) and its convolutions no bias', () => {
+    const built = buildArchitecture('inception_v3');
+    expect(
+      built.weights.find((l) => l.layer === 'batch_normalization_1')?.weights.map((w) => w.name),
+    ).toEqual([
+      'batch_normalization_1/beta:0',
+      'batch_normalization_1/moving_mean:0',
+      'batch_normalization_1/moving_variance:0',
+    ]);
+    expect(built.weights.find((l) => l.layer === 'conv2d_1')?.weights).toHaveLength(1);
+  });
+
+  it('pooling, classes and input shape', () => {
+    expect(buildArchitecture('resnet50', { includeTop: false }).outputShape).toEqual([7, 7, 2048]);
+    const avg = buildArchitecture('resnet50', { includeTop: false, pooling: 'avg' });
+    expect(avg.outputShape).toEqual([2048]);
+    expect(avg.model.config.output_layers).toEqual([['avg_pool', 0, 0]]);
+    const max = buildArchitecture('inception_v3', { includeTop: false, pooling: 'max' });
+    expect(max.model.config.output_layers).toEqual([['global_max_pooling2d_1', 0, 0]]);
+    expect(buildArchitecture('xception', { classes: 5 }).outputShape).toEqual([5]);
+    expect(buildArchitecture('xception', { classes: 5 }).parameters).toBe(22_910_480 - 2049 * 995);
+    expect(buildArchitecture('vgg16', { includeTop: false, inputShape: [160, 96, 3] }).outputShape).toEqual([
+      5, 3, 512,
+    ]);
+    expect(buildArchitecture('inception_v3').model.config.layers[0]?.config['batch_input_shape']).toEqual([
+      null,
+      299,
+      299,
+      3,
+    ]);
+  });
+
+  it('rejects bad options with errors naming the valid values', () => {
+    const fails = (f: () => unknown, pattern: RegExp): void => {
+      expect(f).toThrow(NetlensError);
+      expect(f).toThrow(pattern);
+    };
+    fails(() => buildArchitecture('xception', { inputShape: [64, 64, 3] }), /≥ 71/);
+    fails(() => buildArchitecture('vgg16', { inputShape: [224, 224, 1] }), /3 channels/);
+    fails(() => buildArchitecture('resnet50', { classes: 0 }), /positive integer/);
+    fails(() => buildArchitecture('resnet50', { pooling: 'mean' as 'avg' }), /avg, max, none/);
+  });
+});

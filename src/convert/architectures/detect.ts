@@ -1,0 +1,67 @@
+import { NetlensError } from '../../core/errors.js';
+import type { ArchitectureName, ResNet50Naming } from './options.js';
+import type { WeightFileContents } from './match-weights.js';
+
+/** What a weights-only file says about the model it belongs to. */
+export interface DetectedWeights {
+  includeTop: boolean;
+  /** Number of classes of the classifier, when includeTop. */
+  classes?: number;
+  /** VGG with the top: the input size implied by fc1's kernel (7×7×512 → 224). */
+  inputSize?: number;
+  /** ResNet50 only. */
+  resnet50Naming?: ResNet50Naming;
+}
+
+const TF_KERAS_RESNET = /^conv[1-5]_(conv|bn|block\d+_\d_(conv|bn))$/;
+const KERAS_APPLICATIONS_RESNET = /^(bn_conv1|(res|bn)[2-5][a-f]_branch(1|2[abc]))$/;
+
+function lastWeighted(file: WeightFileContents): { name: string; dims: number[] } | undefined {
+  for (let i = file.layerNames.length - 1; i >= 0; i--) {
+    const name = file.layerNames[i] ?? '';
+    const first = file.weights.get(name)?.[0];
+    if (first) return { name, dims: first.dims };
+  }
+  return undefined;
+}
+
+/**
+ * Reads include_top/classes from the last weighted layer (a Dense kernel is 2-D, a conv kernel 4-D), the
+ * VGG input size from fc1, and the ResNet50 naming generation from the layer names.
+ */
+export function detectWeights(
+  arch: ArchitectureName,
+  file: WeightFileContents,
+  source: string,
+): DetectedWeights {
+  const last = lastWeighted(file);
+  if (!last) {
+    throw new NetlensError('invalid_model_file', `${source}: the file has no layer with weights`, {
+      details: { file: source },
+    });
+  }
+  const includeTop = last.dims.length === 2;
+  const detected: DetectedWeights = { includeTop };
+  if (includeTop) detected.classes = last.dims[1];
+  if (includeTop && (arch === 'vgg16' || arch === 'vgg19')) {
+    const fc1 = file.weights.get('fc1')?.[0];
+    const cells = fc1 ? (fc1.dims[0] ?? 0) / 512 : 0;
+    const side = Math.round(Math.sqrt(cells));
+    if (side > 0 && side * side === cells) detected.inputSize = side * 32;
+  }
+  if (arch === 'resnet50') {
+    const names = file.layerNames.filter((n) => (file.weights.get(n)?.length ?? 0) > 0);
+    const tfKeras = names.filter((n) => TF_KERAS_RESNET.test(n)).length;
+    const kerasApplications = names.filter((n) => KERAS_APPLICATIONS_RESNET.test(n)).length;
+    if (tfKeras === 0 && kerasApplications === 0) {
+      throw new NetlensError(
+        'invalid_model_file',
+        `${source}: cannot tell which ResNet50 generation wrote this file (no 'conv2_block1_1_conv' nor ` +
+          `'res2a_branch2a' layer names); pass resnet50Naming 'keras-applications' or 'tf-keras'`,
+        { details: { file: source, valid: ['keras-applications', 'tf-keras'] } },
+      );
+    }
+    detected.resnet50Naming = tfKeras >= kerasApplications ? 'tf-keras' : 'keras-applications';
+  }
+  return detected;
+}
