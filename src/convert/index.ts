@@ -1,0 +1,31 @@
+/**
+ * The Keras → ONNX converter's public API. Node-only (reads files); src/core stays runtime-free.
+ */
+export {
+  OnnxGraphBuilder,
+  floatAttr,
+  floatsAttr,
+  ONNX_IR_VERSION,
+  DEFAULT_OPSET,
+  type OnnxDim,
+  type OnnxAttributes,
+} from './onnx/index.js';
+export type {
+  KerasTensor,
+  KerasWeights,
+  KerasModelSpec,
+  KerasFormat,
+  ConvertOptions,
+  ConvertProgress,
+  ConversionResult,
+  ConversionSummary,
+} from './keras/types.js';
+export { KERAS_FORMATS } from './keras/types.js';
+export { convertKerasModel, defaultFeatureLayer, CONVERTER_NAME, INPUT_NAME } from './keras/convert.js';
+export { parseModelConfig, type KerasGraphModel, type KerasLayer, type TensorRef } from './keras/config.js';
+export { normaliseModelConfig } from './keras/keras3-config.js';
+export { defaultPreprocessing } from './keras/defaults.js';
+export { SUPPORTED_LAYERS } from './keras/lower/registry.js';
+export { SUPPORTED_ACTIVATIONS } from './keras/lower/activations.js';
+export { readWeightsOnlyH5, readKerasH5Model, type WeightsOnlyH5 } from './readers/keras-h5.js';
+export { detectFileKind, type FileKind } from './readers/file-kind.js';

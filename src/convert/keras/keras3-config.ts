@@ -1,0 +1,71 @@
+/**
+ * Rewrites Keras 3 model JSON into the Keras 2 / tf.keras form the rest of the converter (and
+ * TensorFlow.js) reads. Idempotent: Keras 2 JSON passes through unchanged apart from copies.
+ *  - `{module, class_name, config, registered_name}` objects → `{class_name, config}`
+ *  - dtype policies `{class_name: 'DTypePolicy', config: {name}}` → 'float32'
+ *  - InputLayer `batch_shape` → `batch_input_shape`
+ *  - inbound nodes `{args: [KerasTensor…], kwargs}` → `[[layer, node, tensor, {}]…]`
+ */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function collectKerasTensors(value: unknown, out: unknown[][]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectKerasTensors(item, out);
+    return;
+  }
+  if (!isRecord(value)) return;
+  if (value['class_name'] === '__keras_tensor__' && isRecord(value['config'])) {
+    const history = value['config']['keras_history'];
+    if (Array.isArray(history)) out.push([history[0], history[1] ?? 0, history[2] ?? 0, {}]);
+  }
+}
+
+function normaliseInbound(nodes: unknown): unknown {
+  if (!Array.isArray(nodes)) return nodes;
+  return nodes.map((node) => {
+    if (!isRecord(node) || !('args' in node)) return node;
+    const refs: unknown[][] = [];
+    collectKerasTensors(node['args'], refs);
+    return refs;
+  });
+}
+
+function normaliseValue(value: unknown, key: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => normaliseValue(v, ''));
+  if (!isRecord(value)) return value;
+  if (value['class_name'] === 'DTypePolicy' || value['class_name'] === 'Policy') {
+    const config = value['config'];
+    return isRecord(config) && typeof config['name'] === 'string' ? config['name'] : 'float32';
+  }
+  if (value['class_name'] === '__tuple__' && Array.isArray(value['items'])) return value['items'];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'module' || k === 'registered_name' || k === 'build_config' || k === 'compile_config') continue;
+    if (k === 'shared_object_id') continue;
+    if (k === 'inbound_nodes') out[k] = normaliseInbound(v);
+    else out[k] = normaliseValue(v, k);
+  }
+  if (key === '' && out['class_name'] === 'InputLayer' && isRecord(out['config'])) {
+    const config = out['config'];
+    if ('batch_shape' in config && !('batch_input_shape' in config)) {
+      config['batch_input_shape'] = config['batch_shape'];
+      delete config['batch_shape'];
+    }
+    delete config['optional'];
+  }
+  return out;
+}
+
+/** True when the JSON has Keras 3 markers (module keys, dict inbound nodes, batch_shape, dtype policies). */
+export function isKeras3ModelConfig(root: unknown): boolean {
+  const text = JSON.stringify(root);
+  return (
+    text.includes('"__keras_tensor__"') || text.includes('"batch_shape"') || text.includes('"DTypePolicy"')
+  );
+}
+
+export function normaliseModelConfig(root: unknown): unknown {
+  return normaliseValue(root, 'root');
+}

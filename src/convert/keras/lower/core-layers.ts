@@ -1,0 +1,230 @@
+import type { KerasLayer } from '../config.js';
+import { floatAttr } from '../../onnx/index.js';
+import { activationName, applyActivation } from './activations.js';
+import {
+  fromKerasLayout,
+  layerError,
+  numberOr,
+  onnxAxis,
+  toKerasLayout,
+  type LoweringContext,
+  type Value,
+} from './context.js';
+
+export function lowerActivationLayer(
+  ctx: LoweringContext,
+  layer: KerasLayer,
+  input: Value,
+  skipSoftmax = false,
+): Value {
+  const activation = activationName(layer.config['activation']);
+  if (skipSoftmax && activation === 'softmax') return input;
+  return applyActivation(ctx, input, activation, layer.name, `layer '${layer.name}' (Activation)`);
+}
+
+export function lowerSoftmax(
+  ctx: LoweringContext,
+  layer: KerasLayer,
+  input: Value,
+  skipSoftmax = false,
+): Value {
+  if (skipSoftmax) return input;
+  const axisValue = layer.config['axis'];
+  const axis =
+    typeof axisValue === 'number' ? axisValue : Array.isArray(axisValue) ? Number(axisValue[0]) : -1;
+  return {
+    name: ctx.op('Softmax', [input.name], layer.name, { axis: onnxAxis(axis, input.shape.length) }),
+    shape: input.shape,
+  };
+}
+
+/** Keras ReLU: max_value if x ≥ max_value; x if threshold ≤ x; negative_slope·(x − threshold) otherwise. */
+export function lowerReLU(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const c = layer.config;
+  const maxValue = typeof c['max_value'] === 'number' ? c['max_value'] : undefined;
+  const slope = numberOr(c['negative_slope'], 0);
+  const threshold = numberOr(c['threshold'], 0);
+  let y: string;
+  if (threshold === 0) {
+    y =
+      slope === 0
+        ? ctx.op('Relu', [input.name], layer.name)
+        : ctx.op('LeakyRelu', [input.name], layer.name, { alpha: floatAttr(slope) });
+  } else {
+    const t = ctx.scalar(`${layer.name}/threshold`, threshold);
+    const shifted = ctx.op('Sub', [input.name, t], layer.name);
+    const below = ctx.op('Mul', [shifted, ctx.scalar(`${layer.name}/negative_slope`, slope)], layer.name);
+    const keep = ctx.op('GreaterOrEqual', [input.name, t], layer.name);
+    y = ctx.op('Where', [keep, input.name, below], layer.name);
+  }
+  if (maxValue !== undefined) {
+    y = ctx.op('Min', [y, ctx.scalar(`${layer.name}/max_value`, maxValue)], layer.name);
+  }
+  return { name: y, shape: input.shape };
+}
+
+export function lowerLeakyReLU(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const alpha = numberOr(layer.config['negative_slope'], numberOr(layer.config['alpha'], 0.3));
+  return {
+    name: ctx.op('LeakyRelu', [input.name], layer.name, { alpha: floatAttr(alpha) }),
+    shape: input.shape,
+  };
+}
+
+function channelAxisOk(axis: unknown, rank: number): boolean {
+  const a = Array.isArray(axis) ? axis : [axis ?? -1];
+  if (a.length !== 1) return false;
+  const v = Number(a[0]);
+  return v === -1 || v === rank;
+}
+
+/** Per-channel constant shaped to broadcast against the internal layout. */
+function channelConst(ctx: LoweringContext, base: string, data: Float32Array, rank: number): string {
+  const dims = rank === 3 ? [data.length, 1, 1] : [data.length];
+  return ctx.constFloat(base, data, dims);
+}
+
+export function lowerBatchNormalization(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const c = layer.config;
+  const rank = input.shape.length;
+  if (!channelAxisOk(c['axis'], rank)) {
+    throw layerError(
+      ctx,
+      layer,
+      `axis ${JSON.stringify(c['axis'])} is not supported; only the channel axis (-1)`,
+    );
+  }
+  const channels = input.shape[rank - 1] as number;
+  const center = c['center'] !== false;
+  const scale = c['scale'] !== false;
+  const epsilon = numberOr(c['epsilon'], 1e-3);
+  const expected: { role: string; dims: number[] }[] = [];
+  if (scale) expected.push({ role: 'gamma', dims: [channels] });
+  if (center) expected.push({ role: 'beta', dims: [channels] });
+  expected.push({ role: 'moving_mean', dims: [channels] }, { role: 'moving_variance', dims: [channels] });
+  const w = ctx.takeWeights(layer, expected);
+  let i = 0;
+  const gamma = scale ? (w[i++] as Float32Array) : new Float32Array(channels).fill(1);
+  const beta = center ? (w[i++] as Float32Array) : new Float32Array(channels);
+  const mean = w[i++] as Float32Array;
+  const variance = w[i++] as Float32Array;
+  if (rank === 3 || rank === 1) {
+    const inputs = [
+      input.name,
+      ctx.constFloat(`${layer.name}/gamma`, gamma, [channels]),
+      ctx.constFloat(`${layer.name}/beta`, beta, [channels]),
+      ctx.constFloat(`${layer.name}/moving_mean`, mean, [channels]),
+      ctx.constFloat(`${layer.name}/moving_variance`, variance, [channels]),
+    ];
+    return {
+      name: ctx.op('BatchNormalization', inputs, layer.name, { epsilon: floatAttr(epsilon) }),
+      shape: input.shape,
+    };
+  }
+  // Other ranks keep Keras layout (channels last): x·s + t with s = γ/√(σ²+ε), t = β − μ·s.
+  const s = new Float32Array(channels);
+  const t = new Float32Array(channels);
+  for (let k = 0; k < channels; k++) {
+    const sk = (gamma[k] as number) / Math.sqrt((variance[k] as number) + epsilon);
+    s[k] = sk;
+    t[k] = (beta[k] as number) - (mean[k] as number) * sk;
+  }
+  const mul = ctx.op('Mul', [input.name, ctx.constFloat(`${layer.name}/scale`, s, [channels])], layer.name);
+  return {
+    name: ctx.op('Add', [mul, ctx.constFloat(`${layer.name}/shift`, t, [channels])], layer.name),
+    shape: input.shape,
+  };
+}
+
+export function lowerFlatten(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  if (input.shape.length === 1) return input;
+  // Keras flattens NHWC: go back to channels-last first so Dense kernels keep their row order.
+  const nhwc = toKerasLayout(ctx, input, layer.name);
+  const size = input.shape.reduce((a, b) => a * b, 1);
+  return { name: ctx.op('Flatten', [nhwc], layer.name, { axis: 1 }), shape: [size] };
+}
+
+export function lowerReshape(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const target = layer.config['target_shape'];
+  if (!Array.isArray(target) || !target.every((d) => typeof d === 'number')) {
+    throw layerError(ctx, layer, `target_shape ${JSON.stringify(target)} is not a list of integers`);
+  }
+  const size = input.shape.reduce((a, b) => a * b, 1);
+  const known = (target as number[]).filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const shape = (target as number[]).map((d) => (d === -1 ? size / known : d));
+  if (shape.reduce((a, b) => a * b, 1) !== size || shape.some((d) => !Number.isInteger(d))) {
+    throw layerError(
+      ctx,
+      layer,
+      `cannot reshape [${input.shape.join(', ')}] to [${(target as number[]).join(', ')}]`,
+    );
+  }
+  const keras = toKerasLayout(ctx, input, layer.name);
+  const y = ctx.op('Reshape', [keras, ctx.constInt64(`${layer.name}/shape`, [0, ...shape])], layer.name);
+  return fromKerasLayout(ctx, y, shape, layer.name);
+}
+
+function perChannel(
+  value: unknown,
+  channels: number,
+  what: string,
+  ctx: LoweringContext,
+  layer: KerasLayer,
+): Float32Array {
+  if (typeof value === 'number') return new Float32Array(channels).fill(value);
+  if (Array.isArray(value)) {
+    const flat = value.flat(4) as unknown[];
+    if (flat.length === 1) return new Float32Array(channels).fill(Number(flat[0]));
+    if (flat.length === channels) return Float32Array.from(flat, Number);
+  }
+  throw layerError(
+    ctx,
+    layer,
+    `${what} ${JSON.stringify(value)} is neither a number nor one value per channel`,
+  );
+}
+
+export function lowerRescaling(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const rank = input.shape.length;
+  const channels = input.shape[rank - 1] as number;
+  const scale = perChannel(layer.config['scale'] ?? 1, channels, 'scale', ctx, layer);
+  const offset = perChannel(layer.config['offset'] ?? 0, channels, 'offset', ctx, layer);
+  const mul = ctx.op('Mul', [input.name, channelConst(ctx, `${layer.name}/scale`, scale, rank)], layer.name);
+  return {
+    name: ctx.op('Add', [mul, channelConst(ctx, `${layer.name}/offset`, offset, rank)], layer.name),
+    shape: input.shape,
+  };
+}
+
+/** Keras Normalization: (x − mean) / max(√variance, 1e-7), per channel (axis −1). */
+export function lowerNormalization(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const rank = input.shape.length;
+  const channels = input.shape[rank - 1] as number;
+  if (!channelAxisOk(layer.config['axis'] ?? -1, rank)) {
+    throw layerError(ctx, layer, `axis ${JSON.stringify(layer.config['axis'])} is not supported; only -1`);
+  }
+  let mean: Float32Array;
+  let variance: Float32Array;
+  if (layer.config['mean'] !== undefined && layer.config['mean'] !== null) {
+    mean = perChannel(layer.config['mean'], channels, 'mean', ctx, layer);
+    variance = perChannel(layer.config['variance'], channels, 'variance', ctx, layer);
+  } else {
+    const w = ctx.takeWeights(layer, [
+      { role: 'mean', dims: [channels] },
+      { role: 'variance', dims: [channels] },
+      { role: 'count', dims: [] },
+    ]);
+    mean = w[0] as Float32Array;
+    variance = w[1] as Float32Array;
+  }
+  const inv = Float32Array.from(variance, (v) => 1 / Math.max(Math.sqrt(v), 1e-7));
+  const centred = ctx.op(
+    'Sub',
+    [input.name, channelConst(ctx, `${layer.name}/mean`, mean, rank)],
+    layer.name,
+  );
+  return {
+    name: ctx.op('Mul', [centred, channelConst(ctx, `${layer.name}/inv_std`, inv, rank)], layer.name),
+    shape: input.shape,
+  };
+}
