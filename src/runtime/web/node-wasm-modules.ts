@@ -32,3 +32,15 @@ export async function compileCodecModules(): Promise<CodecModules> {
 export function compileOrtWasm(): Promise<WebAssembly.Module> {
   return compile(EDGE_WASM_FILES.ort);
 }
+
+/**
+ * The WASM files the browser's in-browser mode fetches, by the name it fetches them under
+ * (`<wasmBase><name>`, default wasmBase '/static/wasm/'): a page build copies these next to the page.
+ */
+export const BROWSER_WASM_FILES = {
+  'ort-wasm-simd-threaded.jsep.wasm': require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'),
+  'ort-wasm-simd-threaded.wasm': EDGE_WASM_FILES.ort,
+  'mozjpeg_dec.wasm': EDGE_WASM_FILES.jpeg,
+  'squoosh_png_bg.wasm': EDGE_WASM_FILES.png,
+  'webp_dec.wasm': EDGE_WASM_FILES.webp,
+} as const;

@@ -14,6 +14,7 @@ export const PRECOMPILED_MARKER = new TextEncoder().encode('\0asm netlens:precom
 
 let installed: WebAssembly.Module | undefined;
 let instantiations = 0;
+let memory: WebAssembly.Memory | undefined;
 
 export function usePrecompiledOrtWasm(ort: OrtWebModule, module: WebAssembly.Module): void {
   ort.env.wasm.numThreads = 1;
@@ -32,6 +33,7 @@ export function usePrecompiledOrtWasm(ort: OrtWebModule, module: WebAssembly.Mod
     if (installed !== undefined && isMarker(source)) {
       instantiations++;
       const instance = await original(installed, imports);
+      memory = findMemory(imports, instance);
       return { instance, module: installed };
     }
     return original(source as BufferSource, imports);
@@ -42,6 +44,22 @@ export function usePrecompiledOrtWasm(ort: OrtWebModule, module: WebAssembly.Mod
 /** How many times onnxruntime-web instantiated the precompiled module (tests assert it is used). */
 export function precompiledInstantiations(): number {
   return instantiations;
+}
+
+/**
+ * Current size of onnxruntime-web's WASM memory in bytes (WASM memory only grows, so this is also its
+ * peak). Undefined before the runtime is instantiated. Used to measure isolate memory in workerd.
+ */
+export function ortWasmMemoryBytes(): number | undefined {
+  return memory?.buffer.byteLength;
+}
+
+function findMemory(imports: WebAssembly.Imports | undefined, instance: WebAssembly.Instance) {
+  const candidates: unknown[] = [...Object.values(instance.exports)];
+  for (const namespace of Object.values(imports ?? {})) {
+    candidates.push(...Object.values(namespace));
+  }
+  return candidates.find((value): value is WebAssembly.Memory => value instanceof WebAssembly.Memory);
 }
 
 function isMarker(source: unknown): boolean {

@@ -1,0 +1,92 @@
+/**
+ * The Cloudflare Worker: the same Hono app as on Node (createApp, unchanged), with onnxruntime-web
+ * (WASM, precompiled by wrangler) and the jsquash WASM decoders injected. Everything heavy lives at
+ * module scope so an isolate loads the model once and reuses it across requests.
+ */
+import { type NetlensApp, createApp } from '../../src/app/app.js';
+import { configFromEnv } from '../../src/app/config.js';
+import { consoleLogger } from '../../src/app/logger.js';
+import { ModelRegistry } from '../../src/app/registry.js';
+import { messageOf } from '../../src/core/errors.js';
+import { EDGE_MEMORY_BUDGET_BYTES } from '../../src/runtime/web/isolate-budget.js';
+import { ortWasmMemoryBytes } from '../../src/runtime/web/precompiled-wasm.js';
+import type { WorkerEnv } from './bindings.js';
+import { edgeRuntime } from './edge-runtime.js';
+import { workerModelSource } from './model-store.js';
+import { workerPageAssets } from './page-assets.js';
+
+const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
+
+interface Isolate {
+  app: NetlensApp;
+  started: Promise<void>;
+  startedAt: number;
+  firstRequest: boolean;
+}
+
+let isolate: Promise<Isolate> | undefined;
+
+async function createIsolate(env: WorkerEnv): Promise<Isolate> {
+  const logger = consoleLogger('info', { runtime: 'workerd' });
+  const names = (env.NETLENS_MODELS ?? DEFAULT_MODEL)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const defaultModel = env.NETLENS_DEFAULT_MODEL ?? names[0] ?? DEFAULT_MODEL;
+  const budget =
+    env.NETLENS_MEMORY_BUDGET_MIB !== undefined
+      ? Number(env.NETLENS_MEMORY_BUDGET_MIB) * 1024 * 1024
+      : EDGE_MEMORY_BUDGET_BYTES;
+  const { engine, decodeImage } = edgeRuntime();
+  const { source, location } = workerModelSource(env, names, budget);
+  const registry = new ModelRegistry({
+    source,
+    engine,
+    defaultModel,
+    // One model at a time: the registry charges 2 × the file size, WASM memory never shrinks.
+    memoryBudgetBytes: budget / 2,
+    sessionOptions: { providers: ['wasm'] },
+    logger,
+    buildHint: 'npm run models && npm run build:worker',
+    location,
+  });
+  const stringEnv: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value === 'string') stringEnv[key] = value;
+  }
+  const config = await configFromEnv(stringEnv, {
+    // One isolate runs one request's inference at a time; batching across requests buys nothing here.
+    batching: { maxBatch: 1, maxDelayMs: 0 },
+    maxPixels: 16_000_000,
+    maxBodyBytes: 16 * 1024 * 1024,
+    formats: ['jpeg', 'png', 'webp'],
+  });
+  const app = createApp({ registry, decodeImage, config, logger, assets: workerPageAssets(env) });
+  const startedAt = Date.now();
+  const started = registry.start().catch((error: unknown) => {
+    // A clear start-up error (missing or too-large model); requests get the same error as problem+json.
+    logger.error(
+      { err: messageOf(error), model: defaultModel, location },
+      'the default model could not be loaded',
+    );
+  });
+  return { app, started, startedAt, firstRequest: true };
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: { waitUntil(promise: Promise<unknown>): void }) {
+    isolate ??= createIsolate(env);
+    const current = await isolate;
+    if (current.firstRequest) {
+      current.firstRequest = false;
+      await current.started;
+    }
+    if (env.NETLENS_EDGE_DEBUG === '1' && new URL(request.url).pathname === '/__edge/memory') {
+      return Response.json({
+        ortWasmMemoryBytes: ortWasmMemoryBytes() ?? null,
+        isolateAgeMs: Date.now() - current.startedAt,
+      });
+    }
+    return current.app.fetch(request, env, ctx as never);
+  },
+};

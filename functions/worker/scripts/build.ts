@@ -1,0 +1,71 @@
+/**
+ * npm run build:worker — prepares dist/assets, bundles the Worker with `wrangler deploy --dry-run`
+ * (offline), prints the upload size wrangler reports and our own per-module gzip sizes, and fails when
+ * the compressed upload exceeds the Workers Paid plan's 10 MB (Free: 3 MB).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { messageOf } from '../../../src/core/errors.js';
+import { WORKER_GZIP_LIMIT_BYTES, mib } from '../../../src/runtime/web/isolate-budget.js';
+import { WORKER_DIR, WRANGLER_CONFIG, runWrangler } from './offline-env.js';
+import { prepareAssets } from './prepare-assets.js';
+
+export interface WorkerBuild {
+  outdir: string;
+  /** wrangler's own report, e.g. "Total Upload: 14512.09 KiB / gzip: 3770.37 KiB". */
+  wranglerReport: string;
+  modules: { file: string; bytes: number; gzipBytes: number }[];
+  totalBytes: number;
+  totalGzipBytes: number;
+}
+
+export async function buildWorker(outdir = join(WORKER_DIR, 'dist/bundle'), env = ''): Promise<WorkerBuild> {
+  const result = await runWrangler([
+    'deploy',
+    '--dry-run',
+    '--outdir',
+    outdir,
+    '-c',
+    WRANGLER_CONFIG,
+    `--env=${env}`,
+  ]);
+  if (result.code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.output}`);
+  const report = /Total Upload:[^\n]*/.exec(result.output)?.[0] ?? '(wrangler printed no upload size)';
+  const modules: WorkerBuild['modules'] = [];
+  for (const file of await readdir(outdir)) {
+    if (file.endsWith('.map') || file === 'README.md') continue;
+    const path = join(outdir, file);
+    if (!(await stat(path)).isFile()) continue;
+    const bytes = await readFile(path);
+    modules.push({ file, bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length });
+  }
+  const totalBytes = modules.reduce((a, m) => a + m.bytes, 0);
+  const totalGzipBytes = modules.reduce((a, m) => a + m.gzipBytes, 0);
+  return { outdir, wranglerReport: report.trim(), modules, totalBytes, totalGzipBytes };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    for (const model of await prepareAssets()) {
+      const files = model.files.map((f) => `${f.file} ${mib(f.bytes)}`).join(', ');
+      console.log(
+        `edge model ${model.name}: ${files}; estimated isolate memory ${mib(model.estimatedIsolateBytes)}`,
+      );
+    }
+    const build = await buildWorker();
+    for (const m of build.modules)
+      console.log(`  ${m.file.padEnd(48)} ${mib(m.bytes).padStart(10)}  gzip ${mib(m.gzipBytes)}`);
+    console.log(`wrangler: ${build.wranglerReport}`);
+    console.log(
+      `Worker upload: ${mib(build.totalBytes)}, gzip ${mib(build.totalGzipBytes)} (${(build.totalGzipBytes / 1e6).toFixed(2)} MB; limit 10 MB Paid, 3 MB Free)`,
+    );
+    if (build.totalGzipBytes > WORKER_GZIP_LIMIT_BYTES) {
+      console.error(`build:worker: the compressed Worker is over the 10 MB limit of the Workers Paid plan`);
+      process.exit(1);
+    }
+  } catch (error) {
+    console.error(`build:worker: ${messageOf(error)}`);
+    process.exit(1);
+  }
+}

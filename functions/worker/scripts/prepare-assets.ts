@@ -1,0 +1,93 @@
+/**
+ * Copies the edge models (and the built demo page, when present) into functions/worker/dist/assets,
+ * refusing at build time what Workers cannot serve: a file over 25 MiB, or a model whose estimated
+ * isolate memory exceeds the budget. Usage: tsx functions/worker/scripts/prepare-assets.ts
+ * Env: NETLENS_EDGE_MODELS (comma list, default nsfw-mobilenet-v2), NETLENS_MODELS_DIR (models/onnx),
+ *      NETLENS_MEMORY_BUDGET_MIB (100).
+ */
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetlensError, messageOf } from '../../../src/core/errors.js';
+import { parseManifest } from '../../../src/core/manifest.js';
+import {
+  EDGE_MEMORY_BUDGET_BYTES,
+  WORKER_ASSET_FILE_LIMIT_BYTES,
+  assertFitsIsolate,
+  estimateIsolateBytes,
+  mib,
+} from '../../../src/runtime/web/isolate-budget.js';
+import { BROWSER_WASM_FILES } from '../../../src/runtime/web/node-wasm-modules.js';
+import { WORKER_DIR } from './offline-env.js';
+
+const ROOT = join(WORKER_DIR, '../..');
+
+export interface PreparedModel {
+  name: string;
+  files: { file: string; bytes: number }[];
+  estimatedIsolateBytes: number;
+}
+
+export async function prepareAssets(
+  names: readonly string[] = (process.env.NETLENS_EDGE_MODELS ?? 'nsfw-mobilenet-v2').split(','),
+  modelsDir = process.env.NETLENS_MODELS_DIR ?? join(ROOT, 'models/onnx'),
+  budget = process.env.NETLENS_MEMORY_BUDGET_MIB
+    ? Number(process.env.NETLENS_MEMORY_BUDGET_MIB) * 1024 * 1024
+    : EDGE_MEMORY_BUDGET_BYTES,
+): Promise<PreparedModel[]> {
+  const out = join(WORKER_DIR, 'dist/assets');
+  await rm(out, { recursive: true, force: true });
+  await mkdir(join(out, 'models'), { recursive: true });
+  const prepared: PreparedModel[] = [];
+  for (const name of names.map((n) => n.trim()).filter(Boolean)) {
+    const manifestPath = join(modelsDir, `${name}.json`);
+    if (!existsSync(manifestPath)) {
+      throw new NetlensError(
+        'unknown_model',
+        `edge model '${name}' is not built: ${manifestPath} is missing; run \`npm run models\` first`,
+      );
+    }
+    const manifest = parseManifest(JSON.parse(await readFile(manifestPath, 'utf8')), manifestPath);
+    const files = [`${name}.json`, manifest.file, ...(manifest.features ? [manifest.features.file] : [])];
+    const sizes: { file: string; bytes: number }[] = [];
+    for (const file of files) {
+      const bytes = (await stat(join(modelsDir, file))).size;
+      if (bytes > WORKER_ASSET_FILE_LIMIT_BYTES) {
+        throw new NetlensError(
+          'model_not_ready',
+          `${file} is ${mib(bytes)}; Workers static assets allow ${mib(WORKER_ASSET_FILE_LIMIT_BYTES)} per file — host it in R2 (docs/edge.md) or quantize it`,
+        );
+      }
+      sizes.push({ file, bytes });
+    }
+    const modelBytes = sizes.find((s) => s.file === manifest.file)!.bytes;
+    assertFitsIsolate(name, modelBytes, budget);
+    for (const file of files) await cp(join(modelsDir, file), join(out, 'models', file));
+    prepared.push({ name, files: sizes, estimatedIsolateBytes: estimateIsolateBytes(modelBytes) });
+  }
+  // The demo page (npm run build:page → public/build) plus the WASM files its in-browser mode fetches.
+  const page = join(ROOT, 'public/build');
+  if (existsSync(page)) {
+    await cp(page, join(out, 'page'), { recursive: true });
+    for (const [name, path] of Object.entries(BROWSER_WASM_FILES)) {
+      if (name.endsWith('jsep.wasm')) continue; // 28 MB: over the 25 MiB asset limit; browsers fetch it elsewhere
+      if (!existsSync(join(out, 'page/wasm', name))) await cp(path, join(out, 'page/wasm', name));
+    }
+  }
+  await writeFile(join(out, '.assetsignore'), '');
+  return prepared;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    for (const model of await prepareAssets()) {
+      const files = model.files.map((f) => `${f.file} ${mib(f.bytes)}`).join(', ');
+      console.log(
+        `edge model ${model.name}: ${files}; estimated isolate memory ${mib(model.estimatedIsolateBytes)}`,
+      );
+    }
+  } catch (error) {
+    console.error(`build:worker: ${messageOf(error)}`);
+    process.exit(1);
+  }
+}
