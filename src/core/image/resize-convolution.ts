@@ -65,15 +65,32 @@ function horizontalPass(
     const bias = 1 << (PRECISION_BITS - 1);
     for (let y = 0; y < rows; y++) {
       const inBase = (y + firstRow) * rowIn;
-      const outBase = y * rowOut;
+      let o = y * rowOut;
       for (let xx = 0; xx < outW; xx++) {
         const s0 = inBase + (start[xx] as number) * c;
         const n = count[xx] as number;
         const kb = xx * ksize;
-        for (let ch = 0; ch < c; ch++) {
-          let ss = bias;
-          for (let x = 0, s = s0 + ch; x < n; x++, s += c) ss += (src[s] as number) * (k[kb + x] as number);
-          out[outBase + xx * c + ch] = clip8(ss);
+        if (c === 3) {
+          // Int32 sums as in Pillow (|0 keeps V8 on integer arithmetic; no overflow for these filters).
+          let ss0 = bias;
+          let ss1 = bias;
+          let ss2 = bias;
+          for (let x = 0, s = s0; x < n; x++, s += 3) {
+            const w = k[kb + x] as number;
+            ss0 = (ss0 + (src[s] as number) * w) | 0;
+            ss1 = (ss1 + (src[s + 1] as number) * w) | 0;
+            ss2 = (ss2 + (src[s + 2] as number) * w) | 0;
+          }
+          out[o++] = clip8(ss0);
+          out[o++] = clip8(ss1);
+          out[o++] = clip8(ss2);
+        } else {
+          for (let ch = 0; ch < c; ch++) {
+            let ss = bias;
+            for (let x = 0, s = s0 + ch; x < n; x++, s += c)
+              ss = (ss + (src[s] as number) * (k[kb + x] as number)) | 0;
+            out[o++] = clip8(ss);
+          }
         }
       }
     }
@@ -106,16 +123,20 @@ function verticalPass(image: Pixels, coeffs: Coefficients, outH: number, rowOffs
     const k = fixedPointWeights(weights);
     const out = new Uint8Array(outH * row);
     const bias = 1 << (PRECISION_BITS - 1);
+    // Accumulate a whole output row tap by tap: sequential reads of each source row.
+    const acc = new Int32Array(row);
     for (let yy = 0; yy < outH; yy++) {
-      const s0 = ((start[yy] as number) - rowOffset) * row;
+      const first = (start[yy] as number) - rowOffset;
       const n = count[yy] as number;
       const kb = yy * ksize;
-      const outBase = yy * row;
-      for (let i = 0; i < row; i++) {
-        let ss = bias;
-        for (let y = 0, s = s0 + i; y < n; y++, s += row) ss += (src[s] as number) * (k[kb + y] as number);
-        out[outBase + i] = clip8(ss);
+      acc.fill(bias);
+      for (let y = 0; y < n; y++) {
+        const w = k[kb + y] as number;
+        const base = (first + y) * row;
+        for (let i = 0; i < row; i++) acc[i] = ((acc[i] as number) + (src[base + i] as number) * w) | 0;
       }
+      const outBase = yy * row;
+      for (let i = 0; i < row; i++) out[outBase + i] = clip8(acc[i] as number);
     }
     return { width: w, height: outH, channels: c, data: out };
   }
