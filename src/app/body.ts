@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { NetlensError } from '../core/errors.js';
+
+/**
+ * Reads the images of a classify/embed request from any of the three body formats:
+ * raw bytes (image/*, application/octet-stream — or any other type: the bytes decide, see sniff.ts),
+ * multipart/form-data (every file part, any field name; a `top` field is honoured), or JSON
+ * `{ "images": [{ "base64": "…", "name"?: "…" }], "top"?: 5 }` (data: URLs accepted).
+ */
+export interface RequestImage {
+  bytes: Uint8Array;
+  /** File name (multipart), JSON `name`, or `image` / `image[i]`. */
+  name: string;
+}
+
+export interface RequestImages {
+  images: RequestImage[];
+  top?: number;
+  format: 'raw' | 'multipart' | 'json';
+}
+
+const Top = z.coerce.number().int().min(1).max(1000);
+
+export const JsonBodySchema = z
+  .object({
+    images: z
+      .array(
+        z.object({
+          base64: z.string().min(1).describe('the image file, base64 (a data: URL is accepted)'),
+          name: z.string().optional().describe('echoed back in the result'),
+        }),
+      )
+      .min(1),
+    top: Top.optional().describe('predictions per image (1–1000, default 5)'),
+  })
+  .meta({ id: 'ClassifyJsonBody' });
+
+export async function readImages(request: Request, maxImages: number): Promise<RequestImages> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  let result: RequestImages;
+  if (type === 'application/json' || type.endsWith('+json')) result = await readJson(request);
+  else if (type === 'multipart/form-data') result = await readMultipart(request);
+  else {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    result = { images: bytes.length > 0 ? [{ bytes, name: 'image' }] : [], format: 'raw' };
+  }
+  if (result.images.length === 0) {
+    throw new NetlensError(
+      'invalid_argument',
+      'the request has no image: send the image bytes as the body, multipart/form-data files, or JSON {"images":[{"base64":"…"}]}',
+    );
+  }
+  if (result.images.length > maxImages) {
+    throw new NetlensError(
+      'payload_too_large',
+      `${result.images.length} images in one request; the limit is ${maxImages}`,
+      { details: { limit: maxImages, images: result.images.length } },
+    );
+  }
+  return result;
+}
+
+async function readJson(request: Request): Promise<RequestImages> {
+  let value: unknown;
+  try {
+    value = await request.json();
+  } catch (error) {
+    throw new NetlensError('invalid_argument', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = JsonBodySchema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, 'body');
+  const images = parsed.data.images.map((image, i) => ({
+    bytes: decodeBase64(image.base64, `images[${i}].base64`),
+    name: image.name ?? `images[${i}]`,
+  }));
+  return { images, ...(parsed.data.top !== undefined && { top: parsed.data.top }), format: 'json' };
+}
+
+async function readMultipart(request: Request): Promise<RequestImages> {
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch (error) {
+    throw new NetlensError(
+      'invalid_argument',
+      `the multipart body could not be parsed: ${(error as Error).message}`,
+    );
+  }
+  const images: RequestImage[] = [];
+  let top: number | undefined;
+  for (const [field, value] of form.entries()) {
+    if (typeof value === 'string') {
+      if (field === 'top') {
+        const parsed = Top.safeParse(value);
+        if (!parsed.success) throw validationError(parsed.error, 'top');
+        top = parsed.data;
+      }
+      continue;
+    }
+    images.push({
+      bytes: new Uint8Array(await value.arrayBuffer()),
+      name: value.name || `${field}[${images.length}]`,
+    });
+  }
+  return { images, ...(top !== undefined && { top }), format: 'multipart' };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function decodeBase64(value: string, where: string): Uint8Array {
+  const comma = value.startsWith('data:') ? value.indexOf(',') : -1;
+  const text = (comma >= 0 ? value.slice(comma + 1) : value).replace(/\s+/g, '');
+  const normalised = text.replaceAll('-', '+').replaceAll('_', '/');
+  if (!BASE64.test(normalised) || normalised.length % 4 === 1) {
+    throw new NetlensError('invalid_argument', `${where} is not valid base64`, { details: { field: where } });
+  }
+  const binary = atob(normalised.padEnd(Math.ceil(normalised.length / 4) * 4, '='));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** A zod failure as one invalid_argument error listing every problem. */
+export function validationError(error: z.ZodError, where: string): NetlensError {
+  const errors = error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
+  return new NetlensError(
+    'invalid_argument',
+    `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    { details: { errors } },
+  );
+}

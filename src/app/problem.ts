@@ -1,0 +1,110 @@
+import { ERROR_CODES, type ErrorCode, NetlensError } from '../core/errors.js';
+
+/**
+ * RFC 9457 problem documents: the one place NetlensError codes become HTTP answers. Every code has a
+ * stable `type` (a relative URI that this app serves as a short description, GET /problems/{code}) and
+ * title; `detail` is the error's message and the error's `details` become extension members.
+ */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const TITLES: Record<ErrorCode, string> = {
+  invalid_argument: 'Invalid argument',
+  unauthorized: 'Unauthorized',
+  unknown_model: 'Unknown model',
+  not_found: 'Not found',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  bad_image: 'Bad image',
+  image_too_large: 'Image too large',
+  invalid_manifest: 'Invalid manifest',
+  invalid_model_file: 'Invalid model file',
+  unsupported_layer: 'Unsupported layer',
+  rate_limited: 'Too many requests',
+  timeout: 'Timed out',
+  queue_full: 'Queue full',
+  model_not_ready: 'Model not ready',
+  provider_unavailable: 'Execution provider unavailable',
+  integrity_error: 'Model integrity check failed',
+  internal: 'Internal server error',
+};
+
+const DESCRIPTIONS: Record<ErrorCode, string> = {
+  invalid_argument: 'A parameter or the JSON body failed validation; `errors` lists each problem.',
+  unauthorized: 'An API key is required (Authorization: Bearer <key> or X-API-Key) and was missing or wrong.',
+  unknown_model: 'No model of that name is installed; `models` lists the installed ones.',
+  not_found: 'No such resource.',
+  payload_too_large: 'The body or the number of images is over the limit given in `limit`.',
+  unsupported_media_type:
+    'The body is not an image this server decodes (the type is taken from the bytes, not the Content-Type header), or the Content-Type is not accepted.',
+  bad_image: 'The bytes look like an image but could not be decoded (truncated or corrupt).',
+  image_too_large: 'The image has more pixels than the server accepts (`limit`).',
+  invalid_manifest: 'A model manifest on the server is invalid.',
+  invalid_model_file: 'A model file on the server is invalid.',
+  unsupported_layer: 'The model uses a layer the converter does not support.',
+  rate_limited:
+    'This API key sent more requests than its rate limit allows; retry after `Retry-After` seconds.',
+  timeout: 'The request took longer than the server timeout and was abandoned.',
+  queue_full: "The model's queue is full; retry after `Retry-After` seconds.",
+  model_not_ready: 'The model is not loaded yet or could not be loaded.',
+  provider_unavailable: 'The requested execution provider is not available on this host.',
+  integrity_error: "A model file does not match its manifest's sha256.",
+  internal: 'An unexpected failure; it was logged with the request id.',
+};
+
+export function problemType(code: ErrorCode): string {
+  return `/problems/${code.replaceAll('_', '-')}`;
+}
+
+export function codeOfProblemSlug(slug: string): ErrorCode | undefined {
+  const code = slug.replaceAll('-', '_');
+  return code in ERROR_CODES ? (code as ErrorCode) : undefined;
+}
+
+export function describeProblem(code: ErrorCode): Record<string, unknown> {
+  return {
+    type: problemType(code),
+    title: TITLES[code],
+    status: ERROR_CODES[code],
+    description: DESCRIPTIONS[code],
+  };
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  code: ErrorCode;
+  [extension: string]: unknown;
+}
+
+/** Server-side failures keep their message out of the answer (it may name paths or internals). */
+const PRIVATE: ReadonlySet<ErrorCode> = new Set(['internal', 'integrity_error', 'invalid_model_file']);
+
+export function toProblem(error: NetlensError, instance?: string, requestId?: string): Problem {
+  const hidden = PRIVATE.has(error.code);
+  const problem: Problem = {
+    ...(hidden ? {} : error.details),
+    type: problemType(error.code),
+    title: TITLES[error.code],
+    status: error.status,
+    detail: hidden ? 'The server failed to answer this request; the failure was logged.' : error.message,
+    code: error.code,
+  };
+  if (instance !== undefined) problem.instance = instance;
+  if (requestId !== undefined) problem.requestId = requestId;
+  return problem;
+}
+
+export function problemResponse(
+  error: NetlensError,
+  options: { instance?: string; requestId?: string; headers?: Record<string, string> } = {},
+): Response {
+  const problem = toProblem(error, options.instance, options.requestId);
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers },
+  });
+}

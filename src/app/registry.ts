@@ -1,0 +1,366 @@
+import type { Engine, EngineSession, SessionOptions } from '../core/engine.js';
+import { NetlensError, isNetlensError, messageOf } from '../core/errors.js';
+import type { Manifest } from '../core/manifest.js';
+import type { ModelSource } from '../core/model-source.js';
+import { type Logger, silentLogger } from './logger.js';
+
+/**
+ * The model registry: which models exist (from a ModelSource), which are loaded, and on which
+ * execution provider. Models load lazily on first use with ONE shared pending load per model, are
+ * warmed up with a zero batch, and the least recently used are unloaded to stay under a memory budget.
+ * The default model is pinned (loaded by start(), never unloaded) because /readyz depends on it.
+ */
+export type Variant = 'model' | 'features';
+export type LoadState = 'unloaded' | 'loading' | 'ready' | 'failed';
+
+export interface VariantStatus {
+  state: LoadState;
+  /** The execution provider that really runs the session (after any fallback). */
+  provider?: string;
+  fallbacks?: { provider: string; error: string }[];
+  /** What the registry charges against its memory budget (2 × the ONNX file size). */
+  estimatedBytes?: number;
+  loadMs?: number;
+  warmupMs?: number;
+  lastUsedAt?: string;
+  /** The last load failure (client-safe summary). */
+  error?: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  manifest: Manifest;
+  isDefault: boolean;
+  variants: { model: VariantStatus; features?: VariantStatus };
+}
+
+export interface LoadedModel {
+  readonly manifest: Manifest;
+  readonly variant: Variant;
+  readonly session: EngineSession;
+  readonly provider: string;
+  /** The output to read: manifest.output.name, or manifest.features.output for 'features'. */
+  readonly outputName: string;
+  /** Ends this use; an unloaded model's session is disposed after its last use. */
+  release(): void;
+}
+
+export interface RegistryOptions {
+  source: ModelSource;
+  engine: Engine;
+  defaultModel: string;
+  /** Estimated bytes of loaded sessions to stay under (default 2 GiB). */
+  memoryBudgetBytes?: number;
+  sessionOptions?: SessionOptions;
+  /** Run one zero batch after loading (default true). */
+  warmup?: boolean;
+  logger?: Logger;
+  /** How to make a missing default model, for the start-up error (default 'npm run models'). */
+  buildHint?: string;
+  /** Where the models come from, for messages (e.g. the directory). */
+  location?: string;
+}
+
+interface Entry {
+  name: string;
+  variant: Variant;
+  status: VariantStatus;
+  pending?: Promise<void>;
+  session?: EngineSession;
+  manifest?: Manifest;
+  lastUsed: number;
+  inUse: number;
+  /** Unloaded while in use: dispose at the last release. */
+  retired: boolean;
+}
+
+const MEMORY_FACTOR = 2;
+
+export class ModelRegistry {
+  readonly defaultModel: string;
+  private readonly source: ModelSource;
+  private readonly engine: Engine;
+  private readonly budget: number;
+  private readonly sessionOptions: SessionOptions | undefined;
+  private readonly warmup: boolean;
+  private readonly logger: Logger;
+  private readonly buildHint: string;
+  private readonly location: string | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private readonly manifests = new Map<string, Manifest>();
+  private closed = false;
+  private useClock = 0;
+
+  constructor(options: RegistryOptions) {
+    this.source = options.source;
+    this.engine = options.engine;
+    this.defaultModel = options.defaultModel;
+    this.budget = options.memoryBudgetBytes ?? 2 * 1024 ** 3;
+    this.sessionOptions = options.sessionOptions;
+    this.warmup = options.warmup ?? true;
+    this.logger = options.logger ?? silentLogger;
+    this.buildHint = options.buildHint ?? 'npm run models';
+    this.location = options.location;
+  }
+
+  get engineName(): string {
+    return this.engine.name;
+  }
+
+  get memoryBudgetBytes(): number {
+    return this.budget;
+  }
+
+  /** Bytes charged by loaded and loading sessions. */
+  get loadedBytes(): number {
+    let total = 0;
+    for (const e of this.entries.values()) total += e.status.estimatedBytes ?? 0;
+    return total;
+  }
+
+  /** Checks the default model exists, then loads and warms it. Throws when it is missing. */
+  async start(): Promise<void> {
+    try {
+      await this.source.manifest(this.defaultModel);
+    } catch (error) {
+      if (isNetlensError(error) && error.code === 'unknown_model') {
+        const where = this.location ? ` in ${this.location}` : '';
+        throw new NetlensError(
+          'unknown_model',
+          `the default model '${this.defaultModel}' is not installed${where}; build it with \`${this.buildHint}\``,
+          { cause: error, details: { model: this.defaultModel } },
+        );
+      }
+      throw error;
+    }
+    const model = await this.acquire(this.defaultModel, 'model');
+    model.release();
+  }
+
+  /** True once the default model is loaded and warmed. */
+  isReady(): boolean {
+    return !this.closed && this.entries.get(key(this.defaultModel, 'model'))?.status.state === 'ready';
+  }
+
+  async manifest(name: string): Promise<Manifest> {
+    const cached = this.manifests.get(name);
+    if (cached) return cached;
+    try {
+      const manifest = await this.source.manifest(name);
+      this.manifests.set(name, manifest);
+      return manifest;
+    } catch (error) {
+      if (isNetlensError(error) && error.code === 'unknown_model' && !('models' in error.details)) {
+        const models = (await this.source.list()).map((m) => m.name);
+        throw new NetlensError('unknown_model', error.message, {
+          cause: error,
+          details: { ...error.details, model: name, models },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Every model the source has (rescanned), with its load state. */
+  async list(): Promise<ModelInfo[]> {
+    const manifests = await this.source.list();
+    for (const m of manifests) this.manifests.set(m.name, m);
+    return manifests.map((m) => this.describe(m));
+  }
+
+  async info(name: string): Promise<ModelInfo> {
+    return this.describe(await this.manifest(name));
+  }
+
+  private describe(manifest: Manifest): ModelInfo {
+    const status = (variant: Variant): VariantStatus => {
+      const e = this.entries.get(key(manifest.name, variant));
+      return e ? { ...e.status } : { state: 'unloaded' };
+    };
+    return {
+      name: manifest.name,
+      manifest,
+      isDefault: manifest.name === this.defaultModel,
+      variants: { model: status('model'), ...(manifest.features && { features: status('features') }) },
+    };
+  }
+
+  /** A model's ONNX bytes (sha256 checked by the source) and that sha256, for clients that run it themselves. */
+  async modelBytes(name: string, variant: Variant): Promise<{ bytes: Uint8Array; sha256: string }> {
+    const manifest = await this.manifest(name);
+    if (variant === 'features' && !manifest.features) throw await this.noFeatures(name);
+    const bytes = await this.source.modelBytes(manifest, variant);
+    return { bytes, sha256: variant === 'features' ? manifest.features!.sha256 : manifest.sha256.model };
+  }
+
+  private async noFeatures(name: string): Promise<NetlensError> {
+    const models = (await this.list()).filter((m) => m.manifest.features).map((m) => m.name);
+    return new NetlensError('not_found', `model '${name}' has no features variant (embeddings)`, {
+      details: { model: name, modelsWithFeatures: models },
+    });
+  }
+
+  /** The loaded session of a model (loading it first if needed). Call release() when done. */
+  async acquire(name: string, variant: Variant = 'model'): Promise<LoadedModel> {
+    const manifest = await this.manifest(name);
+    if (variant === 'features' && !manifest.features) throw await this.noFeatures(name);
+    for (;;) {
+      if (this.closed) throw new NetlensError('model_not_ready', 'the server is shutting down');
+      const k = key(name, variant);
+      let entry = this.entries.get(k);
+      if (!entry) {
+        entry = { name, variant, status: { state: 'unloaded' }, lastUsed: 0, inUse: 0, retired: false };
+        this.entries.set(k, entry);
+      }
+      if (entry.status.state === 'ready' && entry.session && entry.manifest) {
+        return this.use(entry, entry.session, entry.manifest);
+      }
+      entry.pending ??= this.load(entry, manifest);
+      await entry.pending;
+    }
+  }
+
+  private use(entry: Entry, session: EngineSession, manifest: Manifest): LoadedModel {
+    entry.inUse++;
+    entry.lastUsed = ++this.useClock;
+    entry.status.lastUsedAt = new Date().toISOString();
+    let released = false;
+    return {
+      manifest,
+      variant: entry.variant,
+      session,
+      provider: session.provider,
+      outputName: entry.variant === 'features' ? manifest.features!.output : manifest.output.name,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.inUse--;
+        if (entry.retired && entry.inUse === 0) void this.dispose(entry, session);
+      },
+    };
+  }
+
+  private async load(entry: Entry, manifest: Manifest): Promise<void> {
+    const started = performance.now();
+    entry.status = { state: 'loading' };
+    const log = this.logger.child({ model: entry.name, variant: entry.variant });
+    try {
+      // The source checks the manifest's sha256 before handing out the bytes.
+      const bytes = await this.source.modelBytes(manifest, entry.variant);
+      const estimatedBytes = bytes.byteLength * MEMORY_FACTOR;
+      this.makeRoom(entry, estimatedBytes);
+      entry.status.estimatedBytes = estimatedBytes;
+      const session = await this.engine.createSession(bytes, this.sessionOptions);
+      const loadMs = performance.now() - started;
+      let warmupMs: number | undefined;
+      if (this.warmup) {
+        const t = performance.now();
+        const { height, width, channels } = manifest.input;
+        const output = entry.variant === 'features' ? manifest.features!.output : manifest.output.name;
+        await session.run(
+          { data: new Float32Array(height * width * channels), dims: [1, height, width, channels] },
+          [output],
+        );
+        warmupMs = performance.now() - t;
+      }
+      if (this.closed) {
+        await session.dispose();
+        throw new NetlensError('model_not_ready', 'the server is shutting down');
+      }
+      entry.session = session;
+      entry.manifest = manifest;
+      entry.status = {
+        state: 'ready',
+        provider: session.provider,
+        fallbacks: session.fallbacks.map((f) => ({ ...f })),
+        estimatedBytes,
+        loadMs: round(loadMs),
+        ...(warmupMs !== undefined && { warmupMs: round(warmupMs) }),
+      };
+      log.info(
+        {
+          provider: session.provider,
+          fallbacks: session.fallbacks,
+          loadMs: round(loadMs),
+          warmupMs,
+          estimatedBytes,
+        },
+        'model loaded',
+      );
+    } catch (error) {
+      entry.status = {
+        state: 'failed',
+        error: isNetlensError(error) ? error.message : 'load failed (logged)',
+      };
+      log.error({ err: error }, `model failed to load: ${messageOf(error)}`);
+      throw error;
+    } finally {
+      entry.pending = undefined;
+    }
+  }
+
+  /** Unloads least recently used models (never the default, never the one loading) until `bytes` fit. */
+  private makeRoom(loading: Entry, bytes: number): void {
+    const pinned = this.entries.get(key(this.defaultModel, 'model'));
+    const pinnedBytes = pinned && pinned !== loading ? (pinned.status.estimatedBytes ?? 0) : 0;
+    if (bytes + pinnedBytes > this.budget) {
+      throw new NetlensError(
+        'model_not_ready',
+        `model '${loading.name}' needs about ${mib(bytes)} MiB, more than the memory budget of ${mib(this.budget)} MiB allows`,
+        { details: { model: loading.name, estimatedBytes: bytes, memoryBudgetBytes: this.budget } },
+      );
+    }
+    while (this.loadedBytes + bytes > this.budget) {
+      const victim = [...this.entries.values()]
+        .filter((e) => e !== loading && e !== pinned && e.status.state === 'ready')
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!victim) {
+        this.logger.warn(
+          { model: loading.name, loadedBytes: this.loadedBytes, bytes, budget: this.budget },
+          'over the memory budget: the other models are loading',
+        );
+        return;
+      }
+      this.unload(victim);
+    }
+  }
+
+  private unload(entry: Entry): void {
+    const session = entry.session;
+    this.entries.delete(key(entry.name, entry.variant));
+    entry.status = { state: 'unloaded' };
+    entry.session = undefined;
+    this.logger.info({ model: entry.name, variant: entry.variant }, 'model unloaded (least recently used)');
+    if (!session) return;
+    entry.retired = true;
+    if (entry.inUse === 0) void this.dispose(entry, session);
+  }
+
+  private async dispose(entry: Entry, session: EngineSession): Promise<void> {
+    try {
+      await session.dispose();
+    } catch (error) {
+      this.logger.warn({ err: error, model: entry.name }, 'session dispose failed');
+    }
+  }
+
+  /** Disposes every session (after the server has drained). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const sessions = [...this.entries.values()].flatMap((e) => (e.session ? [e.session] : []));
+    this.entries.clear();
+    await Promise.all(sessions.map((s) => s.dispose().catch(() => undefined)));
+  }
+}
+
+function key(name: string, variant: Variant): string {
+  return `${name}\u0000${variant}`;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
+}

@@ -1,0 +1,158 @@
+import { z } from '@hono/zod-openapi';
+import { ERROR_CODES } from '../core/errors.js';
+
+/** zod schemas of the API: request validation and the OpenAPI document (/openapi.json). */
+
+export const ModelParams = z.object({
+  model: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'model', in: 'path' }, example: 'nsfw-mobilenet-v2' }),
+});
+
+export const FileParams = ModelParams.extend({
+  variant: z.enum(['model', 'features']).openapi({ param: { name: 'variant', in: 'path' } }),
+});
+
+export const ClassifyQuery = z.object({
+  top: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({
+      param: { name: 'top', in: 'query' },
+      description: 'predictions per image (1–1000, at most the number of classes; default 5)',
+      example: 5,
+    }),
+});
+
+export const Prediction = z
+  .object({
+    index: z.number().int().openapi({ description: 'class index in the model output' }),
+    id: z.string().openapi({ description: 'class id, e.g. a WordNet id', example: 'n02088364' }),
+    label: z.string().openapi({ example: 'beagle' }),
+    score: z.number().openapi({ description: 'probability (0–1)', example: 0.9448 }),
+  })
+  .openapi('Prediction');
+
+export const Timings = z
+  .object({
+    decodeMs: z.number(),
+    preprocessMs: z.number(),
+    queueMs: z.number().openapi({ description: 'waiting for its batch (includes loading a cold model)' }),
+    inferenceMs: z.number().openapi({ description: "the engine call of the image's batch" }),
+    batchSize: z.number().int(),
+    totalMs: z.number().openapi({ description: 'from the start of the request to the answer' }),
+  })
+  .openapi('Timings');
+
+const ImageFacts = {
+  name: z.string().openapi({ description: 'file name (multipart), JSON name, or image[i]' }),
+  format: z.string().openapi({ description: 'format detected from the bytes', example: 'jpeg' }),
+  width: z.number().int(),
+  height: z.number().int(),
+};
+
+export const ClassifyResponse = z
+  .object({
+    model: z.string(),
+    provider: z.string().openapi({ description: 'execution provider that ran the model', example: 'cpu' }),
+    results: z.array(z.object({ ...ImageFacts, predictions: z.array(Prediction), timings: Timings })),
+  })
+  .openapi('ClassifyResponse');
+
+export const EmbedResponse = z
+  .object({
+    model: z.string(),
+    provider: z.string(),
+    size: z.number().int().openapi({ description: 'embedding length' }),
+    results: z.array(z.object({ ...ImageFacts, embedding: z.array(z.number()), timings: Timings })),
+  })
+  .openapi('EmbedResponse');
+
+const VariantStatus = z
+  .object({
+    state: z.enum(['unloaded', 'loading', 'ready', 'failed']),
+    provider: z.string().optional(),
+    fallbacks: z.array(z.object({ provider: z.string(), error: z.string() })).optional(),
+    estimatedBytes: z.number().optional(),
+    loadMs: z.number().optional(),
+    warmupMs: z.number().optional(),
+    lastUsedAt: z.string().optional(),
+    error: z.string().optional(),
+  })
+  .openapi('LoadStatus');
+
+export const ModelSummary = z
+  .object({
+    name: z.string(),
+    architecture: z.string(),
+    description: z.string().optional(),
+    default: z.boolean(),
+    input: z.object({ height: z.number(), width: z.number(), channels: z.number() }),
+    classes: z.number().int(),
+    embed: z.boolean().openapi({ description: 'has a features variant (/embed)' }),
+    state: VariantStatus.shape.state,
+    provider: z.string().optional(),
+  })
+  .openapi('ModelSummary');
+
+export const ModelList = z
+  .object({ default: z.string(), engine: z.string(), models: z.array(ModelSummary) })
+  .openapi('ModelList');
+
+export const ModelDetail = z
+  .object({
+    name: z.string(),
+    default: z.boolean(),
+    engine: z.string(),
+    manifest: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'the model manifest (docs/manifest.md)' }),
+    load: z.object({ model: VariantStatus, features: VariantStatus.optional() }),
+  })
+  .openapi('ModelDetail');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: '/problems/unknown-model' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem', {
+    description: 'RFC 9457 problem details; extra members carry facts (models, limit, …)',
+  });
+
+export function problems(...statuses: number[]) {
+  const out: Record<
+    number,
+    { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }
+  > = {};
+  for (const status of statuses) {
+    out[status] = {
+      description: PROBLEM_DESCRIPTIONS[status] ?? 'error',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+  return out;
+}
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid parameter or body',
+  401: 'missing or wrong API key',
+  404: 'unknown model (the answer lists the installed ones)',
+  413: 'body or image count over the limit',
+  415: 'not an image format the server decodes (detected from the bytes)',
+  422: 'the image could not be decoded, or has too many pixels',
+  429: 'rate limit exceeded (Retry-After)',
+  503: 'queue full (Retry-After), model not ready, or shutting down',
+  504: 'the request took longer than the server timeout',
+};
