@@ -1,0 +1,119 @@
+import sharp from 'sharp';
+import { NetlensError, messageOf } from '../../core/errors.js';
+import type { DecodedImage, DecodeOptions, ImageDecoder, ImageFormat } from '../../core/image-types.js';
+
+/** Formats this decoder reads (sharp's prebuilt libvips); BMP is recognised but not decodable. */
+export const SHARP_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'];
+
+/** Default pixel limit (width × height) when the caller gives none: 100 megapixels. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** The container format from the magic bytes — never from a file name or a Content-Type. */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
+  const at = (offset: number, ...expected: number[]): boolean =>
+    bytes.length >= offset + expected.length && expected.every((b, i) => bytes[offset + i] === b);
+  const ascii = (offset: number, text: string): boolean =>
+    at(offset, ...Array.from(text, (c) => c.charCodeAt(0)));
+  if (at(0, 0xff, 0xd8, 0xff)) return 'jpeg';
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
+  if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'gif';
+  if (ascii(4, 'ftyp') && (ascii(8, 'avif') || ascii(8, 'avis') || hasAvifBrand(bytes))) return 'avif';
+  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
+  if (ascii(0, 'BM')) return 'bmp';
+  return undefined;
+}
+
+/** An ISO-BMFF `ftyp` box listing 'avif' among its compatible brands (major brand e.g. 'mif1'). */
+function hasAvifBrand(bytes: Uint8Array): boolean {
+  const size = ((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0);
+  const end = Math.min(size, bytes.length, 64);
+  for (let o = 16; o + 4 <= end; o += 4) {
+    if (String.fromCharCode(...bytes.subarray(o, o + 4)) === 'avif') return true;
+  }
+  return false;
+}
+
+export interface SharpDecoderOptions {
+  /** Pixel limit used when a call passes none. Default 100 MP. */
+  maxPixels?: number;
+}
+
+/**
+ * The Node ImageDecoder on sharp: decode only (resizing and EXIF orientation stay in core). Pixels come
+ * out 8-bit interleaved, untouched by colour management so that they equal what Pillow — and so Keras'
+ * `load_img` — decodes: an embedded ICC profile is NOT applied (`keepIccProfile`), CMYK is converted to
+ * sRGB, 16-bit samples are reduced to 8-bit, and GIFs give their first frame.
+ */
+export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): ImageDecoder {
+  return async (bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> => {
+    const maxPixels = options.maxPixels ?? defaults.maxPixels ?? DEFAULT_MAX_PIXELS;
+    const format = sniffImageFormat(bytes);
+    if (format === undefined || !SHARP_FORMATS.includes(format)) {
+      throw new NetlensError(
+        'unsupported_media_type',
+        `${format === undefined ? 'not a recognised image format' : `${format.toUpperCase()} is not supported`} (magic bytes ${hexHead(bytes)}); supported: ${SHARP_FORMATS.join(', ')}`,
+        { details: { format: format ?? null, supported: SHARP_FORMATS } },
+      );
+    }
+    // Header first: refuse decompression bombs before any pixel data is decoded.
+    let width: number;
+    let height: number;
+    try {
+      const meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
+      width = meta.width;
+      height = meta.height;
+    } catch (error) {
+      throw badImage(format, error);
+    }
+    if (width * height > maxPixels) {
+      throw new NetlensError(
+        'image_too_large',
+        `image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`,
+        { details: { width, height, pixels: width * height, maxPixels } },
+      );
+    }
+    try {
+      const { data, info } = await sharp(bytes, {
+        limitInputPixels: maxPixels,
+        pages: 1,
+        failOn: 'warning',
+        autoOrient: false,
+      })
+        .keepIccProfile()
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels < 1 || info.channels > 4) {
+        throw new Error(`unexpected channel count ${info.channels}`);
+      }
+      return {
+        width: info.width,
+        height: info.height,
+        channels: info.channels,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        format,
+      };
+    } catch (error) {
+      throw badImage(format, error);
+    }
+  };
+}
+
+/** The default Node decoder (100 MP limit unless a call passes `maxPixels`). */
+export const decodeImage: ImageDecoder = createSharpImageDecoder();
+
+function badImage(format: ImageFormat, error: unknown): NetlensError {
+  const reason = messageOf(error).trim().replace(/\s+/g, ' ');
+  return new NetlensError(
+    'bad_image',
+    `cannot decode ${format.toUpperCase()}: ${reason || 'unreadable data'}`,
+    {
+      cause: error,
+      details: { format, reason },
+    },
+  );
+}
+
+function hexHead(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || 'none';
+}

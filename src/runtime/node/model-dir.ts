@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { NetlensError, isNetlensError, messageOf } from '../../core/errors.js';
+import { parseManifest, type Manifest } from '../../core/manifest.js';
+import type { ModelSource } from '../../core/model-source.js';
+
+/** The model `netlens classify`, `netlens serve` and `npm start` use unless told otherwise (NETLENS_MODEL). */
+export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
+/** Models that `npm run models` builds offline from npm dependencies. */
+export const BUILDABLE_MODELS = ['nsfw-mobilenet-v2', 'nsfw-inception-v3'] as const;
+/** How to make a missing model, for error messages and `netlens models`. */
+export const HOW_TO_BUILD =
+  "run 'npm run models' to build the default models (nsfw-mobilenet-v2, nsfw-inception-v3), or " +
+  "'netlens convert <keras file> --name <name>' to convert your own";
+
+const REPO_MODELS_DIR = resolve(import.meta.dirname, '../../../models/onnx');
+
+/** NETLENS_MODELS_DIR (relative to the working directory) or the repository's models/onnx. */
+export function defaultModelsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const fromEnv = env.NETLENS_MODELS_DIR?.trim();
+  return fromEnv ? resolve(fromEnv) : REPO_MODELS_DIR;
+}
+
+/** NETLENS_MODEL or nsfw-mobilenet-v2. */
+export function defaultModelName(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.NETLENS_MODEL?.trim() || DEFAULT_MODEL;
+}
+
+export interface ModelDirectorySource extends ModelSource {
+  /** Absolute path of the directory. */
+  readonly dir: string;
+  /** Every `*.json` in the directory: valid manifests, and the files that are not (with the reason). */
+  scan(): Promise<{ manifests: Manifest[]; problems: { file: string; error: string }[] }>;
+}
+
+/**
+ * A ModelSource over a directory of converted models: `<name>.json` manifests (validated with
+ * parseManifest) next to their `.onnx` files, whose sha256 is checked before the bytes are returned.
+ */
+export function createModelDirectorySource(dir: string = defaultModelsDir()): ModelDirectorySource {
+  const root = resolve(dir);
+
+  async function scan(): Promise<{ manifests: Manifest[]; problems: { file: string; error: string }[] }> {
+    let files: string[];
+    try {
+      files = (await readdir(root)).filter((f) => f.endsWith('.json')).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { manifests: [], problems: [] };
+      throw error;
+    }
+    const manifests: Manifest[] = [];
+    const problems: { file: string; error: string }[] = [];
+    for (const file of files) {
+      try {
+        manifests.push(await readManifestFile(join(root, file)));
+      } catch (error) {
+        problems.push({ file, error: messageOf(error) });
+      }
+    }
+    manifests.sort((a, b) => a.name.localeCompare(b.name));
+    return { manifests, problems };
+  }
+
+  async function unknownModel(name: string, reason?: string): Promise<NetlensError> {
+    const installed = (await scan()).manifests.map((m) => m.name);
+    const list = installed.length > 0 ? installed.join(', ') : 'none';
+    return new NetlensError(
+      'unknown_model',
+      `unknown model '${name}'${reason ? ` (${reason})` : ''}; installed in ${root}: ${list}. To add models, ${HOW_TO_BUILD}.`,
+      { details: { model: name, installed, dir: root } },
+    );
+  }
+
+  return {
+    dir: root,
+    scan,
+    async list() {
+      return (await scan()).manifests;
+    },
+    async manifest(name: string) {
+      if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw await unknownModel(name, 'not a valid model name');
+      const path = join(root, `${name}.json`);
+      let manifest: Manifest;
+      try {
+        manifest = await readManifestFile(path);
+      } catch (error) {
+        if (isNetlensError(error)) throw error;
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw await unknownModel(name);
+        throw error;
+      }
+      if (manifest.name !== name) {
+        throw new NetlensError(
+          'invalid_manifest',
+          `${path} describes model '${manifest.name}', not '${name}'`,
+        );
+      }
+      return manifest;
+    },
+    async modelBytes(manifest: Manifest, variant: 'model' | 'features' = 'model') {
+      const features = manifest.features;
+      if (variant === 'features' && features === undefined) {
+        throw new NetlensError('not_found', `model '${manifest.name}' has no features variant`);
+      }
+      const file = variant === 'features' && features ? features.file : manifest.file;
+      const expected = variant === 'features' && features ? features.sha256 : manifest.sha256.model;
+      const path = resolve(root, file);
+      if (relative(root, path).startsWith(`..${sep}`) || relative(root, path) === '..') {
+        throw new NetlensError(
+          'invalid_manifest',
+          `manifest of '${manifest.name}' points outside ${root}: ${file}`,
+        );
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(path);
+      } catch (error) {
+        throw new NetlensError(
+          'integrity_error',
+          `model file of '${manifest.name}' cannot be read (${path}: ${messageOf(error)}); ${HOW_TO_BUILD}`,
+          { cause: error, details: { model: manifest.name, file: path } },
+        );
+      }
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (actual !== expected) {
+        throw new NetlensError(
+          'integrity_error',
+          `${path} does not match its manifest (sha256 ${actual}, manifest says ${expected}): the file was changed or only partly written; rebuild it (${HOW_TO_BUILD})`,
+          { details: { model: manifest.name, file: path, expected, actual } },
+        );
+      }
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+  };
+}
+
+async function readManifestFile(path: string): Promise<Manifest> {
+  const text = await readFile(path, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new NetlensError('invalid_manifest', `${path} is not valid JSON: ${messageOf(error)}`);
+  }
+  return parseManifest(json, path);
+}
