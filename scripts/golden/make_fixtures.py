@@ -5,15 +5,19 @@ Usage: /usr/bin/python3 scripts/golden/make_fixtures.py [OUTDIR]
 
 - exif-<n>.jpg, n = 1..8: a 24x16 asymmetric pattern with EXIF orientation n (4:4:4, quality 95);
   exif-none.jpg without EXIF; exif-3-motorola.jpg with a big-endian ("MM") TIFF header;
-  exif-6.png with an eXIf chunk; exif-8.webp (lossless) with an EXIF chunk.
+  exif-6.png with an eXIf chunk; exif-8.webp (lossless) with an EXIF chunk;
+  exif-5-trailing.png (eXIf after IDAT), exif-7-rawprofile.png (zTXt "Raw profile type exif"),
+  exif-6-xmp.png (iTXt XMP tiff:Orientation, no EXIF); xmp-6.jpg (XMP orientation in JPEG: Pillow 9.4
+  ignores it).
 - rgba.png, la.png, l.png, palette-trns.png (P with a transparent index), gray.jpg: colour-mode cases.
 Expected pixels are NOT stored: tests compute them with Pillow from these files (pil_decode.py).
 """
 import os
 import struct
 import sys
+import zlib
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 W, H = 24, 16
 
@@ -46,6 +50,38 @@ def exif_bytes(orientation, big_endian=False):
     return exif.tobytes()
 
 
+XMP = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="%d"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_trailing_exif_png(img, path, exif):
+    """A PNG whose eXIf chunk comes after the image data (Pillow still reads it when it loads the file)."""
+    img.save(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    iend = data.rindex(b"IEND") - 4
+    data = data[:iend] + png_chunk(b"eXIf", exif[6:]) + data[iend:]
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def write_xmp_jpeg(img, path, xmp, options):
+    """A JPEG with only an XMP APP1 segment (no EXIF)."""
+    img.save(path, **options)
+    with open(path, "rb") as f:
+        data = f.read()
+    payload = b"http://ns.adobe.com/xap/1.0/\x00" + xmp.encode()
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    with open(path, "wb") as f:
+        f.write(data[:2] + segment + data[2:])
+
+
 def main(outdir):
     os.makedirs(outdir, exist_ok=True)
     img = pattern()
@@ -56,6 +92,17 @@ def main(outdir):
     img.save(os.path.join(outdir, "exif-3-motorola.jpg"), exif=exif_bytes(3, big_endian=True), **jpeg)
     img.save(os.path.join(outdir, "exif-6.png"), exif=exif_bytes(6))
     img.save(os.path.join(outdir, "exif-8.webp"), exif=exif_bytes(8), lossless=True)
+
+    write_trailing_exif_png(img, os.path.join(outdir, "exif-5-trailing.png"), exif_bytes(5))
+    raw = PngImagePlugin.PngInfo()
+    hexed = exif_bytes(7).hex()
+    lines = "\n".join(hexed[i : i + 72] for i in range(0, len(hexed), 72))
+    raw.add_text("Raw profile type exif", f"\nexif\n{len(exif_bytes(7)):8d}\n{lines}\n", zip=True)
+    img.save(os.path.join(outdir, "exif-7-rawprofile.png"), pnginfo=raw)
+    xmp = PngImagePlugin.PngInfo()
+    xmp.add_itxt("XML:com.adobe.xmp", XMP % 6)
+    img.save(os.path.join(outdir, "exif-6-xmp.png"), pnginfo=xmp)
+    write_xmp_jpeg(img, os.path.join(outdir, "xmp-6.jpg"), XMP % 6, jpeg)
 
     rgba = img.convert("RGBA")
     alpha = Image.linear_gradient("L").resize((W, H))

@@ -72,7 +72,15 @@ describe('readExifOrientation', () => {
   });
 
   it('never throws on any truncation of real files', () => {
-    for (const name of ['exif-6.jpg', 'exif-3-motorola.jpg', 'exif-6.png', 'exif-8.webp']) {
+    for (const name of [
+      'exif-6.jpg',
+      'exif-3-motorola.jpg',
+      'exif-6.png',
+      'exif-8.webp',
+      'exif-7-rawprofile.png',
+      'exif-6-xmp.png',
+      'exif-5-trailing.png',
+    ]) {
       const bytes = fixture(name);
       const full = readExifOrientation(bytes);
       expect(full).not.toBe(1);
@@ -86,7 +94,13 @@ describe('readExifOrientation', () => {
   it('never throws on corrupted bytes (deterministic fuzz)', () => {
     let seed = 12345;
     const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-    for (const name of ['exif-6.jpg', 'exif-6.png', 'exif-8.webp']) {
+    for (const name of [
+      'exif-6.jpg',
+      'exif-6.png',
+      'exif-8.webp',
+      'exif-7-rawprofile.png',
+      'exif-6-xmp.png',
+    ]) {
       const original = fixture(name);
       for (let trial = 0; trial < 300; trial++) {
         const bytes = original.slice(0, 200);

@@ -15,6 +15,10 @@ const EXIF_FIXTURES = [
   'exif-3-motorola.jpg',
   'exif-6.png',
   'exif-8.webp',
+  'exif-5-trailing.png',
+  'exif-7-rawprofile.png',
+  'exif-6-xmp.png',
+  'xmp-6.jpg',
 ];
 const COLOUR_FIXTURES = ['rgba.png', 'la.png', 'l.png', 'gray.jpg', 'palette-trns.png'];
 const ALL = [...EXIF_FIXTURES, ...COLOUR_FIXTURES];
@@ -54,9 +58,9 @@ describe('EXIF orientation matches Pillow (getexif + ImageOps.exif_transpose)', 
     expect(readExifOrientation(bytesOf(file))).toBe(pil);
   });
 
-  it('the fixtures cover orientations 1–8 in JPEG, big-endian TIFF, PNG eXIf and WebP EXIF', () => {
+  it('the fixtures cover 1–8 in JPEG, big-endian TIFF, PNG (eXIf, trailing eXIf, raw profile, XMP), WebP; JPEG XMP is ignored', () => {
     const seen = EXIF_FIXTURES.map((f) => (sets.get(f) as GoldenSet).info.orientation);
-    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, null, 3, 6, 8]);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, null, 3, 6, 8, 5, 7, 6, null]);
   });
 
   it.each(EXIF_FIXTURES)(
