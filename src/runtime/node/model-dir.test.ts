@@ -41,7 +41,7 @@ describe('model directory source', () => {
     const manifest = await source.manifest('another');
     const path = join(dir, 'another.onnx');
     const bytes = readFileSync(path);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(path, bytes);
     const e = await error(source.modelBytes(manifest));
     expect(e.code).toBe('integrity_error');
