@@ -17,7 +17,7 @@ const f32 = Math.fround;
  * - caffe: RGB→BGR, then x − mean[c] with the BGR means (the output is BGR whatever `channelOrder` says);
  * - tf: x / 127.5 − 1;
  * - torch: ((x / 255) − mean[c]) / std[c];
- * - scale: x · factor[c] + offset[c] (Keras `Rescaling`; scalars apply to every channel).
+ * - scale: x · factor[c] + offset[c], float32 after each step (scalars apply to every channel);
  * Then, except for caffe, `channelOrder: 'bgr'` reverses the channels. `color` must match the image:
  * 'rgb' needs 3 channels, 'grayscale' 1 (caffe and torch need 3).
  */
@@ -66,6 +66,8 @@ export function normalise(image: Pixels, preprocessing: Preprocessing): Float32A
       break;
     }
     case 'scale': {
+      // factor and offset stay in double precision; each step rounds to float32. So factor 1/255
+      // gives exactly x / 255 in float32 (TF.js div(255), as nsfwjs does) for 8-bit input.
       const factor = perChannel('factor', preprocessing.factor, channels, 1);
       const offset = perChannel('offset', preprocessing.offset, channels, 0);
       for (let i = 0, s = 0; i < n; i++, s += channels) {
@@ -93,15 +95,15 @@ function swapRedBlue(data: Float32Array): void {
   }
 }
 
-/** A scalar or per-channel parameter as float32 values, one per channel. */
+/** A scalar or per-channel parameter, one value per channel. */
 function perChannel(
   name: string,
   value: number | number[] | undefined,
   channels: number,
   fallback: number,
-): Float32Array {
-  if (value === undefined) return new Float32Array(channels).fill(fallback);
-  if (typeof value === 'number') return new Float32Array(channels).fill(value);
+): Float64Array {
+  if (value === undefined) return new Float64Array(channels).fill(fallback);
+  if (typeof value === 'number') return new Float64Array(channels).fill(value);
   if (value.length !== channels) {
     throw new NetlensError(
       'invalid_argument',
@@ -109,5 +111,5 @@ function perChannel(
       { details: { [name]: value, channels } },
     );
   }
-  return Float32Array.from(value);
+  return Float64Array.from(value);
 }

@@ -18,7 +18,8 @@ export interface PreprocessOptions {
 
 /**
  * decode output → EXIF orientation → `convert('RGB')`/`convert('L')` → resize to the model input →
- * normalise. Returns one NHWC float32 image with dims [1, H, W, C].
+ * normalise (Keras order), or for 'bilinear-align-corners' normalise → resize (TF.js/nsfwjs order, so the
+ * float rounding matches nsfwjs bit for bit). Returns one NHWC float32 image with dims [1, H, W, C].
  */
 export function preprocessImage(
   image: DecodedImage,
@@ -46,7 +47,14 @@ export function preprocessImage(
   const converted = color === 'grayscale' ? toGrayscale(image) : toRgb(image);
   const upright =
     orient && source !== undefined ? applyOrientation(converted, readExifOrientation(source)) : converted;
-  const resized = resize(upright, input.width, input.height, preprocessing.resize);
-  const data = normalise(resized, preprocessing);
+  let data: Float32Array;
+  if (preprocessing.resize === 'bilinear-align-corners') {
+    // TF.js convention (nsfwjs' infer): normalise the float pixels first, then resize them.
+    const normalised = { ...upright, data: normalise(upright, preprocessing) };
+    data = resize(normalised, input.width, input.height, preprocessing.resize).data as Float32Array;
+  } else {
+    // Keras convention: load_img resizes the 8-bit image, preprocess_input normalises it.
+    data = normalise(resize(upright, input.width, input.height, preprocessing.resize), preprocessing);
+  }
   return { data, dims: [1, input.height, input.width, channels] };
 }
