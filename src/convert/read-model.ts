@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { NetlensError } from '../core/errors.js';
+import type { Preprocessing } from '../core/manifest.js';
+import { buildArchitectureSpec, type ArchitectureSpecOptions } from './architectures/index.js';
+import type { KerasModelSpec } from './keras/types.js';
+import { detectFileKind } from './readers/file-kind.js';
+import { h5HasModelConfig, readKerasH5Model } from './readers/keras-h5.js';
+import { readKerasV3 } from './readers/keras-v3.js';
+import { readTfjsLayers } from './readers/tfjs-layers.js';
+
+export interface ReadModelOptions extends ArchitectureSpecOptions {
+  /** Built-in architecture for weights-only HDF5 files. */
+  arch?: string;
+}
+
+export interface ReadModel {
+  spec: KerasModelSpec;
+  /** Defaults implied by the file (built-in architectures). */
+  defaults: {
+    name?: string;
+    architecture?: string;
+    preprocessing?: Partial<Preprocessing>;
+    labels?: Record<string, [string, string]>;
+  };
+}
+
+/** Streaming sha256 of a file (VGG16 weights are 528 MB). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Reads any supported Keras file by its content: full-model HDF5, weights-only HDF5 (needs `arch`),
+ * Keras 3 .keras zip, TF.js layers model.json / nsfwjs model.min.js.
+ */
+export async function readModelFile(path: string, options: ReadModelOptions = {}): Promise<ReadModel> {
+  const kind = await detectFileKind(path);
+  let result: ReadModel;
+  if (kind === 'hdf5') {
+    if (await h5HasModelConfig(path)) {
+      result = { spec: await readKerasH5Model(path, options.onLayer), defaults: {} };
+    } else if (options.arch) {
+      const { arch, ...archOptions } = options;
+      const s = await buildArchitectureSpec(arch, path, archOptions);
+      result = {
+        spec: {
+          config: s.config,
+          weights: s.weights,
+          format: s.format,
+          source: s.source,
+          ...(s.kerasVersion ? { kerasVersion: s.kerasVersion } : {}),
+        },
+        defaults: {
+          name: s.defaults.name,
+          architecture: s.defaults.architecture,
+          preprocessing: s.defaults.preprocessing,
+          ...(s.defaults.labels ? { labels: s.defaults.labels } : {}),
+        },
+      };
+    } else {
+      // Validates the layout (and rejects files without weights) before asking for --arch.
+      const { readWeightsOnlyH5 } = await import('./readers/keras-h5.js');
+      const file = await readWeightsOnlyH5(path);
+      throw new NetlensError(
+        'invalid_argument',
+        `${path} holds weights only (${file.layerNames.length} layers, no model_config). Pass --arch with one of ` +
+          `vgg16, vgg19, resnet50, inception_v3, xception to convert it with a built-in architecture.`,
+        { details: { file: path, valid: ['vgg16', 'vgg19', 'resnet50', 'inception_v3', 'xception'] } },
+      );
+    }
+  } else if (kind === 'zip') {
+    result = { spec: await readKerasV3(path), defaults: {} };
+  } else {
+    result = { spec: await readTfjsLayers(path), defaults: {} };
+  }
+  if (options.arch && kind !== 'hdf5') {
+    result.defaults.architecture = options.arch;
+  }
+  result.spec.sourceSha256 = await sha256File(path);
+  return result;
+}
