@@ -8,6 +8,7 @@ For each image writes OUTDIR/<case>.bin (raw C-order arrays) and OUTDIR/index.js
   source-L          convert('L')
   <method>-<W>x<H>  convert('RGB').resize((W, H), NEAREST|BILINEAR|BOX), uint8
   L-<method>-<W>x<H> convert('L').resize(...), uint8
+  F-<method>-<W>x<H> convert('F') (float32 luma) .resize(...): Pillow's 32-bit float resampling
   keras-<mode>-<method>-<W>x<H>  Keras load_img(target_size, interpolation) -> img_to_array ->
                     preprocess_input(mode) in numpy float32 (imagenet_utils._preprocess_numpy_input)
 Exits non-zero (and the tests fail) when Pillow or numpy is missing.
@@ -84,13 +85,16 @@ def golden(path, outdir):
     index = []
     rgb = Image.open(path).convert("RGB")
     grey = Image.open(path).convert("L")
+    floats = rgb.convert("F")
     write(outdir, index, "source", np.asarray(rgb))
     write(outdir, index, "source-L", np.asarray(grey))
+    write(outdir, index, "source-F", np.asarray(floats))
     for method, flt in FILTERS.items():
         for w, h in SIZES + EXTRA_SIZES:
             write(outdir, index, f"{method}-{w}x{h}", np.asarray(rgb.resize((w, h), flt)))
         for w, h in SIZES:
             write(outdir, index, f"L-{method}-{w}x{h}", np.asarray(grey.resize((w, h), flt)))
+        write(outdir, index, f"F-{method}-224x224", np.asarray(floats.resize((224, 224), flt)))
     for mode in KERAS_MODES:
         for method in ("nearest", "bilinear"):
             img = load_img(path, "rgb", (224, 224), method)

@@ -76,5 +76,15 @@ describe('resize is bit-exact with Debian Pillow on the shared photos', () => {
         expectSame(resize(grey, w, h, method), set, `L-${method}-${w}x${h}`, `${file} L ${method} ${w}×${h}`);
       }
     });
+
+    it.each(METHODS)("float32 (Pillow mode 'F') %s at 224×224", (method) => {
+      const set = sets.get(file) as GoldenSet;
+      const floats = pixelsOf(set, 'source-F');
+      expect(floats.data).toBeInstanceOf(Float32Array);
+      const out = resize(floats, 224, 224, method);
+      expect(out.data).toBeInstanceOf(Float32Array);
+      const diff = compareExact(out.data, set.get(`F-${method}-224x224`).data, `${file} F ${method}`);
+      expect(diff.count, diff.summary).toBe(0);
+    });
   });
 });
