@@ -150,12 +150,14 @@ export class ModelRegistry {
       this.manifests.set(name, manifest);
       return manifest;
     } catch (error) {
-      if (isNetlensError(error) && error.code === 'unknown_model' && !('models' in error.details)) {
+      if (isNetlensError(error) && error.code === 'unknown_model') {
+        // The source's message is for operators (it may name directories); clients get the list.
         const models = (await this.source.list()).map((m) => m.name);
-        throw new NetlensError('unknown_model', error.message, {
-          cause: error,
-          details: { ...error.details, model: name, models },
-        });
+        throw new NetlensError(
+          'unknown_model',
+          `unknown model '${name}'; installed: ${models.length > 0 ? models.join(', ') : 'none'}`,
+          { cause: error, details: { model: name, models } },
+        );
       }
       throw error;
     }

@@ -1,0 +1,80 @@
+/**
+ * Test support: starts `functions/node/main.ts` (the real server) as a child process on a free loopback
+ * port and makes sure the default model exists (building it with the converter's script when missing).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const MODELS_DIR = join(ROOT, 'models/onnx');
+export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
+export const PHOTOS_DIR = resolve(ROOT, '../shared/data/images');
+
+/** Builds the default models with `npm run models` when the default manifest is missing. */
+export function ensureDefaultModel(): void {
+  if (existsSync(join(MODELS_DIR, `${DEFAULT_MODEL}.json`))) return;
+  execFileSync('npm', ['run', '--silent', 'models'], { cwd: ROOT, stdio: 'inherit', timeout: 900_000 });
+}
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns the server with `--port 0` and waits for its "listening" log line (pino JSON on stdout). */
+export async function startServerProcess(
+  args: string[] = [],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'functions/node/main.ts'), '--port', '0', '--host', '127.0.0.1', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NETLENS_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}\n${err}`)),
+      timeoutMs,
+    );
+    const poll = setInterval(() => {
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (match) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}\n${err}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The real server process (functions/node/main.ts) on a free loopback port with the default model:
+ * every shared photo through all three body formats gives the same top-5 as in-process classification
+ * (the code path of `netlens classify`); start-up refusal; graceful shutdown draining a request.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClassifier } from '../src/core/classify.js';
+import type { Prediction } from '../src/core/decode.js';
+import { createSharpImageDecoder } from '../src/runtime/node/decode-image.js';
+import { createNodeEngine } from '../src/runtime/node/engine.js';
+import { createModelDirectorySource } from '../src/runtime/node/model-dir.js';
+import {
+  DEFAULT_MODEL,
+  MODELS_DIR,
+  PHOTOS_DIR,
+  type ServerProcess,
+  ensureDefaultModel,
+  startServerProcess,
+} from './server-process.js';
+
+const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png' };
+
+interface Answer {
+  model: string;
+  provider: string;
+  results: { name: string; predictions: Prediction[]; timings: { batchSize: number } }[];
+}
+
+const photos = readdirSync(PHOTOS_DIR)
+  .filter((f) => TYPES[extname(f)])
+  .sort()
+  .map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(PHOTOS_DIR, name))) }));
+
+function expectSameTop5(actual: Prediction[], expected: Prediction[], where: string): void {
+  expect(
+    actual.map((p) => [p.index, p.id, p.label]),
+    where,
+  ).toEqual(expected.map((p) => [p.index, p.id, p.label]));
+  actual.forEach((p, i) =>
+    expect(Math.abs(p.score - expected[i]!.score), `${where} #${i + 1}`).toBeLessThan(1e-5),
+  );
+}
+
+describe('the Node server process with the default model', () => {
+  let server: ServerProcess;
+  const expected = new Map<string, Prediction[]>();
+
+  beforeAll(async () => {
+    ensureDefaultModel();
+    server = await startServerProcess();
+    // In-process reference: the same engine, decoder and core code the CLI uses, one image at a time.
+    const source = createModelDirectorySource(MODELS_DIR);
+    const manifest = await source.manifest(DEFAULT_MODEL);
+    const session = await createNodeEngine({ providers: ['cpu'] }).createSession(
+      await source.modelBytes(manifest),
+    );
+    const classifier = createClassifier({ manifest, session });
+    const decode = createSharpImageDecoder();
+    for (const photo of photos) {
+      const [top5] = await classifier.classifyImages(
+        [{ decoded: await decode(photo.bytes), bytes: photo.bytes }],
+        5,
+      );
+      expected.set(photo.name, top5!);
+    }
+    await session.dispose();
+  }, 900_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('has shared photos to classify', () => {
+    expect(photos.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('is ready and describes the default model', async () => {
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({
+      status: 'ready',
+      model: DEFAULT_MODEL,
+    });
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      default: string;
+      models: { name: string; state: string; provider: string }[];
+    };
+    expect(models.default).toBe(DEFAULT_MODEL);
+    expect(models.models.find((m) => m.name === DEFAULT_MODEL)).toMatchObject({
+      state: 'ready',
+      provider: 'cpu',
+    });
+  });
+
+  it('classifies every photo as a raw body with the in-process top-5', async () => {
+    for (const photo of photos) {
+      const res = await fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify`, {
+        method: 'POST',
+        headers: { 'content-type': TYPES[extname(photo.name)]! },
+        body: photo.bytes,
+      });
+      expect(res.status, photo.name).toBe(200);
+      const answer = (await res.json()) as Answer;
+      expect(answer).toMatchObject({ model: DEFAULT_MODEL, provider: 'cpu' });
+      expectSameTop5(answer.results[0]!.predictions, expected.get(photo.name)!, `raw ${photo.name}`);
+    }
+  });
+
+  it('classifies every photo in one multipart request (one batch) with the in-process top-5', async () => {
+    const form = new FormData();
+    for (const photo of photos)
+      form.append('file', new Blob([photo.bytes], { type: TYPES[extname(photo.name)] }), photo.name);
+    const res = await fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify?top=5`, {
+      method: 'POST',
+      body: form,
+    });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Answer;
+    expect(answer.results.map((r) => r.name)).toEqual(photos.map((p) => p.name));
+    for (const result of answer.results)
+      expectSameTop5(result.predictions, expected.get(result.name)!, `multipart ${result.name}`);
+    expect(answer.results[0]!.timings.batchSize).toBeGreaterThan(1);
+  });
+
+  it('classifies every photo in one JSON base64 request with the in-process top-5', async () => {
+    const body = JSON.stringify({
+      images: photos.map((p) => ({ name: p.name, base64: Buffer.from(p.bytes).toString('base64') })),
+      top: 5,
+    });
+    const res = await fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Answer;
+    for (const result of answer.results)
+      expectSameTop5(result.predictions, expected.get(result.name)!, `json ${result.name}`);
+  });
+
+  it('answers client mistakes with problem documents, never 500', async () => {
+    const cases: [RequestInit & { path?: string }, number][] = [
+      [{ body: 'definitely not an image', headers: { 'content-type': 'image/png' } }, 415],
+      [
+        {
+          body: photos.find((p) => p.name.endsWith('.jpg'))!.bytes.subarray(0, 2000),
+          headers: { 'content-type': 'image/jpeg' },
+        },
+        422,
+      ],
+      [{ body: '{"images":[]}', headers: { 'content-type': 'application/json' } }, 400],
+      [{ body: photos[0]!.bytes, path: '/v1/models/no-such-model/classify' }, 404],
+    ];
+    for (const [init, status] of cases) {
+      const res = await fetch(`${server.url}${init.path ?? `/v1/models/${DEFAULT_MODEL}/classify`}`, {
+        method: 'POST',
+        ...init,
+      });
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('exports Prometheus metrics for the traffic so far', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(
+      /netlens_http_requests_total\{method="POST",route="\/v1\/models\/:model\/classify",status="200"\} \d+/,
+    );
+    expect(text).toContain(`netlens_model_loaded{model="${DEFAULT_MODEL}",provider="cpu",variant="model"} 1`);
+    expect(text).toMatch(
+      new RegExp(`netlens_images_total\\{model="${DEFAULT_MODEL}",variant="model"\\} (\\d+)`),
+    );
+    expect(text).toContain('netlens_batch_size_bucket');
+  });
+});
+
+describe('the Node server process: start-up and shutdown', () => {
+  it('refuses to start without the default model, naming the command that builds it', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'netlens-empty-'));
+    await expect(startServerProcess(['--models', empty], {}, 60_000)).rejects.toThrow(
+      /not installed in .*npm run models/s,
+    );
+  });
+
+  it('drains an in-flight request on SIGTERM, then exits 0', async () => {
+    ensureDefaultModel();
+    // A long batching delay keeps the request in the queue while the signal arrives.
+    const server = await startServerProcess([], { NETLENS_MAX_DELAY_MS: '1500', NETLENS_MAX_BATCH: '64' });
+    try {
+      const pending = fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify`, {
+        method: 'POST',
+        body: photos[0]!.bytes,
+      });
+      await expect
+        .poll(
+          async () =>
+            (await (await fetch(`${server.url}/metrics`)).text()).match(
+              /netlens_queue_depth\{[^}]*\} (\d+)/,
+            )?.[1],
+          {
+            timeout: 10_000,
+            interval: 20,
+          },
+        )
+        .toBe('1');
+      server.child.kill('SIGTERM');
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as Answer).results[0]!.predictions).toHaveLength(5);
+      expect(await server.exited).toBe(0);
+      expect(server.stdout()).toContain('shutting down: draining in-flight requests');
+      expect(server.stdout()).toMatch(/"drained":true.*"msg":"stopped"/);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+});
