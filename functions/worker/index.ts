@@ -8,9 +8,10 @@ import { configFromEnv } from '../../src/app/config.js';
 import { consoleLogger } from '../../src/app/logger.js';
 import { ModelRegistry } from '../../src/app/registry.js';
 import { messageOf } from '../../src/core/errors.js';
+import type { ImageDecoder } from '../../src/core/image-types.js';
 import { EDGE_MEMORY_BUDGET_BYTES } from '../../src/runtime/web/isolate-budget.js';
-import { ortWasmMemoryBytes } from '../../src/runtime/web/precompiled-wasm.js';
 import type { WorkerEnv } from './bindings.js';
+import { debugRoute } from './debug-routes.js';
 import { edgeRuntime } from './edge-runtime.js';
 import { workerModelSource } from './model-store.js';
 import { workerPageAssets } from './page-assets.js';
@@ -19,9 +20,10 @@ const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
 
 interface Isolate {
   app: NetlensApp;
+  registry: ModelRegistry;
+  decodeImage: ImageDecoder;
   started: Promise<void>;
   startedAt: number;
-  firstRequest: boolean;
 }
 
 let isolate: Promise<Isolate> | undefined;
@@ -57,7 +59,8 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
   const config = await configFromEnv(stringEnv, {
     // One isolate runs one request's inference at a time; batching across requests buys nothing here.
     batching: { maxBatch: 1, maxDelayMs: 0 },
-    maxPixels: 16_000_000,
+    // Decoding is RGBA in WASM memory plus a JS copy: 6 MP ≈ 48 MB at peak, within the isolate's 128 MB.
+    maxPixels: 6_000_000,
     maxBodyBytes: 16 * 1024 * 1024,
     formats: ['jpeg', 'png', 'webp'],
   });
@@ -70,22 +73,18 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
       'the default model could not be loaded',
     );
   });
-  return { app, started, startedAt, firstRequest: true };
+  return { app, registry, decodeImage, started, startedAt };
 }
 
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: { waitUntil(promise: Promise<unknown>): void }) {
     isolate ??= createIsolate(env);
     const current = await isolate;
-    if (current.firstRequest) {
-      current.firstRequest = false;
-      await current.started;
-    }
-    if (env.NETLENS_EDGE_DEBUG === '1' && new URL(request.url).pathname === '/__edge/memory') {
-      return Response.json({
-        ortWasmMemoryBytes: ortWasmMemoryBytes() ?? null,
-        isolateAgeMs: Date.now() - current.startedAt,
-      });
+    // The first request of an isolate waits for the default model (cold start); later ones find it ready.
+    await current.started;
+    if (env.NETLENS_EDGE_DEBUG === '1' && new URL(request.url).pathname.startsWith('/__edge/')) {
+      const answer = await debugRoute(request, current.registry, current.decodeImage, current.startedAt);
+      if (answer !== undefined) return answer;
     }
     return current.app.fetch(request, env, ctx as never);
   },

@@ -1,0 +1,69 @@
+import type { Engine } from '../../core/engine.js';
+import type { ImageDecoder } from '../../core/image-types.js';
+import { createWasmImageDecoder } from './decode-image.js';
+import { type WebProvider, createWebEngine } from './engine.js';
+import type { OrtWebModule } from './ort-types.js';
+
+export interface BrowserRuntimeOptions {
+  /** The default onnxruntime-web build (WebGPU via JSEP, and WASM). */
+  ort: OrtWebModule;
+  /** Where the WASM files are served (BROWSER_WASM_FILES names), e.g. '/static/wasm/'. */
+  wasmBase: string;
+  /** Try WebGPU first (default true); WASM is always the fallback. */
+  preferWebGpu?: boolean;
+}
+
+export interface BrowserRuntime {
+  engine: Engine;
+  decodeImage: ImageDecoder;
+  providers: WebProvider[];
+  /** Why WebGPU is not even tried (no navigator.gpu / no adapter), for a visible note. */
+  webGpuUnavailable?: string;
+  /** WASM threads: >1 only when the page is cross-origin isolated (COOP/COEP). */
+  threads: number;
+}
+
+/** onnxruntime-web + the WASM codecs in a browser, with WebGPU → WASM and an honest report of why. */
+export async function createBrowserRuntime(options: BrowserRuntimeOptions): Promise<BrowserRuntime> {
+  const { ort, wasmBase } = options;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
+  const threads = isolated ? Math.max(1, Math.min(4, cores)) : 1;
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmPaths = {
+    wasm: new URL('ort-wasm-simd-threaded.jsep.wasm', new URL(wasmBase, location.href)).href,
+  };
+
+  let webGpuUnavailable: string | undefined;
+  if (options.preferWebGpu === false) {
+    webGpuUnavailable = 'WebGPU was not requested';
+  } else {
+    const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
+    if (gpu === undefined) {
+      webGpuUnavailable = 'this browser has no WebGPU (navigator.gpu is undefined)';
+    } else if ((await gpu.requestAdapter().catch(() => null)) === null) {
+      webGpuUnavailable = 'WebGPU is present but no GPU adapter is available';
+    }
+  }
+  const providers: WebProvider[] = webGpuUnavailable === undefined ? ['webgpu', 'wasm'] : ['wasm'];
+
+  const compile = async (name: string): Promise<WebAssembly.Module> => {
+    const response = await fetch(new URL(name, new URL(wasmBase, location.href)));
+    if (!response.ok) throw new Error(`GET ${wasmBase}${name} failed with ${response.status}`);
+    return WebAssembly.compile(await response.arrayBuffer());
+  };
+  const [jpeg, png, webp] = await Promise.all([
+    compile('mozjpeg_dec.wasm'),
+    compile('squoosh_png_bg.wasm'),
+    compile('webp_dec.wasm'),
+  ]);
+  const runtime: BrowserRuntime = {
+    engine: createWebEngine({ ort, providers }),
+    decodeImage: createWasmImageDecoder({ jpeg, png, webp }),
+    providers,
+    threads,
+  };
+  if (webGpuUnavailable !== undefined) runtime.webGpuUnavailable = webGpuUnavailable;
+  return runtime;
+}

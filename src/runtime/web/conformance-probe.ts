@@ -1,0 +1,57 @@
+import { toProbabilities, topK } from '../../core/decode.js';
+import type { EngineSession } from '../../core/engine.js';
+import { preprocessImage, toRgb } from '../../core/image/index.js';
+import type { ImageDecoder } from '../../core/image-types.js';
+import type { Manifest } from '../../core/manifest.js';
+import { sha256Hex } from '../../core/model-source.js';
+
+/**
+ * What one runtime made of one image, for the cross-runtime conformance test: the decoded RGB (hash),
+ * the model input tensor (hash), every class probability and the top 5. The same function runs in
+ * Node (both engines), in workerd and in Chromium, so differences can only come from the decoder
+ * or the engine.
+ */
+export interface ProbeResult {
+  width: number;
+  height: number;
+  /** sha256 of the decoded image converted to RGB (PIL convert('RGB') semantics), before orientation. */
+  rgbSha256: string;
+  /** sha256 of the float32 input tensor fed to the model. */
+  inputSha256: string;
+  probabilities: number[];
+  top5: { index: number; score: number }[];
+  provider: string;
+  decodeMs: number;
+  inferenceMs: number;
+}
+
+export async function probeImage(
+  bytes: Uint8Array,
+  decodeImage: ImageDecoder,
+  manifest: Manifest,
+  session: EngineSession,
+): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const decoded = await decodeImage(bytes);
+  const decodeMs = performance.now() - t0;
+  const rgb = toRgb(decoded);
+  const input = preprocessImage(decoded, bytes, manifest);
+  const t1 = performance.now();
+  const outputs = await session.run(input, [manifest.output.name]);
+  const inferenceMs = performance.now() - t1;
+  const output = outputs[manifest.output.name];
+  if (output === undefined) throw new Error(`no output '${manifest.output.name}'`);
+  const probabilities = Array.from(toProbabilities(output, manifest).data);
+  const inputBytes = new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+  return {
+    width: decoded.width,
+    height: decoded.height,
+    rgbSha256: await sha256Hex(new Uint8Array(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength)),
+    inputSha256: await sha256Hex(inputBytes),
+    probabilities,
+    top5: topK(probabilities, Math.min(5, probabilities.length)),
+    provider: session.provider,
+    decodeMs,
+    inferenceMs,
+  };
+}
