@@ -13,6 +13,11 @@ PLAN.json (written by seed-weights.ts):
 
 Layout: root attrs layer_names, backend, keras_version; one group per layer with attr weight_names;
 each weight a float32 dataset at <layer>/<weight name> (so 'block1_conv1/block1_conv1/kernel:0').
+
+With "model_config" (a model JSON object) in the plan, writes a full-model file as tf.keras'
+`model.save('x.h5')` does: root attrs model_config, backend, keras_version and the same layout inside
+group 'model_weights'. A nested model is one entry of layer_names whose weight names carry the inner
+layer names ('conv1_conv/kernel:0'), listed in the plan's order (trainable weights first, as Keras).
 """
 import json
 import os
@@ -29,7 +34,13 @@ def main() -> None:
     rng = np.random.default_rng(plan["seed"])
     weighted = {entry["layer"]: entry["weights"] for entry in plan["layers"]}
     tmp_path = out_path + ".tmp"
-    with h5py.File(tmp_path, "w") as f:
+    with h5py.File(tmp_path, "w") as root:
+        f = root
+        if "model_config" in plan:
+            root.attrs["model_config"] = json.dumps(plan["model_config"]).encode("utf8")
+            root.attrs["backend"] = plan["backend"].encode("utf8")
+            root.attrs["keras_version"] = plan["keras_version"].encode("utf8")
+            f = root.create_group("model_weights")
         f.attrs["layer_names"] = np.array([n.encode("utf8") for n in plan["layer_names"]])
         f.attrs["backend"] = plan["backend"].encode("utf8")
         f.attrs["keras_version"] = plan["keras_version"].encode("utf8")

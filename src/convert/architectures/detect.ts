@@ -56,8 +56,8 @@ export function detectWeights(
     if (tfKeras === 0 && kerasApplications === 0) {
       throw new NetlensError(
         'invalid_model_file',
-        `${source}: cannot tell which ResNet50 generation wrote this file (no 'conv2_block1_1_conv' nor ` +
-          `'res2a_branch2a' layer names); pass resnet50Naming 'keras-applications' or 'tf-keras'`,
+        `${source}: cannot tell which ResNet50 generation wrote this file: it has neither tf.keras layer names ` +
+          `('conv2_block1_1_conv') nor keras-applications ones ('res2a_branch2a'). Is it a ResNet50 weight file?`,
         { details: { file: source, valid: ['keras-applications', 'tf-keras'] } },
       );
     }
