@@ -78,11 +78,12 @@ async function loadModels(): Promise<void> {
   if (!response.ok) return showError(await problemMessage(response));
   const body = (await response.json()) as {
     default: string;
-    models: { name: string; architecture: string; classes: number }[];
+    models: { name: string; architecture: string; description?: string; classes: number }[];
   };
   modelSelect.replaceChildren(
     ...body.models.map((m) => {
-      const option = new Option(`${m.name} (${m.architecture}, ${m.classes} classes)`, m.name);
+      const option = new Option(`${m.name} (${m.classes} classes)`, m.name);
+      option.title = m.description ?? m.architecture;
       option.selected = m.name === body.default;
       return option;
     }),
