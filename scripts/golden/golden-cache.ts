@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,7 +60,20 @@ export function goldenFor(script: GoldenScript, inputs: readonly string[]): Gold
       );
     }
   }
+  dirs.forEach((dir) => pruneStale(dir));
   return dirs.map((dir) => loadSet(dir));
+}
+
+/** Removes cache entries of the same input made by older versions of the script (or older inputs). */
+function pruneStale(dir: string): void {
+  const parent = dirname(dir);
+  const name = basename(dir);
+  const prefix = name.slice(0, name.lastIndexOf('-') + 1);
+  for (const entry of readdirSync(parent)) {
+    if (entry !== name && entry.startsWith(prefix) && /^[0-9a-f]{16}$/.test(entry.slice(prefix.length))) {
+      rmSync(join(parent, entry), { recursive: true, force: true });
+    }
+  }
 }
 
 function loadSet(dir: string): GoldenSet {

@@ -23,7 +23,7 @@ from PIL import Image
 FILTERS = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "area": Image.BOX}
 SIZES = [(224, 224), (299, 299)]
 # Upscales and mixed (shrink one axis, enlarge the other) cases.
-EXTRA_SIZES = [(640, 480), (150, 600), (1, 1), (37, 5)]
+EXTRA_SIZES = [(640, 520), (150, 600), (1, 1), (37, 5)]
 KERAS_MODES = ["caffe", "tf", "torch"]
 
 

@@ -17,7 +17,7 @@ const METHODS = ['nearest', 'bilinear', 'area'] as const satisfies readonly Resi
 const SIZES: [number, number][] = [
   [224, 224],
   [299, 299],
-  [640, 480], // upscale
+  [640, 520], // upscale on both axes for every photo
   [150, 600], // shrink x, enlarge y
   [1, 1],
   [37, 5],
