@@ -1,0 +1,208 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
+
+const DEFAULT_MODEL_HELP = 'model name (default: $NETLENS_MODEL or nsfw-mobilenet-v2)';
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+function modelOptions(command: Command): Command {
+  return command
+    .option('-m, --model <name>', DEFAULT_MODEL_HELP)
+    .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)')
+    .option(
+      '--providers <list>',
+      'execution providers in order, e.g. cuda,webgpu,cpu (default: $NETLENS_PROVIDERS or cpu)',
+    )
+    .option('--require-gpu', 'fail unless a GPU execution provider runs the model')
+    .option('--threads <n>', 'intra-op threads (default: all cores)', positiveInt('--threads'));
+}
+
+/**
+ * A command implemented in another module, loaded only when used (so `netlens classify` never loads the
+ * HTTP server or the converter). Every argument after the command name is handed to that module's Command.
+ */
+function delegated(name: string, description: string, load: () => Promise<Command>): Command {
+  return new Command(name)
+    .description(description)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async (_args: string[], _options: unknown, command: Command) => {
+      const real = await load();
+      real.name(`netlens ${name}`);
+      real.exitOverride();
+      await real.parseAsync(command.args, { from: 'user' });
+    });
+}
+
+async function importCommand(specifier: string, exportNames: readonly string[]): Promise<Command> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String(error).includes(specifier.replace(/^\.+\//, ''))
+    ) {
+      throw new CommanderError(
+        EXIT.usage,
+        'netlens.unavailable',
+        `this command is not available in this build (${specifier} is missing)`,
+      );
+    }
+    throw error;
+  }
+  for (const name of exportNames) {
+    const value = mod[name];
+    if (value instanceof Command) return value;
+    if (typeof value === 'function') {
+      const made = (value as () => unknown)();
+      if (made instanceof Command) return made;
+    }
+  }
+  throw new Error(`${specifier} exports no commander Command (looked for ${exportNames.join(', ')})`);
+}
+
+export function createProgram(): Command {
+  const program = new Command('netlens')
+    .description(
+      'Keras image classifiers converted to ONNX: classify images, serve them over HTTP, convert models.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(netlens --help, or netlens <command> --help, for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 model unknown/invalid,
+4 no execution provider could run the model, 70 internal error.`,
+    );
+
+  modelOptions(
+    program
+      .command('classify')
+      .description('classify images (files or directories) and print Keras\' top-k: "1. beagle: 94.48%"')
+      .argument('<images...>', 'image files or directories (formats sniffed from the bytes)'),
+  )
+    .option(
+      '-t, --top <k>',
+      'classes to print per image (default: 5, or the class count if fewer)',
+      positiveInt('--top'),
+    )
+    .option('--json', 'print one JSON document instead of text')
+    .option(
+      '--annotate <out>',
+      'write the image with its top label drawn on it (a directory when classifying several)',
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'images per inference batch')
+        .default(8)
+        .argParser(positiveInt('--batch-size')),
+    )
+    .option(
+      '--max-pixels <n>',
+      'refuse images with more pixels than this (default 100000000)',
+      positiveInt('--max-pixels'),
+    )
+    .option('--no-progress', 'no progress bar (default: shown for batches when stderr is a terminal)')
+    .option('--progress', 'always show the progress bar for batches')
+    .action(async (images: string[], options: Record<string, unknown>) => {
+      const { runClassify } = await import('./classify.js');
+      process.exitCode = await runClassify(images, {
+        ...options,
+        top: options.top as number | undefined,
+        batchSize: options.batchSize as number,
+        progress: options.progress as boolean | undefined,
+      });
+    });
+
+  program
+    .command('models')
+    .description(
+      'list installed models (name, architecture, input, classes, providers) and how to build missing ones',
+    )
+    .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)')
+    .option('--json', 'print JSON')
+    .action(async (options: { modelsDir?: string; json?: boolean }) => {
+      const { runModels } = await import('./models.js');
+      process.exitCode = await runModels(options);
+    });
+
+  modelOptions(
+    program
+      .command('bench')
+      .description('time decode, preprocess and inference separately and end to end (images/s per stage)'),
+  )
+    .option('--images <dir>', 'photos to use (default: ../shared/data/images)')
+    .option('--batch <sizes>', 'comma-separated batch sizes', '1,8')
+    .option('--seconds <s>', 'minimum seconds per measurement', '2')
+    .option('--record', 'append the results to bench/RESULTS.md')
+    .action(async (options: Record<string, unknown>) => {
+      const { runBenchCommand } = await import('../../bench/run.js');
+      process.exitCode = await runBenchCommand(options);
+    });
+
+  program.addCommand(
+    delegated('serve', 'start the HTTP classification service (netlens serve --help)', () =>
+      importCommand('../../functions/node/cli.js', ['serveCommand', 'createServeCommand', 'default']),
+    ),
+  );
+  program.addCommand(
+    delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', () =>
+      importCommand('../convert/cli.js', ['convertCommand', 'createConvertCommand', 'default']),
+    ),
+  );
+  program.addCommand(
+    delegated(
+      'start',
+      'build the default models if missing, then serve them (what npm start runs)',
+      async () => {
+        const { createStartCommand } = await import('./start.js');
+        return createStartCommand(() =>
+          importCommand('../../functions/node/cli.js', ['serveCommand', 'createServeCommand', 'default']),
+        );
+      },
+    ),
+  );
+  return program;
+}
+
+/** Runs the CLI; returns the exit status (also set on process.exitCode). */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = createProgram();
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'netlens.unavailable') process.stderr.write(`netlens: ${error.message}\n`);
+      process.exitCode = error.exitCode === 1 ? EXIT.usage : error.exitCode;
+    } else {
+      process.stderr.write(`netlens: error: ${describeError(error)}\n`);
+      process.exitCode = exitCodeFor(error);
+    }
+  }
+  return Number(process.exitCode ?? 0);
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await main();
