@@ -24,7 +24,7 @@ describe('the demo page', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    ensureDefaultModel();
+    await ensureDefaultModel();
     server = await startServerProcess();
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   }, 900_000);

@@ -2,19 +2,18 @@
  * Test support: starts `functions/node/main.ts` (the real server) as a child process on a free loopback
  * port and makes sure the default model exists (building it with the converter's script when missing).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { ensureDefaultModels } from '../src/cli/start.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const MODELS_DIR = join(ROOT, 'models/onnx');
 export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
 export const PHOTOS_DIR = resolve(ROOT, '../shared/data/images');
 
-/** Builds the default models with `npm run models` when the default manifest is missing. */
-export function ensureDefaultModel(): void {
-  if (existsSync(join(MODELS_DIR, `${DEFAULT_MODEL}.json`))) return;
-  execFileSync('npm', ['run', '--silent', 'models'], { cwd: ROOT, stdio: 'inherit', timeout: 900_000 });
+/** Builds the default models (the converter's script, as `npm start` does) when the default manifest is missing. */
+export async function ensureDefaultModel(): Promise<void> {
+  await ensureDefaultModels({ ...process.env, NETLENS_MODELS_DIR: MODELS_DIR, NETLENS_MODEL: DEFAULT_MODEL });
 }
 
 export interface ServerProcess {

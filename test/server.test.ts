@@ -49,7 +49,7 @@ describe('the Node server process with the default model', () => {
   const expected = new Map<string, Prediction[]>();
 
   beforeAll(async () => {
-    ensureDefaultModel();
+    await ensureDefaultModel();
     server = await startServerProcess();
     // In-process reference: the same engine, decoder and core code the CLI uses, one image at a time.
     const source = createModelDirectorySource(MODELS_DIR);
@@ -184,7 +184,7 @@ describe('the Node server process: start-up and shutdown', () => {
   });
 
   it('drains an in-flight request on SIGTERM, then exits 0', async () => {
-    ensureDefaultModel();
+    await ensureDefaultModel();
     // A long batching delay keeps the request in the queue while the signal arrives.
     const server = await startServerProcess([], { NETLENS_MAX_DELAY_MS: '1500', NETLENS_MAX_BATCH: '64' });
     try {

@@ -1,6 +1,6 @@
 /**
  * `netlens serve [--port] [--host] [--models DIR] [--model NAME]`: a commander Command the CLI registers
- * (import { serveCommand } from '../../functions/node/command.js'; program.addCommand(serveCommand())).
+ * (src/cli/main.ts imports serveCommand from here lazily for `netlens serve` and `netlens start`).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isNetlensError, messageOf } from '../../src/core/errors.js';
