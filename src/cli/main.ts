@@ -45,33 +45,9 @@ function delegated(name: string, description: string, load: () => Promise<Comman
     });
 }
 
-async function importCommand(specifier: string, exportNames: readonly string[]): Promise<Command> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    if (
-      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-      String(error).includes(specifier.replace(/^\.+\//, ''))
-    ) {
-      throw new CommanderError(
-        EXIT.usage,
-        'netlens.unavailable',
-        `this command is not available in this build (${specifier} is missing)`,
-      );
-    }
-    throw error;
-  }
-  for (const name of exportNames) {
-    const value = mod[name];
-    if (value instanceof Command) return value;
-    if (typeof value === 'function') {
-      const made = (value as () => unknown)();
-      if (made instanceof Command) return made;
-    }
-  }
-  throw new Error(`${specifier} exports no commander Command (looked for ${exportNames.join(', ')})`);
-}
+const loadServe = async (): Promise<Command> =>
+  (await import('../../functions/node/cli.js')).serveCommand();
+const loadConvert = async (): Promise<Command> => (await import('../convert/cli.js')).createConvertCommand();
 
 export function createProgram(): Command {
   const program = new Command('netlens')
@@ -152,25 +128,16 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
     });
 
   program.addCommand(
-    delegated('serve', 'start the HTTP classification service (netlens serve --help)', () =>
-      importCommand('../../functions/node/cli.js', ['serveCommand', 'createServeCommand', 'default']),
-    ),
+    delegated('serve', 'start the HTTP classification service (netlens serve --help)', loadServe),
   );
   program.addCommand(
-    delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', () =>
-      importCommand('../convert/cli.js', ['convertCommand', 'createConvertCommand', 'default']),
-    ),
+    delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', loadConvert),
   );
   program.addCommand(
     delegated(
       'start',
       'build the default models if missing, then serve them (what npm start runs)',
-      async () => {
-        const { createStartCommand } = await import('./start.js');
-        return createStartCommand(() =>
-          importCommand('../../functions/node/cli.js', ['serveCommand', 'createServeCommand', 'default']),
-        );
-      },
+      async () => (await import('./start.js')).createStartCommand(loadServe),
     ),
   );
   return program;
@@ -185,7 +152,6 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'netlens.unavailable') process.stderr.write(`netlens: ${error.message}\n`);
       process.exitCode = error.exitCode === 1 ? EXIT.usage : error.exitCode;
     } else {
       process.stderr.write(`netlens: error: ${describeError(error)}\n`);
