@@ -7,7 +7,7 @@ Usage: /usr/bin/python3 scripts/golden/make_fixtures.py [OUTDIR]
   exif-none.jpg without EXIF; exif-3-motorola.jpg with a big-endian ("MM") TIFF header;
   exif-6.png with an eXIf chunk; exif-8.webp (lossless) with an EXIF chunk;
   exif-5-trailing.png (eXIf after IDAT), exif-7-rawprofile.png (zTXt "Raw profile type exif"),
-  exif-6-xmp.png (iTXt XMP tiff:Orientation, no EXIF); xmp-6.jpg (XMP orientation in JPEG: Pillow 9.4
+  exif-6-xmp.png (iTXt XMP tiff:Orientation, no EXIF); exif-6.tiff (Orientation in the TIFF's own IFD0); xmp-6.jpg (XMP orientation in JPEG: Pillow 9.4
   ignores it).
 - rgba.png, la.png, l.png, palette-trns.png (P with a transparent index), gray.jpg: colour-mode cases.
 Expected pixels are NOT stored: tests compute them with Pillow from these files (pil_decode.py).
@@ -93,6 +93,7 @@ def main(outdir):
     img.save(os.path.join(outdir, "exif-6.png"), exif=exif_bytes(6))
     img.save(os.path.join(outdir, "exif-8.webp"), exif=exif_bytes(8), lossless=True)
 
+    img.save(os.path.join(outdir, "exif-6.tiff"), tiffinfo={0x0112: 6}, compression="tiff_deflate")
     write_trailing_exif_png(img, os.path.join(outdir, "exif-5-trailing.png"), exif_bytes(5))
     raw = PngImagePlugin.PngInfo()
     hexed = exif_bytes(7).hex()

@@ -7,7 +7,8 @@ Writes OUTDIR/{rgb,L,upright}.bin (uint8, C order) and OUTDIR/index.json with th
 EXIF orientation (Image.getexif()[0x0112], null when absent) and the arrays:
   rgb      Image.open(f).convert('RGB')
   L        Image.open(f).convert('L')
-  upright  ImageOps.exif_transpose(Image.open(f)).convert('RGB')
+  upright  ImageOps.exif_transpose(Image.open(f)).convert('RGB'); for TIFF, Image.open(f).convert('RGB')
+           (Pillow 9.4 orients TIFFs while loading; 'rgb' is then already upright)
 """
 import json
 import os
@@ -25,6 +26,10 @@ def decode(path, outdir):
         "L": np.asarray(Image.open(path).convert("L")),
         "upright": np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB")),
     }
+    if im.format == "TIFF":
+        # Pillow 9.4 applies a TIFF's orientation while loading it (what Keras' load_img sees), and its
+        # exif_transpose would rotate a second time: the loaded pixels are the upright image.
+        arrays["upright"] = arrays["rgb"]
     cases = []
     for name, a in arrays.items():
         with open(os.path.join(outdir, name + ".bin"), "wb") as f:

@@ -80,6 +80,7 @@ describe('readExifOrientation', () => {
       'exif-7-rawprofile.png',
       'exif-6-xmp.png',
       'exif-5-trailing.png',
+      'exif-6.tiff',
     ]) {
       const bytes = fixture(name);
       const full = readExifOrientation(bytes);

@@ -6,6 +6,9 @@ import type { Orientation } from './pixels.js';
  * IFD0 of JPEG (first APP1 "Exif" segment), WebP (RIFF "EXIF" chunk) or PNG (eXIf chunk, tEXt "exif",
  * or ImageMagick's "Raw profile type exif" text; and, without an EXIF tag, XMP `tiff:Orientation` from
  * the "XML:com.adobe.xmp" text — Pillow 9.4 reads XMP orientation from PNG only).
+ * A TIFF file's own IFD0 orientation is read too: Pillow 9.4 applies it while loading the TIFF (so Keras'
+ * `load_img` sees the upright image; its `exif_transpose` would then rotate TIFFs a second time, a Pillow
+ * bug we do not copy). AVIF/HEIF carry their rotation in irot/imir boxes that the decoder applies: 1.
  * Returns 1 when the tag is absent, out of range 1–8, or the bytes are not a readable container.
  * Never throws: any malformed structure reads as "no orientation".
  */
@@ -23,6 +26,7 @@ export function findExifPayload(bytes: Uint8Array): Uint8Array | undefined {
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) return jpegExif(bytes);
   if (isPng(bytes)) return pngMetadata(bytes).exif;
   if (startsWith(bytes, 0, ascii('RIFF')) && startsWith(bytes, 8, ascii('WEBP'))) return webpExif(bytes);
+  if (startsWith(bytes, 0, [0x49, 0x49, 42, 0]) || startsWith(bytes, 0, [0x4d, 0x4d, 0, 42])) return bytes;
   return undefined;
 }
 
