@@ -148,13 +148,12 @@ export async function convertModelFile(
     const tolerance = options.tolerance ?? 1e-4;
     verification = await verifyAgainstTfjs(spec, main.onnx, inputs, {
       outputLayer: main.summary.outputLayer,
-      outputKind: main.manifest.output.kind,
+      softmaxStripped: main.summary.softmaxStripped,
       tolerance,
     });
     if (features) {
       featuresVerification = await verifyAgainstTfjs(spec, features.onnx, inputs.slice(0, 4), {
         outputLayer: features.summary.outputLayer,
-        outputKind: 'features',
         tolerance,
       });
     }

@@ -208,6 +208,7 @@ export async function convertKerasModel(
       inputShape: shape,
       outputShape: result.shape,
       outputLayer: outputRef.layer,
+      softmaxStripped: kind === 'logits' && endsInSoftmax(layerOf(model, outputRef.layer) as KerasLayer),
       unusedWeightLayers: ctx.unusedWeightLayers(),
       millis: Date.now() - started,
     },

@@ -70,6 +70,8 @@ export interface ConversionSummary {
   layers: number;
   inputShape: number[];
   outputShape: number[];
+  /** True when the output is the model's logits: its final softmax was left out. */
+  softmaxStripped: boolean;
   /** The Keras layer whose output is the model output. */
   outputLayer: string;
   /** Layers that have weights in the file but are not part of the converted graph (e.g. a cut-off head). */

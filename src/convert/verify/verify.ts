@@ -3,7 +3,6 @@ import { version as tfVersion } from '@tensorflow/tfjs';
 import { NetlensError } from '../../core/errors.js';
 import type { Float32Tensor } from '../../core/engine.js';
 import type { KerasModelSpec } from '../keras/types.js';
-import type { OutputKind } from '../keras/output-kind.js';
 import { tfjsBackend } from './tfjs-backend.js';
 import { buildTfjsReference, runTfjs } from './tfjs-reference.js';
 
@@ -24,7 +23,8 @@ export interface VerificationResult {
 export interface VerifyOptions {
   /** The Keras layer whose output the ONNX model produces (cut models). */
   outputLayer?: string;
-  outputKind?: OutputKind;
+  /** The ONNX model is the Keras model without its final softmax (logits): softmax it before comparing. */
+  softmaxStripped?: boolean;
   tolerance?: number;
   /** Throw NetlensError when maxAbsDiff exceeds the tolerance (default true). */
   failAboveTolerance?: boolean;
@@ -103,7 +103,7 @@ export async function verifyAgainstTfjs(
         );
       }
       const rowSize = refOut.length / (input.dims[0] ?? 1);
-      if (options.outputKind === 'logits') onnxOut = softmaxRows(onnxOut, rowSize);
+      if (options.softmaxStripped === true) onnxOut = softmaxRows(onnxOut, rowSize);
       for (let i = 0; i < refOut.length; i++) {
         const d = Math.abs((onnxOut[i] as number) - (refOut[i] as number));
         if (!(d <= maxAbsDiff)) maxAbsDiff = Number.isNaN(d) ? Infinity : d;

@@ -60,7 +60,10 @@ export function lowerGraph(
       throw new NetlensError('invalid_model_file', `${ctx.source}: layer '${layer.name}' is part of a cycle`);
     }
     inProgress.add(k);
-    const inbound = layer.inbound[ref.node];
+    // Keras numbers a nested model's calls from 1: its node 0 is the call made when it was built
+    // (keras.engine.network get_config, tf.keras _should_skip_first_node). Writers that start at 0 exist too.
+    const nodeIndex = layer.model && ref.node >= 1 ? ref.node - 1 : ref.node;
+    const inbound = layer.inbound[nodeIndex];
     if (!inbound) {
       throw new NetlensError(
         'invalid_model_file',
