@@ -11,6 +11,7 @@ For each image writes OUTDIR/<case>.bin (raw C-order arrays) and OUTDIR/index.js
   F-<method>-<W>x<H> convert('F') (float32 luma) .resize(...): Pillow's 32-bit float resampling
   keras-<mode>-<method>-<W>x<H>  Keras load_img(target_size, interpolation) -> img_to_array ->
                     preprocess_input(mode) in numpy float32 (imagenet_utils._preprocess_numpy_input)
+  keras-grayscale-tf-<method>-224x224  the same with color_mode='grayscale' (PIL 'L'), mode 'tf'
 Exits non-zero (and the tests fail) when Pillow or numpy is missing.
 """
 import json
@@ -101,6 +102,10 @@ def golden(path, outdir):
             img = load_img(path, "rgb", (224, 224), method)
             x = preprocess_input(np.asarray(img, dtype="float32").copy(), mode)
             write(outdir, index, f"keras-{mode}-{method}-224x224", x.astype(np.float32))
+    for method in ("nearest", "bilinear"):
+        img = load_img(path, "grayscale", (224, 224), method)
+        x = preprocess_input(np.asarray(img, dtype="float32")[..., np.newaxis].copy(), "tf")
+        write(outdir, index, f"keras-grayscale-tf-{method}-224x224", x.astype(np.float32))
     # Write the index last: its presence marks a complete cache entry.
     with open(os.path.join(outdir, "index.json"), "w") as f:
         json.dump({"pillow": Image.__version__, "numpy": np.__version__, "cases": index}, f)

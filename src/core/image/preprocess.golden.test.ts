@@ -12,7 +12,8 @@ import { decodeWithSharp } from '../../../scripts/golden/sharp-decode.js';
 import type { Manifest } from '../manifest.js';
 import { preprocessImage } from './preprocess.js';
 
-// Keras load_img(target_size=224, interpolation) → img_to_array → preprocess_input(mode), in numpy float32.
+// Keras load_img(target_size=224, interpolation[, color_mode='grayscale']) → img_to_array →
+// preprocess_input(mode), in numpy float32.
 const IMAGES = ['clint_eastwood.jpg', 'jemma.png', 'soccer_ball.jpg', 'tv.png'];
 const MODES = ['caffe', 'tf', 'torch'] as const;
 const RESIZES = ['nearest', 'bilinear'] as const;
@@ -55,6 +56,16 @@ describe('preprocessImage equals Keras load_img + preprocess_input exactly (shar
         );
         expect(diff.count, diff.summary).toBe(0);
       }
+    }
+    for (const resize of RESIZES) {
+      const grey = spec('tf', resize);
+      grey.input.channels = 1;
+      grey.preprocessing.color = 'grayscale';
+      const tensor = preprocessImage(decoded, bytes, grey);
+      expect(tensor.dims).toEqual([1, 224, 224, 1]);
+      const expected = set.get(`keras-grayscale-tf-${resize}-224x224`).data;
+      const diff = compareExact(tensor.data, expected, `${file} grayscale tf ${resize}`);
+      expect(diff.count, diff.summary).toBe(0);
     }
   });
 });
