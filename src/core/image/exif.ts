@@ -11,7 +11,8 @@ import type { Orientation } from './pixels.js';
  * the "XML:com.adobe.xmp" text — Pillow 9.4 reads XMP orientation from PNG only).
  * A TIFF file's own IFD0 orientation is read too: Pillow 9.4 applies it while loading the TIFF (so Keras'
  * `load_img` sees the upright image; its `exif_transpose` would then rotate TIFFs a second time, a Pillow
- * bug we do not copy). AVIF/HEIF carry their rotation in irot/imir boxes that the decoder applies: 1.
+ * bug we do not copy). AVIF/HEIF keep rotation in irot/imir boxes, not EXIF (the decoder's business;
+ * Pillow 9.4 cannot open them): they read as 1. GIF and BMP have no EXIF: 1.
  * Returns 1 when the tag is absent, out of range 1–8, or the bytes are not a readable container.
  * Never throws: any malformed structure reads as "no orientation".
  */
