@@ -22,10 +22,13 @@ export function workerModelSource(env: WorkerEnv, names: readonly string[], budg
       const response = await assets.fetch(new URL(path, ASSETS_ORIGIN).href);
       return response.ok ? new Uint8Array(await response.arrayBuffer()) : undefined;
     };
+    // build:worker writes models/sizes.json (static assets do not always send a Content-Length).
+    let sizes: Promise<Record<string, number>> | undefined;
     sizeOf = async (path) => {
-      const response = await assets.fetch(new URL(path, ASSETS_ORIGIN).href, { method: 'HEAD' });
-      const length = response.headers.get('content-length');
-      return response.ok && length !== null ? Number(length) : undefined;
+      sizes ??= read('sizes.json').then((bytes) =>
+        bytes === undefined ? {} : (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>),
+      );
+      return (await sizes)[path];
     };
   } else if (store === 'r2') {
     const bucket = env.MODELS;

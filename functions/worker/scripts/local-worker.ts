@@ -37,10 +37,10 @@ export async function startLocalWorker(
   const inspector = await freePort();
   const args = [WRANGLER_BIN, 'dev', '-c', WRANGLER_CONFIG, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspector), `--env=${options.env ?? ''}`);
-  args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'), '--log-level', 'info');
+  args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...OFFLINE_ENV, CI: '1' },
+    env: { ...process.env, ...OFFLINE_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

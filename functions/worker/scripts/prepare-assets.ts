@@ -65,6 +65,9 @@ export async function prepareAssets(
     for (const file of files) await cp(join(modelsDir, file), join(out, 'models', file));
     prepared.push({ name, files: sizes, estimatedIsolateBytes: estimateIsolateBytes(modelBytes) });
   }
+  // File sizes, so the Worker can refuse a model too large for its isolate before reading it.
+  const sizes = Object.fromEntries(prepared.flatMap((m) => m.files.map((f) => [f.file, f.bytes])));
+  await writeFile(join(out, 'models', 'sizes.json'), JSON.stringify(sizes));
   // The demo page (npm run build:page → public/build) plus the WASM files its in-browser mode fetches.
   const page = join(ROOT, 'public/build');
   if (existsSync(page)) {
