@@ -5,7 +5,7 @@
  * `--record` writes the results into bench/RESULTS.md (its own section; other benches append theirs).
  */
 import { readFileSync, readdirSync, realpathSync, writeFileSync, existsSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Float32Tensor } from '../src/core/engine.js';
@@ -150,7 +150,8 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 function machine(model: LoadedModel): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${model.engineName} (${model.session.provider})`;
+  // The load average says whether other work shared the cores during the run (numbers are then lower).
+  return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load average ${loadavg()[0]!.toFixed(1)} at the end, Node ${process.version}, ${model.engineName} (${model.session.provider})`;
 }
 
 function markdown(result: Awaited<ReturnType<typeof runBench>>, options: BenchOptions): string {
@@ -177,7 +178,7 @@ const START = '<!-- netlens-bench:node-pipeline:start -->';
 const END = '<!-- netlens-bench:node-pipeline:end -->';
 
 /** Replaces this bench's section for the model in RESULTS.md (other sections are left alone). */
-function record(section: string, modelName: string): void {
+async function record(section: string, modelName: string): Promise<void> {
   const start = `${START.replace('start', `start:${modelName}`)}`;
   const end = `${END.replace('end', `end:${modelName}`)}`;
   const block = `${start}\n${section}${end}`;
@@ -185,7 +186,12 @@ function record(section: string, modelName: string): void {
     ? readFileSync(RESULTS, 'utf8')
     : '# Benchmark results\n\nEach bench owns a section; re-running it replaces its own block.\n';
   if (!text.includes('## Node pipeline (npm run bench)')) {
-    text += `\n## Node pipeline (npm run bench)\n\nDecode (sharp), preprocess (core) and inference (onnxruntime-node) timed separately and end to end, same run.\n\n`;
+    text +=
+      '\n## Node pipeline (npm run bench)\n\n' +
+      'Decode (sharp), preprocess (core) and inference (onnxruntime-node, CPU) timed separately and end to end in the ' +
+      'same run, so the ratios compare. Run `npm run bench` (`-- --record` rewrites the section of that model here; ' +
+      '`-- --model nsfw-inception-v3` for the other built-in model). The load average shows whether other work ' +
+      'shared the cores: on a busy machine the absolute numbers are far below an idle one.\n\n';
   }
   const i = text.indexOf(start);
   const j = text.indexOf(end);
@@ -196,7 +202,10 @@ function record(section: string, modelName: string): void {
     const at = nextHeading < 0 ? text.length : nextHeading + 1;
     text = `${text.slice(0, at).trimEnd()}\n\n${block}\n${text.slice(at)}`;
   }
-  writeFileSync(RESULTS, text.endsWith('\n') ? text : `${text}\n`);
+  // Keep the file as the formatter wants it (npm run lint checks markdown too).
+  const prettier = await import('prettier');
+  const config = (await prettier.resolveConfig(RESULTS)) ?? {};
+  writeFileSync(RESULTS, await prettier.format(text, { ...config, filepath: RESULTS }));
 }
 
 /** Entry for `netlens bench` and `npm run bench`. */
@@ -207,7 +216,7 @@ export async function runBenchCommand(options: BenchOptions): Promise<number> {
     const section = markdown(result, options);
     process.stdout.write(`${section}\n`);
     if (options.record) {
-      record(section, result.model.manifest.name);
+      await record(section, result.model.manifest.name);
       process.stderr.write(`[bench] recorded in ${RESULTS}\n`);
     }
     await result.model.session.dispose();

@@ -141,4 +141,13 @@ describe('netlens CLI (tiny model)', () => {
     expect(m.stdout).toMatch(/^\s+tiny\s+tiny-test-net\s+8×8×3\s+3\s+scale, bilinear\s+cpu$/m);
     expect(m.stdout).toMatch(/Not installed: nsfw-mobilenet-v2, nsfw-inception-v3 — run 'npm run models'/);
   });
+
+  it('netlens bench times each stage and end to end, at batch 1 and 8', async () => {
+    const r = await netlens(['bench', '--model', 'tiny', '--seconds', '0.05'], env);
+    expect(r.code, r.stderr).toBe(0);
+    for (const stage of ['decode \\(sharp\\)', 'preprocess \\(bilinear\\)', 'inference', 'end to end']) {
+      expect(r.stdout).toMatch(new RegExp(`^\\| ${stage}[^|]* \\| [18]? \\| [\\d.]+ \\| [\\d.]+ \\|$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^- inference batch 8 vs batch 1: [\d.]+× images\/s$/m);
+  });
 });

@@ -53,6 +53,9 @@ export async function runClassify(paths: readonly string[], options: ClassifyOpt
           stream: process.stderr,
           format: 'classifying |{bar}| {value}/{total} images | {speed} images/s | ETA {eta}s',
           hideCursor: true,
+          // --progress forces the bar even when stderr is not a terminal (CI logs).
+          noTTYOutput: options.progress === true,
+          notTTYSchedule: 1000,
         },
         cliProgress.Presets.shades_classic,
       )

@@ -45,8 +45,7 @@ function delegated(name: string, description: string, load: () => Promise<Comman
     });
 }
 
-const loadServe = async (): Promise<Command> =>
-  (await import('../../functions/node/cli.js')).serveCommand();
+const loadServe = async (): Promise<Command> => (await import('../../functions/node/cli.js')).serveCommand();
 const loadConvert = async (): Promise<Command> => (await import('../convert/cli.js')).createConvertCommand();
 
 export function createProgram(): Command {
