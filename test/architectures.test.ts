@@ -14,7 +14,7 @@ import {
   type ArchitectureOptions,
 } from '../src/convert/architectures/index.js';
 import { convertKerasModel, readKerasH5Model } from '../src/convert/index.js';
-import { verifyAgainstTfjs } from '../src/convert/verify/verify.js';
+import { randomInputs, verifyAgainstTfjs } from '../src/convert/verify/verify.js';
 import type { Float32Tensor } from '../src/core/engine.js';
 import { seedFineTunedModel, FINE_TUNED_CLASSES } from '../scripts/convert/seed-full-model.js';
 import { seedWeightsFile } from '../scripts/convert/seed-weights.js';
@@ -87,7 +87,7 @@ function expectInformativeSoftmax(probabilities: Float32Array): void {
 describe('built-in architectures: seeded Keras weight files → ONNX → TensorFlow.js reference', () => {
   for (const c of CASES) {
     it(
-      `${c.name}: converts with exact parameters and matches TF.js on ${c.photos.length} photos (≤ 1e-4, same top-5)`,
+      `${c.name}: converts with exact parameters and matches TF.js on ${c.photos.length} photos + 1 random image (≤ 1e-4, same top-5)`,
       async () => {
         const { path } = await seedWeightsFile(c.arch, c.options, 1);
         const spec = await buildArchitectureSpec(c.arch, path);

@@ -1,11 +1,6 @@
 /** Built-in Keras ImageNet architectures for `netlens convert --arch`. */
 export { buildArchitecture, type BuiltArchitecture } from './build.js';
-export {
-  buildArchitectureSpec,
-  ARCHITECTURE_PREPROCESSING,
-  type ArchitectureSpec,
-  type ArchitectureSpecOptions,
-} from './spec.js';
+export { buildArchitectureSpec, type ArchitectureSpec, type ArchitectureSpecOptions } from './spec.js';
 export {
   ARCHITECTURE_NAMES,
   ARCHITECTURE_FACTS,

@@ -1,5 +1,6 @@
 import { NetlensError } from '../../core/errors.js';
 import type { Preprocessing } from '../../core/manifest.js';
+import { defaultPreprocessing } from '../keras/defaults.js';
 import type { KerasModelSpec } from '../keras/types.js';
 import { readWeightsOnlyH5 } from '../readers/keras-h5.js';
 import { buildArchitecture, type BuiltArchitecture } from './build.js';
@@ -12,15 +13,6 @@ import {
   type ArchitectureName,
   type ArchitectureOptions,
 } from './options.js';
-
-/** Keras' `preprocess_input` for each architecture, with `load_img`'s default nearest resize. */
-export const ARCHITECTURE_PREPROCESSING: Record<ArchitectureName, Pick<Preprocessing, 'mode' | 'resize'>> = {
-  vgg16: { mode: 'caffe', resize: 'nearest' },
-  vgg19: { mode: 'caffe', resize: 'nearest' },
-  resnet50: { mode: 'caffe', resize: 'nearest' },
-  inception_v3: { mode: 'tf', resize: 'nearest' },
-  xception: { mode: 'tf', resize: 'nearest' },
-};
 
 export interface ArchitectureSpecOptions extends Partial<ArchitectureOptions> {
   /** Progress while reading the weight file. */
@@ -36,7 +28,8 @@ export interface ArchitectureSpec extends KerasModelSpec {
   defaults: {
     name: string;
     architecture: ArchitectureName;
-    preprocessing: Pick<Preprocessing, 'mode' | 'resize'>;
+    /** Keras' preprocess_input for the architecture with load_img's nearest resize (the converter's table). */
+    preprocessing: Preprocessing;
     /** Keras' ImageNet class index when the classifier has 1000 classes. */
     labels?: Record<string, [string, string]>;
     inputSize: number;
@@ -119,7 +112,7 @@ export async function buildArchitectureSpec(
     defaults: {
       name: defaultName(arch, built),
       architecture: arch,
-      preprocessing: ARCHITECTURE_PREPROCESSING[arch],
+      preprocessing: defaultPreprocessing(arch, 3),
       ...(labels ? { labels } : {}),
       inputSize: built.options.inputShape[0],
     },

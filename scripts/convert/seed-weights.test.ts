@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { buildArchitecture } from '../../src/convert/architectures/build.js';
+import { seedPlan } from './seed-weights.js';
+
+describe('seedPlan', () => {
+  const built = buildArchitecture('resnet50', { resnet50Naming: 'tf-keras' });
+  const plan = seedPlan(built, 3);
+  const init = (layer: string, weight: string) =>
+    plan.layers.find((l) => l.layer === layer)?.weights.find((w) => w.name === `${layer}/${weight}:0`);
+
+  it('lists every layer (weighted or not) in Keras order and every weight with its shape', () => {
+    expect(plan.layer_names).toEqual(built.model.config.layers.map((l) => l.name));
+    expect(plan.layers.map((l) => l.layer)).toEqual(built.weights.map((l) => l.layer));
+    expect(
+      plan.layers.flatMap((l) => l.weights).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0),
+    ).toBe(25_636_712);
+    expect(plan.seed).toBe(3);
+  });
+
+  it('draws BN statistics in realistic ranges: variance 0.5–2, small means', () => {
+    expect(init('conv2_block1_1_bn', 'moving_variance')).toMatchObject({ dist: 'uniform', a: 0.5, b: 2 });
+    expect(init('conv2_block1_1_bn', 'moving_mean')).toMatchObject({ dist: 'normal', a: 0, b: 0.1 });
+    // The BN closing a residual branch gets a small gain so 16 additions do not blow activations up.
+    expect(init('conv2_block1_3_bn', 'gamma')).toMatchObject({ dist: 'uniform', a: 0.1, b: 0.3 });
+    expect(init('conv2_block1_1_bn', 'gamma')).toMatchObject({ dist: 'uniform', a: 0.6, b: 1.2 });
+  });
+
+  it('He-scales kernels, undoes the caffe input scale in the first layer and spreads the logits', () => {
+    expect(init('conv2_block1_2_conv', 'kernel')?.b).toBeCloseTo(Math.sqrt(2 / (3 * 3 * 64)), 12);
+    expect(init('conv1_conv', 'kernel')?.b).toBeCloseTo(Math.sqrt(2 / (7 * 7 * 3)) / 64, 12);
+    expect(init('predictions', 'kernel')?.b).toBeCloseTo(3 / Math.sqrt(2048), 12);
+  });
+});
