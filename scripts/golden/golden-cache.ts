@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,13 +44,15 @@ export function goldenFor(script: GoldenScript, inputs: readonly string[]): Gold
     const hash = createHash('sha256').update(scriptBytes).update(readFileSync(input)).digest('hex');
     return join(CACHE, script.replace(/\.py$/, ''), `${basename(input)}-${hash.slice(0, 16)}`);
   });
-  const missing = inputs.flatMap((input, i) =>
-    existsSync(join(dirs[i] as string, 'index.json')) ? [] : [input, dirs[i] as string],
-  );
+  const missing = dirs.flatMap((dir, i) => (existsSync(join(dir, 'index.json')) ? [] : [i]));
   if (missing.length > 0) {
+    // Parallel test workers may generate the same entry: each writes a private folder, then renames it.
+    const tmp = (i: number): string => `${dirs[i] as string}.tmp-${process.pid}`;
+    const args = missing.flatMap((i) => [inputs[i] as string, tmp(i)]);
     try {
-      execFileSync(PYTHON, [scriptPath, ...missing], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(PYTHON, [scriptPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
+      missing.forEach((i) => rmSync(tmp(i), { recursive: true, force: true }));
       const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
       throw new Error(
         `${PYTHON} ${script} failed (Debian python3-pil and python3-numpy are required):\n${stderr}`,
@@ -58,6 +60,13 @@ export function goldenFor(script: GoldenScript, inputs: readonly string[]): Gold
           cause: error,
         },
       );
+    }
+    for (const i of missing) {
+      try {
+        renameSync(tmp(i), dirs[i] as string);
+      } catch {
+        rmSync(tmp(i), { recursive: true, force: true }); // another worker got there first: same content
+      }
     }
   }
   dirs.forEach((dir) => pruneStale(dir));

@@ -4,7 +4,8 @@
 Usage: /usr/bin/python3 scripts/golden/make_fixtures.py [OUTDIR]
 
 - exif-<n>.jpg, n = 1..8: a 24x16 asymmetric pattern with EXIF orientation n (4:4:4, quality 95);
-  exif-none.jpg without EXIF; exif-3-motorola.jpg with a big-endian ("MM") TIFF header;
+  (Pillow writes big-endian "MM" EXIF); exif-none.jpg without EXIF; exif-3-intel.jpg with a
+  little-endian ("II") TIFF header;
   exif-6.png with an eXIf chunk; exif-8.webp (lossless) with an EXIF chunk;
   exif-5-trailing.png (eXIf after IDAT), exif-7-rawprofile.png (zTXt "Raw profile type exif"),
   exif-6-xmp.png (iTXt XMP tiff:Orientation, no EXIF); exif-6.tiff (Orientation in the TIFF's own IFD0); xmp-6.jpg (XMP orientation in JPEG: Pillow 9.4
@@ -39,11 +40,14 @@ def pattern():
     return img
 
 
-def exif_bytes(orientation, big_endian=False):
-    """A minimal TIFF with one IFD0 entry: Orientation (0x0112, SHORT, 1)."""
-    if big_endian:
-        return b"Exif\x00\x00" + b"MM" + struct.pack(">HI", 42, 8) + struct.pack(
-            ">HHHIHHI", 1, 0x0112, 3, 1, orientation, 0, 0
+def exif_bytes(orientation, little_endian=False):
+    """A minimal TIFF with one IFD0 entry: Orientation (0x0112, SHORT, 1).
+
+    Pillow's Exif.tobytes() writes big-endian ("MM"); the little-endian ("II") variant is built by hand.
+    """
+    if little_endian:
+        return b"Exif\x00\x00" + b"II" + struct.pack("<HI", 42, 8) + struct.pack(
+            "<HHHIHHI", 1, 0x0112, 3, 1, orientation, 0, 0
         )
     exif = Image.Exif()
     exif[0x0112] = orientation
@@ -89,7 +93,7 @@ def main(outdir):
     for n in range(1, 9):
         img.save(os.path.join(outdir, f"exif-{n}.jpg"), exif=exif_bytes(n), **jpeg)
     img.save(os.path.join(outdir, "exif-none.jpg"), **jpeg)
-    img.save(os.path.join(outdir, "exif-3-motorola.jpg"), exif=exif_bytes(3, big_endian=True), **jpeg)
+    img.save(os.path.join(outdir, "exif-3-intel.jpg"), exif=exif_bytes(3, little_endian=True), **jpeg)
     img.save(os.path.join(outdir, "exif-6.png"), exif=exif_bytes(6))
     img.save(os.path.join(outdir, "exif-8.webp"), exif=exif_bytes(8), lossless=True)
 

@@ -44,6 +44,13 @@ describe('readExifOrientation', () => {
     expect(readExifOrientation(jpegWith(app1Exif(tiff(false, 0x0112, 3, 8))))).toBe(8);
   });
 
+  it('the JPEG fixtures carry both TIFF byte orders', () => {
+    const header = (name: string) => String.fromCharCode(...fixture(name).subarray(30, 34));
+    expect(header('exif-3.jpg')).toBe('MM\0*');
+    expect(header('exif-3-intel.jpg')).toBe('II*\0');
+    expect(readExifOrientation(fixture('exif-3-intel.jpg'))).toBe(3);
+  });
+
   it('tolerates LONG and BYTE types', () => {
     expect(readExifOrientation(jpegWith(app1Exif(tiff(false, 0x0112, 4, 5))))).toBe(5);
     expect(readExifOrientation(jpegWith(app1Exif(tiff(true, 0x0112, 1, 7))))).toBe(7);
@@ -74,7 +81,7 @@ describe('readExifOrientation', () => {
   it('never throws on any truncation of real files', () => {
     for (const name of [
       'exif-6.jpg',
-      'exif-3-motorola.jpg',
+      'exif-3-intel.jpg',
       'exif-6.png',
       'exif-8.webp',
       'exif-7-rawprofile.png',

@@ -12,7 +12,7 @@ import type { Pixels } from './pixels.js';
 const EXIF_FIXTURES = [
   ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `exif-${n}.jpg`),
   'exif-none.jpg',
-  'exif-3-motorola.jpg',
+  'exif-3-intel.jpg',
   'exif-6.png',
   'exif-8.webp',
   'exif-5-trailing.png',
@@ -59,7 +59,7 @@ describe('EXIF orientation matches Pillow (getexif + ImageOps.exif_transpose)', 
     expect(readExifOrientation(bytesOf(file))).toBe(pil);
   });
 
-  it('the fixtures cover 1–8 in JPEG, big-endian TIFF, PNG (eXIf, trailing eXIf, raw profile, XMP), WebP, TIFF; JPEG XMP is ignored', () => {
+  it('the fixtures cover 1–8 in JPEG (big- and little-endian EXIF), PNG (eXIf, trailing eXIf, raw profile, XMP), WebP, TIFF; JPEG XMP is ignored', () => {
     const seen = EXIF_FIXTURES.map((f) => (sets.get(f) as GoldenSet).info.orientation);
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, null, 3, 6, 8, 5, 7, 6, null, 6]);
   });
