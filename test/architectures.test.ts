@@ -110,10 +110,13 @@ describe('built-in architectures: seeded Keras weight files → ONNX → TensorF
         expect(result.manifest.preprocessing.resize).toBe('nearest');
 
         const inputs = await photoInputs(result.manifest, c.photos);
-        const verification = await verifyAgainstTfjs(spec, result.onnx, inputs, {
+        // Plus one seeded random image in the preprocessed range (caffe: BGR minus means; tf: [-1, 1]).
+        const [lo, hi] = size === 299 ? [-1, 1] : [-124, 152];
+        const random = randomInputs(1, [size, size, 3], 7, lo, hi);
+        const verification = await verifyAgainstTfjs(spec, result.onnx, [...inputs, ...random], {
           failAboveTolerance: false,
         });
-        expect(verification.samples).toBe(c.photos.length);
+        expect(verification.samples).toBe(c.photos.length + 1);
         expect(verification.maxAbsDiff).toBeLessThanOrEqual(1e-4);
         expect(verification.top5Agreement).toBe(1);
 
