@@ -69,7 +69,7 @@ describe('netlens CLI (tiny model)', () => {
     writeFileSync(join(dir, 'truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1));
     writeFileSync(join(dir, 'notes.txt'), 'not an image');
     const r = await netlens(
-      ['classify', dir, '--model', 'tiny-logits', '--batch-size', '2', '--top', '4'],
+      ['classify', dir, '--model', 'tiny-logits', '--batch-size', '2', '--top', '4', '--progress'],
       env,
     );
     expect(r.code).toBe(1);
@@ -78,6 +78,8 @@ describe('netlens CLI (tiny model)', () => {
       `netlens: ${join(dir, 'notes.txt')}: unsupported_media_type: not a recognised image format`,
     );
     expect(r.stderr).toMatch(/classified 2 of 4 images in [\d.]+ s: [\d.]+ images\/s .*; 2 failed/);
+    // The progress bar (cli-progress) goes to stderr; --progress forces it without a terminal.
+    expect(r.stderr).toMatch(/classifying \|.+\| 4\/4 images \| [\d.]+ images\/s/);
     const blocks = r.stdout.trim().split('\n\n');
     expect(blocks.map((b) => b.split('\n')[0])).toEqual([join(dir, 'bmw.png'), join(dir, 'soccer_ball.jpg')]);
     for (const b of blocks) {
