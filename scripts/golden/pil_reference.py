@@ -9,6 +9,7 @@ For each image writes OUTDIR/<case>.bin (raw C-order arrays) and OUTDIR/index.js
   <method>-<W>x<H>  convert('RGB').resize((W, H), NEAREST|BILINEAR|BOX), uint8
   L-<method>-<W>x<H> convert('L').resize(...), uint8
   F-<method>-<W>x<H> convert('F') (float32 luma) .resize(...): Pillow's 32-bit float resampling
+  source-RGBA, source-LA, RGBA-/LA-<method>-224x224  with a synthetic alpha, resized as Pillow does
   keras-<mode>-<method>-<W>x<H>  Keras load_img(target_size, interpolation) -> img_to_array ->
                     preprocess_input(mode) in numpy float32 (imagenet_utils._preprocess_numpy_input)
   keras-grayscale-tf-<method>-224x224  the same with color_mode='grayscale' (PIL 'L'), mode 'tf'
@@ -97,6 +98,18 @@ def golden(path, outdir):
         for w, h in SIZES:
             write(outdir, index, f"L-{method}-{w}x{h}", np.asarray(grey.resize((w, h), flt)))
         write(outdir, index, f"F-{method}-224x224", np.asarray(floats.resize((224, 224), flt)))
+    # Alpha: the photo with a synthetic alpha covering 0..255 (Pillow resizes RGBA/LA premultiplied).
+    h, w = rgb.height, rgb.width
+    alpha = Image.fromarray((np.add.outer(np.arange(h) * 3, np.arange(w) * 7) % 256).astype(np.uint8), "L")
+    rgba = rgb.copy()
+    rgba.putalpha(alpha)
+    la = grey.convert("LA")
+    la.putalpha(alpha)
+    write(outdir, index, "source-RGBA", np.asarray(rgba))
+    write(outdir, index, "source-LA", np.asarray(la))
+    for method, flt in FILTERS.items():
+        write(outdir, index, f"RGBA-{method}-224x224", np.asarray(rgba.resize((224, 224), flt)))
+        write(outdir, index, f"LA-{method}-224x224", np.asarray(la.resize((224, 224), flt)))
     for mode in KERAS_MODES:
         for method in ("nearest", "bilinear"):
             img = load_img(path, "rgb", (224, 224), method)

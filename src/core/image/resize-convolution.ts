@@ -12,7 +12,7 @@ import type { Pixels } from './pixels.js';
  * over only the source rows the vertical pass needs, then a vertical pass; a pass is skipped when its
  * dimension is unchanged. 8-bit data uses Pillow's fixed-point arithmetic with rounding and clipping to
  * 0–255 after each pass; Float32 data follows Pillow's mode 'F' (double sums stored as float32).
- * Every channel is filtered independently (Pillow's RGB/L behaviour; it premultiplies RGBA, we do not).
+ * Every channel is filtered independently; `resize` premultiplies RGBA/LA first as Pillow does.
  */
 export function resizeConvolution(
   image: Pixels,

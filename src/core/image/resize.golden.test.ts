@@ -81,6 +81,15 @@ describe('resize is bit-exact with Debian Pillow on the shared photos', () => {
       }
     });
 
+    it.each(METHODS)('RGBA and LA %s at 224×224 (premultiplied like Pillow)', (method) => {
+      const set = sets.get(file) as GoldenSet;
+      for (const mode of ['RGBA', 'LA']) {
+        const source = pixelsOf(set, `source-${mode}`);
+        const out = resize(source, 224, 224, method);
+        expectSame(out, set, `${mode}-${method}-224x224`, `${file} ${mode} ${method}`);
+      }
+    });
+
     it.each(METHODS)("float32 (Pillow mode 'F') %s at 224×224", (method) => {
       const set = sets.get(file) as GoldenSet;
       const floats = pixelsOf(set, 'source-F');

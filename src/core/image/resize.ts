@@ -1,6 +1,7 @@
 import { NetlensError } from '../errors.js';
 import { RESIZE_METHODS } from '../manifest.js';
 import { checkPixels, checkSize, type Pixels } from './pixels.js';
+import { premultiplyAlpha, unpremultiplyAlpha } from './premultiply.js';
 import { resizeArea } from './resize-area.js';
 import { resizeBilinear } from './resize-bilinear.js';
 import { resizeBilinearAlignCorners } from './resize-align-corners.js';
@@ -14,7 +15,8 @@ export type ResizeMethod = (typeof RESIZE_METHODS)[number];
  * - 'bilinear': Pillow BILINEAR (antialiased when shrinking), bit-exact on 8-bit data;
  * - 'area': Pillow BOX, bit-exact on 8-bit data;
  * - 'bilinear-align-corners': TF.js resizeBilinear(alignCorners=true); returns Float32 data.
- * Like Pillow, the PIL methods return an unchanged copy when the size already matches.
+ * Like Pillow, the PIL methods return an unchanged copy when the size already matches, and 8-bit RGBA / LA
+ * (4 / 2 channels) are filtered premultiplied by alpha (Pillow's RGBa / La round trip).
  */
 export function resize(image: Pixels, width: number, height: number, method: ResizeMethod): Pixels {
   checkPixels(image);
@@ -25,9 +27,9 @@ export function resize(image: Pixels, width: number, height: number, method: Res
       if (width === image.width && height === image.height) return copyOf(image);
       return resizeNearest(image, width, height);
     case 'bilinear':
-      return resizeBilinear(image, width, height);
+      return withPillowAlpha(image, width, height, resizeBilinear);
     case 'area':
-      return resizeArea(image, width, height);
+      return withPillowAlpha(image, width, height, resizeArea);
     case 'bilinear-align-corners':
       return resizeBilinearAlignCorners(image, width, height);
     default:
@@ -37,6 +39,21 @@ export function resize(image: Pixels, width: number, height: number, method: Res
         { details: { method, valid: [...RESIZE_METHODS] } },
       );
   }
+}
+
+/**
+ * Pillow resizes RGBA and LA with a convolution filter in premultiplied form (RGBa / La) and converts
+ * back; other channel counts, float data and unchanged sizes go straight through.
+ */
+function withPillowAlpha(
+  image: Pixels,
+  width: number,
+  height: number,
+  resizeFn: (image: Pixels, width: number, height: number) => Pixels,
+): Pixels {
+  const hasAlpha = (image.channels === 2 || image.channels === 4) && image.data instanceof Uint8Array;
+  if (!hasAlpha || (width === image.width && height === image.height)) return resizeFn(image, width, height);
+  return unpremultiplyAlpha(resizeFn(premultiplyAlpha(image), width, height));
 }
 
 function copyOf(image: Pixels): Pixels {
