@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- test code: reads committed fixtures. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

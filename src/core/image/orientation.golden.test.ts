@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- test code: decodes fixtures with sharp and compares with Pillow. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';

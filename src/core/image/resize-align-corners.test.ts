@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- test code: compares with @tensorflow/tfjs (cpu backend). */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- test code: reads golden files produced by Pillow (Node only). */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
