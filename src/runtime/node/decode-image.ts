@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { NetlensError, messageOf } from '../../core/errors.js';
 import type { DecodedImage, DecodeOptions, ImageDecoder, ImageFormat } from '../../core/image-types.js';
+import { cmykToRgbLikePillow } from './cmyk.js';
 
 /** Formats this decoder reads (sharp's prebuilt libvips); BMP is recognised but not decodable. */
 export const SHARP_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'];
@@ -42,8 +43,9 @@ export interface SharpDecoderOptions {
 /**
  * The Node ImageDecoder on sharp: decode only (resizing and EXIF orientation stay in core). Pixels come
  * out 8-bit interleaved, untouched by colour management so that they equal what Pillow — and so Keras'
- * `load_img` — decodes: an embedded ICC profile is NOT applied (`keepIccProfile`), CMYK is converted to
- * sRGB, 16-bit samples are reduced to 8-bit, and GIFs give their first frame.
+ * `load_img` — decodes: an embedded ICC profile is NOT applied (`keepIccProfile`), CMYK becomes RGB with
+ * Pillow's formula (no colour management), 16-bit samples are reduced to 8-bit (the high byte, as Pillow),
+ * and GIFs give their first frame.
  */
 export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): ImageDecoder {
   return async (bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> => {
@@ -59,10 +61,12 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
     // Header first: refuse decompression bombs before any pixel data is decoded.
     let width: number;
     let height: number;
+    let cmyk: boolean;
     try {
       const meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
       width = meta.width;
       height = meta.height;
+      cmyk = meta.space === 'cmyk';
     } catch (error) {
       throw badImage(format, error);
     }
@@ -74,12 +78,29 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
       );
     }
     try {
-      const { data, info } = await sharp(bytes, {
+      const input = sharp(bytes, {
         limitInputPixels: maxPixels,
         pages: 1,
         failOn: 'warning',
         autoOrient: false,
-      })
+      });
+      if (cmyk) {
+        // The CMYK samples as stored (Adobe inversion undone by libvips), converted with Pillow's formula.
+        const { data, info } = await input
+          .pipelineColourspace('cmyk')
+          .toColourspace('cmyk')
+          .raw({ depth: 'uchar' })
+          .toBuffer({ resolveWithObject: true });
+        const pixels = info.width * info.height;
+        return {
+          width: info.width,
+          height: info.height,
+          channels: 3,
+          data: cmykToRgbLikePillow(data, pixels, info.channels),
+          format,
+        };
+      }
+      const { data, info } = await input
         .keepIccProfile()
         .raw({ depth: 'uchar' })
         .toBuffer({ resolveWithObject: true });
