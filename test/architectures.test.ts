@@ -17,7 +17,7 @@ import { convertKerasModel, readKerasH5Model } from '../src/convert/index.js';
 import { randomInputs, verifyAgainstTfjs } from '../src/convert/verify/verify.js';
 import type { Float32Tensor } from '../src/core/engine.js';
 import { seedFineTunedModel, FINE_TUNED_CLASSES } from '../scripts/convert/seed-full-model.js';
-import { seedWeightsFile } from '../scripts/convert/seed-weights.js';
+import { seedWeightsFile, type SeedNaming } from '../scripts/convert/seed-weights.js';
 import { photoInputs, PHOTOS } from './architectures-photos.js';
 
 const TIMEOUT = 600_000;
@@ -28,6 +28,8 @@ interface Case {
   parameters: number;
   photos: readonly string[];
   name: string;
+  /** 'legacy': layer and weight names differ from the builder's, so weights pair by Keras' order. */
+  fileNaming?: SeedNaming;
 }
 
 const CASES: Case[] = [
@@ -53,6 +55,14 @@ const CASES: Case[] = [
     parameters: 23_587_712,
     photos: PHOTOS.slice(0, 2),
     name: 'resnet50-notop',
+  },
+  {
+    arch: 'inception_v3',
+    options: {},
+    parameters: 23_851_784,
+    photos: PHOTOS.slice(4, 6),
+    name: 'inception-v3',
+    fileNaming: 'legacy',
   },
   { arch: 'vgg16', options: {}, parameters: 138_357_544, photos: PHOTOS.slice(0, 2), name: 'vgg16' },
   { arch: 'vgg19', options: {}, parameters: 143_667_240, photos: PHOTOS.slice(2, 4), name: 'vgg19' },
@@ -87,11 +97,11 @@ function expectInformativeSoftmax(probabilities: Float32Array): void {
 describe('built-in architectures: seeded Keras weight files → ONNX → TensorFlow.js reference', () => {
   for (const c of CASES) {
     it(
-      `${c.name}: converts with exact parameters and matches TF.js on ${c.photos.length} photos + 1 random image (≤ 1e-4, same top-5)`,
+      `${c.name}${c.fileNaming === 'legacy' ? ' (legacy names)' : ''}: converts with exact parameters and matches TF.js on ${c.photos.length} photos + 1 random image (≤ 1e-4, same top-5)`,
       async () => {
-        const { path } = await seedWeightsFile(c.arch, c.options, 1);
+        const { path } = await seedWeightsFile(c.arch, c.options, 1, c.fileNaming);
         const spec = await buildArchitectureSpec(c.arch, path);
-        expect(spec.matching).toBe('by-name');
+        expect(spec.matching).toBe(c.fileNaming === 'legacy' ? 'by-order' : 'by-name');
         expect(spec.detected.includeTop).toBe(c.options.includeTop ?? true);
         if (c.arch === 'resnet50')
           expect(spec.detected.resnet50Naming).toBe(c.options.resnet50Naming ?? 'tf-keras');

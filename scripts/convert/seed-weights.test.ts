@@ -31,3 +31,18 @@ describe('seedPlan', () => {
     expect(init('predictions', 'kernel')?.b).toBeCloseTo(3 / Math.sqrt(2048), 12);
   });
 });
+
+describe('seedPlan legacy naming (old official files: other counters, Keras 1 weight names)', () => {
+  it('renames auto-named layers and writes weight names without a "/"', () => {
+    const plan = seedPlan(buildArchitecture('inception_v3'), 1, 'legacy');
+    expect(plan.layer_names.slice(0, 4)).toEqual(['input', 'conv2d', 'batch_normalization', 'activation']);
+    expect(plan.layer_names).toContain('conv2d_93');
+    expect(plan.layer_names).toContain('mixed9_0');
+    expect(new Set(plan.layer_names).size).toBe(plan.layer_names.length);
+    expect(plan.layers[1]?.weights.map((w) => w.name)).toEqual([
+      'batch_normalization_beta:0',
+      'batch_normalization_running_mean:0',
+      'batch_normalization_running_std:0',
+    ]);
+  });
+});

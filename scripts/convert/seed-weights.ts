@@ -101,18 +101,51 @@ function initFor(
   }
 }
 
-export function seedPlan(built: BuiltArchitecture, seed: number): SeedPlan {
+/**
+ * How the file names things. 'keras2': this Keras generation's layer names and `layer/kernel:0` weight
+ * names. 'legacy': what older official files look like — layer names from a session with other counters
+ * (tf.keras: `conv2d`, `conv2d_1`, … instead of `conv2d_1`, `conv2d_2`, …) and Keras 1-style weight names
+ * without a '/' (`conv2d_W:0`, `batch_normalization_running_std:0`), so only Keras' order pairs them.
+ */
+export type SeedNaming = 'keras2' | 'legacy';
+
+const LEGACY_WEIGHT: Record<string, string> = {
+  kernel: 'W',
+  bias: 'b',
+  gamma: 'gamma',
+  beta: 'beta',
+  moving_mean: 'running_mean',
+  moving_variance: 'running_std',
+  depthwise_kernel: 'depthwise_kernel',
+  pointwise_kernel: 'pointwise_kernel',
+};
+
+const AUTO_NAMED =
+  /^(conv2d|batch_normalization|activation|max_pooling2d|average_pooling2d|concatenate|add|input)_(\d+)$/;
+
+function legacyLayerName(name: string): string {
+  // Shift auto-name counters down by one, as a tf.keras session would have named them.
+  return name.replace(AUTO_NAMED, (_, prefix: string, n: string) =>
+    n === '1' ? prefix : `${prefix}_${Number(n) - 1}`,
+  );
+}
+
+export function seedPlan(built: BuiltArchitecture, seed: number, naming: SeedNaming = 'keras2'): SeedPlan {
   const last = built.weights[built.weights.length - 1];
+  const layerName = naming === 'legacy' ? legacyLayerName : (name: string): string => name;
+  const weightName = (layer: string, w: WeightSpec): string =>
+    naming === 'legacy' ? `${layerName(layer)}_${LEGACY_WEIGHT[w.role] ?? w.role}:0` : w.name;
   return {
     seed,
-    keras_version: built.model.keras_version,
+    keras_version: naming === 'legacy' ? '2.1.6' : built.model.keras_version,
     backend: 'tensorflow',
-    layer_names: built.model.config.layers.map((l) => l.name),
+    layer_names: built.model.config.layers.map((l) => layerName(l.name)),
     layers: built.weights.map((layer, index) => ({
-      layer: layer.layer,
-      weights: layer.weights.map((w) =>
-        initFor(w, layer.layer, index === 0, built.options.includeTop && layer === last, built.arch),
-      ),
+      layer: layerName(layer.layer),
+      weights: layer.weights.map((w) => ({
+        ...initFor(w, layer.layer, index === 0, built.options.includeTop && layer === last, built.arch),
+        name: weightName(layer.layer, w),
+      })),
     })),
   };
 }
@@ -122,13 +155,15 @@ export async function seedWeightsFile(
   arch: ArchitectureName,
   options: Partial<ArchitectureOptions> = {},
   seed = 1,
+  naming: SeedNaming = 'keras2',
 ): Promise<{ path: string; built: BuiltArchitecture }> {
   const built = buildArchitecture(arch, options);
-  const plan = seedPlan(built, seed);
+  const plan = seedPlan(built, seed, naming);
   const hash = createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12);
-  const naming = arch === 'resnet50' ? `-${built.options.resnet50Naming}` : '';
+  const resnet = arch === 'resnet50' ? `-${built.options.resnet50Naming}` : '';
   const top = built.options.includeTop ? '' : '-notop';
-  const path = join(SEED_CACHE_DIR, `${arch}${naming}${top}-seed${seed}-${hash}.h5`);
+  const legacy = naming === 'legacy' ? '-legacy' : '';
+  const path = join(SEED_CACHE_DIR, `${arch}${resnet}${top}${legacy}-seed${seed}-${hash}.h5`);
   if (!existsSync(path)) {
     mkdirSync(SEED_CACHE_DIR, { recursive: true });
     const planPath = `${path}.plan.json`;
