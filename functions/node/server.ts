@@ -73,6 +73,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const port = options.port ?? numberFrom(env, 'PORT') ?? DEFAULT_PORT;
   const host = options.host ?? (env.HOST?.trim() || DEFAULT_HOST);
   const budgetMb = numberFrom(env, 'NETLENS_MEMORY_BUDGET_MB');
+  const threads = numberFrom(env, 'NETLENS_THREADS');
   const drainTimeoutMs = options.drainTimeoutMs ?? numberFrom(env, 'NETLENS_DRAIN_TIMEOUT_MS') ?? 30_000;
 
   const source = createModelDirectorySource(options.modelsDir ?? defaultModelsDir(env));
@@ -85,6 +86,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       options.memoryBudgetBytes ?? (budgetMb !== undefined ? budgetMb * 1024 * 1024 : undefined),
     // The Node engine runs its own warm-up with zeros when it creates a session.
     warmup: false,
+    ...(threads !== undefined && { sessionOptions: { threads } }),
     logger,
     location: source.dir,
     buildHint: 'npm run models',
