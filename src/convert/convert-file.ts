@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Float32Tensor } from '../core/engine.js';
 import type { ManifestInput, Preprocessing } from '../core/manifest.js';
 import { parseManifest } from '../core/manifest.js';
-import { sha256Hex } from '../core/model-source.js';
+import { sha256Bytes } from './sha256.js';
 import { convertKerasModel, defaultFeatureLayer } from './keras/convert.js';
 import { parseModelConfig } from './keras/config.js';
 import type { OutputKind } from './keras/output-kind.js';
@@ -129,7 +129,7 @@ export async function convertModelFile(
         file: `${name}.features.onnx`,
         output: features.manifest.output.name,
         size: features.manifest.output.size,
-        sha256: await sha256Hex(features.onnx),
+        sha256: sha256Bytes(features.onnx),
       };
     }
   }

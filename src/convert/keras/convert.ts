@@ -1,6 +1,6 @@
 import { NetlensError } from '../../core/errors.js';
 import type { ManifestInput } from '../../core/manifest.js';
-import { sha256Hex } from '../../core/model-source.js';
+import { sha256Bytes } from '../sha256.js';
 import { DEFAULT_OPSET, OnnxGraphBuilder } from '../onnx/index.js';
 import { parseModelConfig, type KerasGraphModel, type KerasLayer, type TensorRef } from './config.js';
 import { defaultPreprocessing } from './defaults.js';
@@ -184,7 +184,7 @@ export async function convertKerasModel(
     output: { name: outputName, kind, size: outputSize },
     preprocessing: defaultPreprocessing(architecture, shape[2] ?? 1, options.preprocessing),
     labels,
-    sha256: { model: await sha256Hex(onnx), ...(spec.sourceSha256 ? { source: spec.sourceSha256 } : {}) },
+    sha256: { model: sha256Bytes(onnx), ...(spec.sourceSha256 ? { source: spec.sourceSha256 } : {}) },
     provenance: {
       source: spec.source,
       format: spec.format,

@@ -61,9 +61,15 @@ interface ValueRecord {
 }
 
 let root: protobuf.Root | undefined;
-function modelType(): protobuf.Type {
+function schemaRoot(): protobuf.Root {
   root ??= protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace);
-  return root.lookupType('onnx.ModelProto');
+  return root;
+}
+
+function varintLength(value: number): number {
+  let n = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) n += 1;
+  return n;
 }
 
 function dataTypeOf(data: InitializerData): OnnxDataType {
@@ -241,39 +247,87 @@ export class OnnxGraphBuilder {
     return this.nodes.length;
   }
 
+  /**
+   * Serialises the model into one buffer of exactly its size. protobufjs encodes everything but the
+   * initializers' raw data; the graph and tensors are then framed by hand so that weight bytes are
+   * copied once, straight into the output (a growing encoder would copy them several times: VGG16
+   * has 528 MB of weights).
+   */
   toBytes(): Uint8Array {
     if (this.inputs.length === 0)
       throw new NetlensError('internal', `ONNX graph '${this.name}' has no input`);
     if (this.outputs.length === 0)
       throw new NetlensError('internal', `ONNX graph '${this.name}' has no output`);
-    const model = {
+    const r = schemaRoot();
+    const encode = (typeName: string, value: Record<string, unknown>): Uint8Array => {
+      const type = r.lookupType(typeName);
+      return type.encode(type.fromObject(value)).finish();
+    };
+    const modelHead = encode('onnx.ModelProto', {
       irVersion: ONNX_IR_VERSION,
       producerName: this.options.producerName ?? 'netlens',
       producerVersion: this.options.producerVersion ?? '0.1.0',
       docString: this.options.docString ?? '',
       opsetImport: [{ domain: '', version: this.opset }],
       metadataProps: [...this.metadata].map(([key, value]) => ({ key, value })),
-      graph: {
-        name: this.name,
-        node: this.nodes.map((n) => ({
-          input: n.inputs,
-          output: n.outputs,
-          name: n.name,
-          opType: n.opType,
-          attribute: Object.entries(n.attributes).map(([k, v]) => encodeAttribute(k, v)),
-        })),
-        initializer: this.initializers.map((init) => ({
-          name: init.name,
-          dims: init.dims,
-          dataType: ONNX_DATA_TYPE[dataTypeOf(init.data)],
-          rawData: littleEndianBytes(init.data),
-        })),
-        input: this.inputs.map(valueInfo),
-        output: this.outputs.map(valueInfo),
-      },
+    });
+    const graphHead = encode('onnx.GraphProto', {
+      name: this.name,
+      node: this.nodes.map((n) => ({
+        input: n.inputs,
+        output: n.outputs,
+        name: n.name,
+        opType: n.opType,
+        attribute: Object.entries(n.attributes).map(([k, v]) => encodeAttribute(k, v)),
+      })),
+      input: this.inputs.map(valueInfo),
+      output: this.outputs.map(valueInfo),
+    });
+    const tensors = this.initializers.map((init) => {
+      const head = encode('onnx.TensorProto', {
+        name: init.name,
+        dims: init.dims,
+        dataType: ONNX_DATA_TYPE[dataTypeOf(init.data)],
+      });
+      const raw = littleEndianBytes(init.data);
+      const size = head.length + 1 + varintLength(raw.length) + raw.length; // field 9 (raw_data)
+      return { head, raw, size };
+    });
+    const graphSize =
+      graphHead.length + tensors.reduce((sum, t) => sum + 1 + varintLength(t.size) + t.size, 0); // field 5 each
+    const total = modelHead.length + 1 + varintLength(graphSize) + graphSize; // field 7 (graph)
+    const out = new Uint8Array(total);
+    let pos = 0;
+    const put = (bytes: Uint8Array): void => {
+      out.set(bytes, pos);
+      pos += bytes.length;
     };
-    const type = modelType();
-    return type.encode(type.fromObject(model)).finish();
+    const tag = (field: number): void => {
+      out[pos++] = (field << 3) | 2;
+    };
+    const varint = (value: number): void => {
+      let v = value;
+      while (v >= 0x80) {
+        out[pos++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      out[pos++] = v;
+    };
+    put(modelHead);
+    tag(7);
+    varint(graphSize);
+    put(graphHead);
+    for (const t of tensors) {
+      tag(5);
+      varint(t.size);
+      put(t.head);
+      tag(9);
+      varint(t.raw.length);
+      put(t.raw);
+    }
+    if (pos !== total)
+      throw new NetlensError('internal', `ONNX serialisation wrote ${pos} of ${total} bytes`);
+    return out;
   }
 
   private declare(name: string, what: string): void {

@@ -5,7 +5,7 @@ import { unzipSync } from 'fflate';
 import { NetlensError } from '../../core/errors.js';
 import { parseModelConfig, type KerasGraphModel } from '../keras/config.js';
 import type { KerasModelSpec, KerasWeights } from '../keras/types.js';
-import { H5Reader } from './h5.js';
+import { h5Keras3Vars } from './h5.js';
 
 /** Keras 3's naming.to_snake_case, used for object paths in model.weights.h5. */
 export function toSnakeCase(name: string): string {
@@ -19,7 +19,11 @@ export function toSnakeCase(name: string): string {
  * Keras 3 stores a model's layers under `layers/<snake_case(class)>[_<n>]` in model.layers order
  * (the counter starts at _1 for the second layer of a class), each with `vars/0…k` in Keras' order.
  */
-function readKeras3Layers(h5: H5Reader, base: string, model: KerasGraphModel, into: KerasWeights): void {
+export function keras3LayerPaths(
+  base: string,
+  model: KerasGraphModel,
+  into: { layer: string; path: string }[] = [],
+) {
   const used = new Map<string, number>();
   for (const layer of model.layers) {
     if (layer.className === 'InputLayer') continue;
@@ -28,26 +32,10 @@ function readKeras3Layers(h5: H5Reader, base: string, model: KerasGraphModel, in
     const objectName = count === undefined ? snake : `${snake}_${count + 1}`;
     used.set(snake, count === undefined ? 0 : count + 1);
     const layerPath = `${base}/${objectName}`;
-    if (layer.model) {
-      readKeras3Layers(h5, `${layerPath}/layers`, layer.model, into);
-      continue;
-    }
-    const vars = h5.group(`${layerPath}/vars`);
-    if (!vars) continue;
-    const keys = vars
-      .keys()
-      .filter((k) => /^\d+$/.test(k))
-      .sort((a, b) => Number(a) - Number(b));
-    if (keys.length === 0) continue;
-    into.set(
-      layer.name,
-      keys.map((k) => {
-        const t = h5.readFloat32(`${layerPath}/vars/${k}`);
-        t.name = `${objectName}/vars/${k}`;
-        return t;
-      }),
-    );
+    if (layer.model) keras3LayerPaths(`${layerPath}/layers`, layer.model, into);
+    else into.push({ layer: layer.name, path: layerPath });
   }
+  return into;
 }
 
 function entry(files: Record<string, Uint8Array>, name: string, source: string): Uint8Array {
@@ -99,12 +87,12 @@ export async function readKerasV3(file: string): Promise<KerasModelSpec> {
   try {
     const weightsPath = path.join(dir, 'model.weights.h5');
     await writeFile(weightsPath, entry(files, 'model.weights.h5', file));
-    const h5 = await H5Reader.open(weightsPath);
+    const entries = await h5Keras3Vars(weightsPath, keras3LayerPaths('layers', model));
     const weights: KerasWeights = new Map();
-    try {
-      readKeras3Layers(h5, 'layers', model, weights);
-    } finally {
-      h5.close();
+    for (const e of entries) {
+      const list = weights.get(e.layer) ?? [];
+      list.push({ name: e.weightName, dims: e.dims, data: e.data });
+      weights.set(e.layer, list);
     }
     return { config, weights, format: 'keras-v3', source: file, ...(kerasVersion ? { kerasVersion } : {}) };
   } finally {
