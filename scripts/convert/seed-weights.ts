@@ -6,7 +6,7 @@
  * whose logits spread over a few units, so softmax outputs are neither flat nor saturated.
  * Files are cached under test/.cache by architecture, options, seed and plan hash.
  *
- *   npx tsx scripts/convert/seed-weights.ts resnet50 [--notop] [--naming keras-applications] [--seed N]
+ *   npx tsx scripts/convert/seed-weights.ts resnet50 [--notop] [--naming keras-applications] [--seed N] [--legacy]
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -187,6 +187,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       ...(naming ? { resnet50Naming: naming as ArchitectureOptions['resnet50Naming'] } : {}),
     },
     Number(flag('--seed') ?? 1),
+    rest.includes('--legacy') ? 'legacy' : 'keras2',
   );
   console.log(`${path} (${built.parameters} parameters)`);
 }
