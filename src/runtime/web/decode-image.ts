@@ -21,11 +21,16 @@ export const WASM_DECODER_FORMATS = ['jpeg', 'png', 'webp'] as const;
  * Output is always RGBA (channels 4) — alpha is never premultiplied.
  */
 export function createWasmImageDecoder(modules: CodecModules): ImageDecoder {
-  let ready: Promise<void> | undefined;
-  const init = (): Promise<void> =>
-    (ready ??= Promise.all([initJpeg(modules.jpeg), initPng(modules.png), initWebp(modules.webp)]).then(
-      () => undefined,
-    ));
+  // Each codec is instantiated on first use only: an emscripten codec starts with 16 MiB of WASM memory,
+  // which counts against a Worker isolate's 128 MB even if that format never arrives.
+  const ready: Partial<Record<'jpeg' | 'png' | 'webp', Promise<unknown>>> = {};
+  const init = (format: 'jpeg' | 'png' | 'webp'): Promise<unknown> =>
+    (ready[format] ??=
+      format === 'jpeg'
+        ? initJpeg(modules.jpeg)
+        : format === 'png'
+          ? initPng(modules.png)
+          : initWebp(modules.webp));
 
   return async (bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> => {
     const format = sniffImageFormat(bytes);
@@ -61,7 +66,7 @@ export function createWasmImageDecoder(modules: CodecModules): ImageDecoder {
         details: { format },
       });
     }
-    await init();
+    await init(format);
     // The codecs take an ArrayBuffer of exactly the file.
     const buffer = bytes.slice().buffer;
     let image: { data: Uint8ClampedArray; width: number; height: number };
