@@ -29,3 +29,18 @@ export { SUPPORTED_LAYERS } from './keras/lower/registry.js';
 export { SUPPORTED_ACTIVATIONS } from './keras/lower/activations.js';
 export { readWeightsOnlyH5, readKerasH5Model, type WeightsOnlyH5 } from './readers/keras-h5.js';
 export { detectFileKind, type FileKind } from './readers/file-kind.js';
+export { readKerasV3 } from './readers/keras-v3.js';
+export { readTfjsLayers } from './readers/tfjs-layers.js';
+export { readModelFile, sha256File, type ReadModel, type ReadModelOptions } from './read-model.js';
+export { convertModelFile, type ConvertFileOptions, type ConvertFileResult } from './convert-file.js';
+export { writeConvertedModel, writeFilesAtomically, type WrittenModel } from './write-model.js';
+export {
+  verifyAgainstTfjs,
+  randomInputs,
+  DEFAULT_TOLERANCE,
+  type VerificationResult,
+  type VerifyOptions,
+} from './verify/verify.js';
+export { buildTfjsReference, tfjsTopology } from './verify/tfjs-reference.js';
+export { photoInputs } from './verify/photo-inputs.js';
+export { createConvertCommand, formatSummary } from './cli.js';
