@@ -12,7 +12,7 @@ import { trackPeakMemory } from './peak-memory.js';
 import { readModelFile, type ReadModelOptions } from './read-model.js';
 import { photoInputs } from './verify/photo-inputs.js';
 import { randomInputs, verifyAgainstTfjs, type VerificationResult } from './verify/verify.js';
-import { writeConvertedModel, type WrittenModel } from './write-model.js';
+import { StagedFiles, type WrittenModel } from './write-model.js';
 
 export interface ConvertFileOptions extends Omit<ReadModelOptions, 'onLayer'> {
   outDir: string;
@@ -106,78 +106,123 @@ export async function convertModelFile(
     ...(options.license ? { license: options.license } : {}),
     onProgress: progress,
   };
-  const main = await convertKerasModel(spec, {
-    ...common,
-    ...(labels ? { labels } : {}),
-    ...(options.output ? { output: options.output } : {}),
-    ...(options.cutAt ? { cutAt: options.cutAt } : {}),
-  });
-  const manifest = main.manifest;
-
-  // The penultimate-features variant (for /embed), when the model ends in a classifier.
-  let features: Awaited<ReturnType<typeof convertKerasModel>> | undefined;
-  if (options.features !== false && main.manifest.output.kind !== 'features') {
-    let layer: string | undefined;
-    try {
-      layer = defaultFeatureLayer(parseModelConfig(spec.config, spec.source));
-    } catch {
-      layer = undefined;
-    }
-    if (layer) {
-      features = await convertKerasModel(spec, { ...common, output: 'features', cutAt: layer });
-      manifest.features = {
-        file: `${name}.features.onnx`,
-        output: features.manifest.output.name,
-        size: features.manifest.output.size,
-        sha256: sha256Bytes(features.onnx),
+  const staged = new StagedFiles();
+  try {
+    // Each ONNX buffer goes to disk as soon as it exists and is dropped, so only one is in memory at a time.
+    const stage = async (
+      convertOptions: Parameters<typeof convertKerasModel>[1],
+      fileName?: string,
+    ): Promise<{
+      manifest: ManifestInput;
+      summary: ConversionSummary;
+      sha256: string;
+      temp: string;
+      file: string;
+    }> => {
+      const result = await convertKerasModel(spec, convertOptions);
+      const file = fileName ?? result.manifest.file;
+      const temp = await staged.add(path.join(options.outDir, file), result.onnx);
+      return {
+        manifest: result.manifest,
+        summary: result.summary,
+        sha256: sha256Bytes(result.onnx),
+        temp,
+        file,
       };
-    }
-  }
-
-  let verification: VerificationResult | undefined;
-  let featuresVerification: VerificationResult | undefined;
-  if (options.verify) {
-    progress({ phase: 'verify', done: 0, total: 1 });
-    const checked = parseManifest({ ...manifest, labels: manifest.labels }, `manifest of ${name}`);
-    const inputs: Float32Tensor[] = [];
-    if (options.verifyImages) {
-      for (const p of await photoInputs(options.verifyImages, checked)) inputs.push(p.tensor);
-    }
-    const [lo, hi] = randomRange(checked.preprocessing);
-    inputs.push(...randomInputs(options.verifyRandom ?? 3, main.summary.inputShape, 7, lo, hi));
-    const tolerance = options.tolerance ?? 1e-4;
-    verification = await verifyAgainstTfjs(spec, main.onnx, inputs, {
-      outputLayer: main.summary.outputLayer,
-      softmaxStripped: main.summary.softmaxStripped,
-      tolerance,
+    };
+    const main = await stage({
+      ...common,
+      ...(labels ? { labels } : {}),
+      ...(options.output ? { output: options.output } : {}),
+      ...(options.cutAt ? { cutAt: options.cutAt } : {}),
     });
-    if (features) {
-      featuresVerification = await verifyAgainstTfjs(spec, features.onnx, inputs.slice(0, 4), {
-        outputLayer: features.summary.outputLayer,
+    const manifest = main.manifest;
+    const onnxPath = path.join(options.outDir, manifest.file);
+    const mainTemp = main.temp;
+    const summary = main.summary;
+
+    // The penultimate-features variant (for /embed), when the model ends in a classifier.
+    let featuresSummary: ConversionSummary | undefined;
+    let featuresPath: string | undefined;
+    let featuresTemp: string | undefined;
+    if (options.features !== false && manifest.output.kind !== 'features') {
+      let layer: string | undefined;
+      try {
+        layer = defaultFeatureLayer(parseModelConfig(spec.config, spec.source));
+      } catch {
+        layer = undefined;
+      }
+      if (layer) {
+        const features = await stage(
+          { ...common, output: 'features', cutAt: layer },
+          `${name}.features.onnx`,
+        );
+        manifest.features = {
+          file: features.file,
+          output: features.manifest.output.name,
+          size: features.manifest.output.size,
+          sha256: features.sha256,
+        };
+        featuresPath = path.join(options.outDir, features.file);
+        featuresTemp = features.temp;
+        featuresSummary = features.summary;
+      }
+    }
+
+    let verification: VerificationResult | undefined;
+    let featuresVerification: VerificationResult | undefined;
+    if (options.verify) {
+      progress({ phase: 'verify', done: 0, total: 1 });
+      const checked = parseManifest({ ...manifest, labels: manifest.labels }, `manifest of ${name}`);
+      const inputs: Float32Tensor[] = [];
+      if (options.verifyImages) {
+        for (const p of await photoInputs(options.verifyImages, checked)) inputs.push(p.tensor);
+      }
+      const [lo, hi] = randomRange(checked.preprocessing);
+      inputs.push(...randomInputs(options.verifyRandom ?? 3, summary.inputShape, 7, lo, hi));
+      const tolerance = options.tolerance ?? 1e-4;
+      verification = await verifyAgainstTfjs(spec, mainTemp, inputs, {
+        outputLayer: summary.outputLayer,
+        softmaxStripped: summary.softmaxStripped,
         tolerance,
       });
+      if (featuresTemp && featuresSummary) {
+        featuresVerification = await verifyAgainstTfjs(spec, featuresTemp, inputs.slice(0, 4), {
+          outputLayer: featuresSummary.outputLayer,
+          tolerance,
+        });
+      }
+      manifest.provenance.verification = {
+        reference: verification.reference,
+        maxAbsDiff: Math.max(verification.maxAbsDiff, featuresVerification?.maxAbsDiff ?? 0),
+        top1Agreement: verification.top1Agreement,
+        samples: verification.samples,
+      };
+      progress({ phase: 'verify', done: 1, total: 1 });
     }
-    manifest.provenance.verification = {
-      reference: verification.reference,
-      maxAbsDiff: Math.max(verification.maxAbsDiff, featuresVerification?.maxAbsDiff ?? 0),
-      top1Agreement: verification.top1Agreement,
-      samples: verification.samples,
-    };
-    progress({ phase: 'verify', done: 1, total: 1 });
-  }
 
-  progress({ phase: 'write', done: 0, total: 1 });
-  const written = await writeConvertedModel(options.outDir, manifest, main.onnx, features?.onnx);
-  progress({ phase: 'write', done: 1, total: 1 });
-  return {
-    written,
-    manifest,
-    summary: main.summary,
-    ...(features ? { featuresSummary: features.summary } : {}),
-    ...(verification ? { verification } : {}),
-    ...(featuresVerification ? { featuresVerification } : {}),
-    peakRssBytes: stopMemory(),
-    weightBytes,
-    millis: Date.now() - started,
-  };
+    progress({ phase: 'write', done: 0, total: 1 });
+    parseManifest(manifest, `manifest of ${manifest.name}`);
+    const manifestPath = path.join(options.outDir, `${manifest.name}.json`);
+    // The manifest last: a reader that finds it finds the models it names.
+    await staged.add(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    await staged.commit();
+    progress({ phase: 'write', done: 1, total: 1 });
+    const written: WrittenModel = { onnxPath, manifestPath, ...(featuresPath ? { featuresPath } : {}) };
+    return {
+      written,
+      manifest,
+      summary,
+      ...(featuresSummary ? { featuresSummary } : {}),
+      ...(verification ? { verification } : {}),
+      ...(featuresVerification ? { featuresVerification } : {}),
+      peakRssBytes: stopMemory(),
+      weightBytes,
+      millis: Date.now() - started,
+    };
+  } catch (error) {
+    stopMemory();
+    await staged.discard();
+    throw error;
+  }
 }

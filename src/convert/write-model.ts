@@ -51,3 +51,29 @@ export async function writeConvertedModel(
   await writeFilesAtomically(files);
   return { onnxPath, manifestPath, ...(featuresPath ? { featuresPath } : {}) };
 }
+
+/**
+ * Files written under temporary names and renamed together by commit(); discard() removes them. Lets a
+ * converter write each large ONNX buffer as soon as it exists and drop it, instead of holding them all.
+ */
+export class StagedFiles {
+  private readonly staged: { temp: string; final: string }[] = [];
+
+  async add(finalPath: string, data: Uint8Array | string): Promise<string> {
+    await mkdir(path.dirname(finalPath), { recursive: true });
+    const temp = `${finalPath}.tmp-${process.pid}`;
+    this.staged.push({ temp, final: finalPath });
+    await writeFile(temp, data);
+    return temp;
+  }
+
+  async commit(): Promise<void> {
+    for (const s of this.staged) await rename(s.temp, s.final);
+    this.staged.length = 0;
+  }
+
+  async discard(): Promise<void> {
+    await Promise.all(this.staged.map((s) => rm(s.temp, { force: true })));
+    this.staged.length = 0;
+  }
+}

@@ -77,14 +77,18 @@ export function randomInputs(
  */
 export async function verifyAgainstTfjs(
   spec: KerasModelSpec,
-  onnxBytes: Uint8Array,
+  /** The ONNX model: its bytes or a file path. */
+  onnx: Uint8Array | string,
   inputs: readonly Float32Tensor[],
   options: VerifyOptions = {},
 ): Promise<VerificationResult> {
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
   const backend = await tfjsBackend();
   const reference = await buildTfjsReference(spec, options.outputLayer);
-  const session = await ort.InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all' });
+  const session =
+    typeof onnx === 'string'
+      ? await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' })
+      : await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' });
   let maxAbsDiff = 0;
   let top1 = 0;
   let top5 = 0;
