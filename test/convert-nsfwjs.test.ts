@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../src/core/manifest.js';
-import { convertKerasModel } from '../src/convert/keras/convert.js';
 import { readModelFile } from '../src/convert/read-model.js';
 import { photoInputs } from '../src/convert/verify/photo-inputs.js';
 import { randomInputs, verifyAgainstTfjs } from '../src/convert/verify/verify.js';
+import { convertCached } from './convert-cache.js';
 
 // nsfwjs ships two real Keras 2.2.4 models as TF.js layers modules with uint8-quantised weights.
 const require = createRequire(import.meta.url);
@@ -25,10 +25,12 @@ describe('nsfwjs models (TF.js layers, uint8 weights) convert and match TF.js wi
     ['inception_v3', 299, 22_360_869],
   ] as const) {
     it(`${dir}: dequantised weights, ${size}×${size} input, photos and random inputs`, async () => {
-      const { spec } = await readModelFile(path.join(MODELS_DIR, dir, 'model.min.js'));
+      const file = path.join(MODELS_DIR, dir, 'model.min.js');
+      const { spec } = await readModelFile(file);
       expect(spec.format).toBe('tfjs-layers');
       expect(spec.kerasVersion).toBe('2.2.4');
-      const r = await convertKerasModel(spec, {
+      // The conversion is cached by source hash (test/.cache/converted); the verification always runs.
+      const r = await convertCached(spec.sourceSha256 ?? '', () => Promise.resolve(spec), {
         name: `nsfw-${dir}`,
         labels: ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'],
         preprocessing: NSFW_PREPROCESSING,
@@ -41,7 +43,7 @@ describe('nsfwjs models (TF.js layers, uint8 weights) convert and match TF.js wi
       if (existsSync(IMAGES))
         for (const p of await photoInputs(IMAGES, manifest, dir === 'inception_v3' ? 4 : 8))
           inputs.push(p.tensor);
-      const v = await verifyAgainstTfjs(spec, r.onnx, inputs, { outputLayer: r.summary.outputLayer });
+      const v = await verifyAgainstTfjs(spec, r.onnxPath, inputs, { outputLayer: r.summary.outputLayer });
       expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-4);
       expect(v.top1Agreement).toBe(1);
     });
