@@ -196,6 +196,27 @@ const CASES: [string, number[], TestLayer[]][] = [
   ],
   ['GlobalMaxPooling2D', [5, 5, 3], [{ class_name: 'GlobalMaxPooling2D', config: { name: 'g' } }]],
   [
+    'GlobalAveragePooling2D keepdims then Dense on the image tensor (a 1×1 convolution)',
+    [5, 5, 3],
+    [
+      { class_name: 'GlobalAveragePooling2D', config: { name: 'g', keepdims: true } },
+      { class_name: 'Dense', config: { name: 'fc', units: 4, activation: 'linear' } },
+    ],
+  ],
+  [
+    'Dense on an image tensor acts on channels',
+    [3, 4, 5],
+    [{ class_name: 'Dense', config: { name: 'fc', units: 3, activation: 'tanh' } }],
+  ],
+  [
+    'Reshape to (6, 5) then Dense on the last axis',
+    [3, 2, 5],
+    [
+      { class_name: 'Reshape', config: { name: 'rs', target_shape: [6, 5] } },
+      { class_name: 'Dense', config: { name: 'fc', units: 3, activation: 'linear' } },
+    ],
+  ],
+  [
     'Dropout / GaussianNoise are identities',
     [4, 4, 2],
     [

@@ -228,21 +228,45 @@ export function lowerDense(
 ): Value {
   const units = numberOr(layer.config['units'], 0);
   const inFeatures = input.shape[input.shape.length - 1];
-  if (input.shape.length !== 1) {
+  if (units <= 0 || inFeatures === undefined) {
     throw layerError(
       ctx,
       layer,
-      `Dense on a tensor of shape [${input.shape.join(', ')}] is not supported; add Flatten or a global pooling before it`,
+      `invalid units ${String(layer.config['units'])} for input [${input.shape.join(', ')}]`,
     );
   }
-  if (units <= 0 || inFeatures === undefined)
-    throw layerError(ctx, layer, `invalid units ${String(layer.config['units'])}`);
   const useBias = layer.config['use_bias'] !== false;
   const expected = [{ role: 'kernel', dims: [inFeatures, units] }];
   if (useBias) expected.push({ role: 'bias', dims: [units] });
   const [k, bias] = ctx.takeWeights(layer, expected);
-  const inputs = [input.name, ctx.constFloat(`${layer.name}/kernel`, k as Float32Array, [inFeatures, units])];
-  if (bias) inputs.push(ctx.constFloat(`${layer.name}/bias`, bias, [units]));
-  const y = ctx.op('Gemm', inputs, layer.name);
-  return finish(ctx, layer, y, [units], skipSoftmax);
+  const kernel = k as Float32Array;
+  const outShape = [...input.shape.slice(0, -1), units];
+  if (input.shape.length === 3) {
+    // Dense on an image tensor acts on the channel axis: exactly a 1×1 convolution in NCHW.
+    const w = ctx.constFloat(`${layer.name}/kernel`, hwioToOihw(kernel, 1, 1, inFeatures, units), [
+      units,
+      inFeatures,
+      1,
+      1,
+    ]);
+    const inputs = [input.name, w];
+    if (bias) inputs.push(ctx.constFloat(`${layer.name}/bias`, bias, [units]));
+    return finish(
+      ctx,
+      layer,
+      ctx.op('Conv', inputs, layer.name, { kernel_shape: [1, 1] }),
+      outShape,
+      skipSoftmax,
+    );
+  }
+  const w = ctx.constFloat(`${layer.name}/kernel`, kernel, [inFeatures, units]);
+  if (input.shape.length === 1) {
+    const inputs = [input.name, w];
+    if (bias) inputs.push(ctx.constFloat(`${layer.name}/bias`, bias, [units]));
+    return finish(ctx, layer, ctx.op('Gemm', inputs, layer.name), outShape, skipSoftmax);
+  }
+  // Other ranks keep Keras' layout: MatMul over the last axis.
+  let y = ctx.op('MatMul', [input.name, w], layer.name);
+  if (bias) y = ctx.op('Add', [y, ctx.constFloat(`${layer.name}/bias`, bias, [units])], layer.name);
+  return finish(ctx, layer, y, outShape, skipSoftmax);
 }
