@@ -137,3 +137,13 @@ g = f.create_group('fc'); g.attrs['weight_names'] = [b'fc/kernel:0']; g.create_d
     expect(e.message).toMatch(/verification failed .*tolerance -1/);
   });
 });
+
+describe('bad options', () => {
+  it('a labels file with the wrong number of labels', async () => {
+    const labels = path.join(scratch, 'three.txt');
+    writeFileSync(labels, 'a\nb\nc\n');
+    const e = await expectFailure(REAL, { labels });
+    expect(e.code).toBe('invalid_argument');
+    expect(e.message).toMatch(/--labels gives 3 labels but model .* outputs 10 classes/);
+  });
+});

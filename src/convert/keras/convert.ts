@@ -167,6 +167,14 @@ export async function convertKerasModel(
   const architecture = options.architecture ?? 'custom';
   const labels =
     options.labels ?? (kind === 'features' ? [] : Array.from({ length: outputSize }, (_, i) => `class_${i}`));
+  const labelCount = Array.isArray(labels) ? labels.length : Object.keys(labels).length;
+  if (kind !== 'features' && labelCount !== outputSize) {
+    throw new NetlensError(
+      'invalid_argument',
+      `--labels gives ${labelCount} labels but model '${options.name}' outputs ${outputSize} classes (layer ${outputRef.layer})`,
+      { details: { labels: labelCount, classes: outputSize } },
+    );
+  }
   const manifest: ManifestInput = {
     manifestVersion: 1,
     name: options.name,
