@@ -99,6 +99,13 @@ describe('Keras 3 Functional configs', () => {
   });
 
   it('convert exactly like the same model in Keras 2 form', async () => {
+    const sigmoidB = {
+      ...keras3,
+      config: {
+        ...keras3.config,
+        layers: keras3.config.layers.map((l) => (l.name === 'b' ? conv('b', 'sigmoid') : l)),
+      },
+    };
     const keras2 = functionalConfig(
       [6, 6, 2],
       [
@@ -109,7 +116,7 @@ describe('Keras 3 Functional configs', () => {
         },
         {
           class_name: 'Conv2D',
-          config: { ...conv('b', 'hard_sigmoid').config, dtype: 'float32' },
+          config: { ...conv('b', 'sigmoid').config, dtype: 'float32' },
           inputs: ['input_1'],
         },
         { class_name: 'Add', config: { name: 'add' }, inputs: ['a', 'b'] },
@@ -117,7 +124,7 @@ describe('Keras 3 Functional configs', () => {
     );
     const [x] = randomInputs(1, [6, 6, 2], 2, -3, 3);
     const k3 = await convertKerasModel(
-      { config: keras3, weights: weights(), format: 'keras-v3', source: 'k3' },
+      { config: sigmoidB, weights: weights(), format: 'keras-v3', source: 'k3' },
       { name: 'k3' },
     );
     const k2 = await convertKerasModel(
