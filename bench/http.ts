@@ -22,6 +22,7 @@ import type { Float32Tensor } from '../src/core/engine.js';
 import { stackBatch } from '../src/core/image/index.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
 import { defaultModelName } from '../src/runtime/node/model-dir.js';
+import { serverParallelism } from '../functions/node/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
@@ -38,13 +39,21 @@ const rawSeconds = Number(arg('raw-seconds', '3'));
 const clientCounts = arg('clients', '1,4,16,64').split(',').map(Number);
 const modelName = arg('model', defaultModelName());
 const record = process.argv.includes('--record');
-/** onnxruntime intra-op threads in the server (NETLENS_THREADS); default: every core. */
-const serverThreads = arg('server-threads', '');
+/**
+ * Engine calls in flight per model and onnxruntime threads, as the server picks them (NETLENS_CONCURRENCY,
+ * NETLENS_THREADS, or --server-threads); the engine measurement uses the same.
+ */
+const { worker, concurrency, threads } = serverParallelism({
+  ...process.env,
+  ...(arg('server-threads', '') && { NETLENS_THREADS: arg('server-threads', '') }),
+});
 
-const MODES = [
+const ALL_MODES = [
   { name: 'batching on', batch: 16, env: { NETLENS_MAX_BATCH: '16', NETLENS_MAX_DELAY_MS: '2' } },
   { name: 'batching off', batch: 1, env: { NETLENS_MAX_BATCH: '1', NETLENS_MAX_DELAY_MS: '0' } },
 ] as const;
+/** --modes on,off (default both). */
+const MODES = ALL_MODES.filter((m) => arg('modes', 'on,off').split(',').includes(m.name.split(' ')[1]!));
 
 interface Point {
   mode: string;
@@ -55,6 +64,9 @@ interface Point {
   errors: number;
   meanBatch: number;
   engineImagesPerSecond: number;
+  /** Server process CPU per image, and the engine's (inference only) measured just before. */
+  httpCpuMs: number;
+  engineCpuMs: number;
   load: number;
 }
 
@@ -63,28 +75,54 @@ const photos = readdirSync(PHOTOS)
   .sort()
   .map((name) => ({ name, bytes: readFileSync(join(PHOTOS, name)), type: TYPES[extname(name)]! }));
 
-/** Repeats `step` (handling `perStep` images) for `s` seconds after one untimed run; images/s. */
-async function rate(s: number, perStep: number, step: (i: number) => Promise<unknown>): Promise<number> {
+interface Rate {
+  imagesPerSecond: number;
+  /** CPU time of this process (all threads) per image: robust to other load on the machine. */
+  cpuMsPerImage: number;
+}
+
+/** Repeats `step` (handling `perStep` images) for `s` seconds after one untimed run. */
+async function rate(s: number, perStep: number, step: (i: number) => Promise<unknown>): Promise<Rate> {
   await step(0);
   let i = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   while (i < 2 || performance.now() - started < s * 1000) await step(i++);
-  return (i * perStep * 1000) / (performance.now() - started);
+  const used = process.cpuUsage(cpu);
+  const images = i * perStep;
+  return {
+    imagesPerSecond: (images * 1000) / (performance.now() - started),
+    cpuMsPerImage: (used.user + used.system) / 1000 / images,
+  };
 }
+
+/** CPU time (user + system, all threads) of a process in ms, from /proc. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
 
 function engineRate(
   model: LoadedModel,
   tensors: Float32Tensor[],
   batch: number,
   s = rawSeconds,
-): Promise<number> {
+): Promise<Rate> {
   const batches = photos.map((_, i) =>
     stackBatch(Array.from({ length: batch }, (_, j) => tensors[(i + j) % tensors.length]!)),
   );
-  return rate(s, batch, (i) => model.classifier.predictProbabilities(batches[i % batches.length]!));
+  // As many engine calls in flight as the server allows per model (NETLENS_CONCURRENCY).
+  return rate(s, batch * concurrency, (i) =>
+    Promise.all(
+      Array.from({ length: concurrency }, (_, k) =>
+        model.classifier.predictProbabilities(batches[(i * concurrency + k) % batches.length]!),
+      ),
+    ),
+  );
 }
 
-function pipelineRate(model: LoadedModel, batch: number): Promise<number> {
+function pipelineRate(model: LoadedModel, batch: number): Promise<Rate> {
   return rate(rawSeconds, batch, async (i) => {
     const picked = Array.from({ length: batch }, (_, j) => photos[(i * batch + j) % photos.length]!.bytes);
     const images = await Promise.all(
@@ -126,7 +164,9 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
         NETLENS_LOG_LEVEL: 'warn',
         NETLENS_MAX_QUEUE: '4096',
         NETLENS_TIMEOUT_MS: '120000',
-        ...(serverThreads && { NETLENS_THREADS: serverThreads }),
+        NETLENS_THREADS: String(threads),
+        NETLENS_ENGINE_WORKER: worker ? '1' : '0',
+        NETLENS_CONCURRENCY: String(concurrency),
         ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -174,7 +214,12 @@ async function load(url: string, clients: number, duration: number) {
 
 async function main(): Promise<void> {
   if (arg('model', '') === '') await ensureDefaultModels();
-  const model = await loadModel({ model: modelName, providers: 'cpu' });
+  // The same session settings as the server's (threads), so "engine" is the server's engine without HTTP.
+  const model = await loadModel({
+    model: modelName,
+    providers: 'cpu',
+    threads,
+  });
   const decoded = await Promise.all(photos.map((p) => decodeImage(p.bytes)));
   const tensors = decoded.map((d, i) => model.classifier.preprocess({ decoded: d, bytes: photos[i]!.bytes }));
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -182,12 +227,14 @@ async function main(): Promise<void> {
     `[bench:http] ${modelName}, ${photos.length} photos, ${seconds} s per HTTP point, ${rawSeconds} s per raw point`,
   );
 
-  const pipelines: Record<string, number> = {};
+  const pipelines: Record<string, Rate> = {};
   const points: Point[] = [];
   for (const mode of MODES) {
     pipelines[mode.name] = await pipelineRate(model, mode.batch);
+    const pipeline = pipelines[mode.name]!;
     log(
-      `  ${mode.name}: in-process pipeline (decode+preprocess+inference, batch ${mode.batch}) ${pipelines[mode.name]!.toFixed(1)} images/s`,
+      `  ${mode.name}: in-process pipeline (decode+preprocess+inference, batch ${mode.batch}) ` +
+        `${pipeline.imagesPerSecond.toFixed(1)} images/s, ${pipeline.cpuMsPerImage.toFixed(1)} CPU ms/image`,
     );
     const server = await startServer(mode.env);
     try {
@@ -195,7 +242,9 @@ async function main(): Promise<void> {
       for (const clients of clientCounts) {
         const engine = await engineRate(model, tensors, mode.batch);
         const before = await batchStats(server.url);
+        const cpuBefore = processCpuMs(server.child.pid!);
         const result = await load(server.url, clients, seconds);
+        const cpuAfter = processCpuMs(server.child.pid!);
         const after = await batchStats(server.url);
         const ok = result.requests.total - result.non2xx - result.errors;
         const point: Point = {
@@ -206,13 +255,16 @@ async function main(): Promise<void> {
           p99: result.latency.p99,
           errors: result.non2xx + result.errors + result.timeouts,
           meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
-          engineImagesPerSecond: engine,
+          engineImagesPerSecond: engine.imagesPerSecond,
+          httpCpuMs: (cpuAfter - cpuBefore) / Math.max(1, ok),
+          engineCpuMs: engine.cpuMsPerImage,
           load: loadavg()[0]!,
         };
         points.push(point);
         log(
           `  ${mode.name.padEnd(13)} ${String(clients).padStart(3)} clients: ${point.httpImagesPerSecond.toFixed(1).padStart(6)} images/s ` +
-            `(engine ${engine.toFixed(1)}, ${((100 * point.httpImagesPerSecond) / engine).toFixed(0)}%), p50 ${point.p50} ms, p99 ${point.p99} ms, ` +
+            `(engine ${engine.imagesPerSecond.toFixed(1)}, ${pct(point.httpImagesPerSecond / engine.imagesPerSecond)}), ` +
+            `CPU ms/image ${point.httpCpuMs.toFixed(1)} (engine ${point.engineCpuMs.toFixed(1)}), p50 ${point.p50} ms, p99 ${point.p99} ms, ` +
             `mean batch ${point.meanBatch.toFixed(1)}, errors ${point.errors}, load ${point.load.toFixed(1)}`,
         );
       }
@@ -226,33 +278,40 @@ async function main(): Promise<void> {
   const section = markdown(model, points, pipelines);
   process.stdout.write(`${section}\n`);
   if (record) {
-    writeSection(section);
+    writeSection(section, modelName);
     log(`[bench:http] recorded in ${RESULTS}`);
   }
 }
 
-function markdown(model: LoadedModel, points: Point[], pipelines: Record<string, number>): string {
+function markdown(model: LoadedModel, points: Point[], pipelines: Record<string, Rate>): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const at16 = points.find((p) => p.mode === 'batching on' && p.clients === 16);
   const lines = [
     `### ${model.manifest.name} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ` +
-      `${model.engineName} (${model.session.provider}). Server and load generator on the same machine (127.0.0.1). ` +
-      `${photos.length} photos (../shared/data/images) as raw bodies in rotation, ${seconds} s per point. ` +
-      `"engine" = session.run on preprocessed tensors at the server's batch size, measured just before each point; ` +
-      `"load" = 1-minute load average during the point (other work on the machine skews absolute numbers).`,
+      `${model.engineName} (${model.session.provider}); onnxruntime ${worker ? 'in a worker thread' : 'on the main thread'} with ${threads} threads, ` +
+      `engine calls in flight per model ${concurrency}. Server and load generator on the same machine ` +
+      `(127.0.0.1). ${photos.length} photos (../shared/data/images) as raw bodies in rotation, ${seconds} s per point.`,
     '',
-    `In-process pipeline (decode + preprocess + inference, no HTTP): ${Object.entries(pipelines)
-      .map(([mode, r]) => `${r.toFixed(1)} images/s at batch ${mode === 'batching on' ? 16 : 1}`)
+    `- engine: onnxruntime-node session.run on preprocessed tensors at the server's batch size (16 with batching, 1 without), ` +
+      `same threads and calls in flight as the server, measured in the bench process just before each point (server idle).`,
+    `- pipeline: decode + preprocess + inference in one process, no HTTP: ${Object.entries(pipelines)
+      .map(
+        ([mode, r]) =>
+          `${r.imagesPerSecond.toFixed(1)} images/s (${r.cpuMsPerImage.toFixed(1)} CPU ms/image) at batch ${mode === 'batching on' ? 16 : 1}`,
+      )
       .join(', ')}.`,
+    `- CPU ms/image: CPU time (all threads) per classified image — of the server process during the point, and of the ` +
+      `engine measurement; robust to other work on the machine, unlike images/s. load = 1-minute load average.`,
     '',
-    '| mode | clients | HTTP images/s | engine images/s | HTTP / engine | HTTP / pipeline | p50 ms | p99 ms | mean batch | errors | load |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| mode | clients | HTTP images/s | engine images/s | HTTP / engine | HTTP / pipeline | HTTP CPU ms/image | engine CPU ms/image | p50 ms | p99 ms | mean batch | errors | load |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...points.map(
       (p) =>
         `| ${p.mode} | ${p.clients} | ${p.httpImagesPerSecond.toFixed(1)} | ${p.engineImagesPerSecond.toFixed(1)} | ` +
-        `${pct(p.httpImagesPerSecond / p.engineImagesPerSecond)} | ${pct(p.httpImagesPerSecond / pipelines[p.mode]!)} | ` +
+        `${pct(p.httpImagesPerSecond / p.engineImagesPerSecond)} | ${pct(p.httpImagesPerSecond / pipelines[p.mode]!.imagesPerSecond)} | ` +
+        `${p.httpCpuMs.toFixed(1)} | ${p.engineCpuMs.toFixed(1)} | ` +
         `${p.p50} | ${p.p99} | ${p.meanBatch.toFixed(1)} | ${p.errors} | ${p.load.toFixed(1)} |`,
     ),
     '',
@@ -260,7 +319,9 @@ function markdown(model: LoadedModel, points: Point[], pipelines: Record<string,
   if (at16) {
     lines.push(
       `At 16 clients with batching: ${pct(at16.httpImagesPerSecond / at16.engineImagesPerSecond)} of the raw engine's images/s ` +
-        `(target ≥ 85%), ${pct(at16.httpImagesPerSecond / pipelines['batching on']!)} of the in-process pipeline.`,
+        `(target ≥ 85%), ${pct(at16.httpImagesPerSecond / pipelines['batching on']!.imagesPerSecond)} of the in-process pipeline; ` +
+        `the server spends ${at16.httpCpuMs.toFixed(1)} CPU ms per image against the engine's ${at16.engineCpuMs.toFixed(1)} ` +
+        `(${pct(at16.engineCpuMs / at16.httpCpuMs)} of its CPU is the engine's share).`,
       '',
     );
   }
@@ -269,23 +330,29 @@ function markdown(model: LoadedModel, points: Point[], pipelines: Record<string,
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
-const START = '<!-- netlens-bench:http:start -->';
-const END = '<!-- netlens-bench:http:end -->';
 const HEADING = '## HTTP service (bench/http.ts)';
 
-/** Replaces this bench's block in RESULTS.md (other sections are left alone). */
-function writeSection(section: string): void {
+/** Replaces this bench's block for the model in RESULTS.md (other sections and models are left alone). */
+function writeSection(section: string, model: string): void {
+  const start = `<!-- netlens-bench:http:start:${model} -->`;
+  const end = `<!-- netlens-bench:http:end:${model} -->`;
   let text = existsSync(RESULTS)
     ? readFileSync(RESULTS, 'utf8')
     : '# Benchmark results\n\nEach bench owns a section; re-running it replaces its own block.\n';
-  const block = `${HEADING}\n\nautocannon against the Node server on 127.0.0.1 (\`npx tsx bench/http.ts --record\`).\n\n${START}\n${section}${END}\n`;
-  const i = text.indexOf(HEADING);
-  const j = text.indexOf(END);
-  text =
-    i >= 0 && j > i
-      ? text.slice(0, i) + block + text.slice(j + END.length + 1)
-      : `${text.trimEnd()}\n\n${block}`;
-  writeFileSync(RESULTS, text);
+  if (!text.includes(HEADING)) {
+    text = `${text.trimEnd()}\n\n${HEADING}\n\nautocannon against the Node server (functions/node) on 127.0.0.1, next to the raw engine in the same run: \`npx tsx bench/http.ts --record [--model NAME]\`.\n`;
+  }
+  const block = `${start}\n${section}${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) text = text.slice(0, i) + block + text.slice(j + end.length);
+  else {
+    const heading = text.indexOf(HEADING);
+    const next = text.indexOf('\n## ', heading + HEADING.length);
+    const at = next < 0 ? text.length : next + 1;
+    text = `${text.slice(0, at).trimEnd()}\n\n${block}\n${text.slice(at)}`;
+  }
+  writeFileSync(RESULTS, text.endsWith('\n') ? text : `${text}\n`);
 }
 
 await main();

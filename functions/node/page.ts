@@ -5,7 +5,7 @@
  * runs the build; the server builds on start when the output is missing or older than the sources.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { PageAssets } from '../../src/app/app.js';
 import { messageOf } from '../../src/core/errors.js';
@@ -29,23 +29,32 @@ const TYPES: Record<string, string> = {
 
 export async function buildPage(outdir = PAGE_OUT, options: { minify?: boolean } = {}): Promise<string[]> {
   const { build } = await import('esbuild');
-  await mkdir(outdir, { recursive: true });
-  await build({
-    entryPoints: { page: join(PAGE_SOURCE, 'main.ts') },
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: options.minify ?? true,
-    sourcemap: 'linked',
-    logLevel: 'warning',
-    // onnxruntime-web and the codecs reference Node modules behind runtime checks; never bundle them.
-    external: ['node:*', 'fs', 'path', 'url', 'module', 'worker_threads', 'crypto'],
-  });
-  await copyFile(join(PAGE_SOURCE, 'index.html'), join(outdir, 'index.html'));
-  await copyFile(join(PAGE_SOURCE, 'style.css'), join(outdir, 'page.css'));
-  return (await readdir(outdir)).sort();
+  // Build beside the output, then rename file by file: a server reading the page never sees half a file.
+  const staging = `${outdir}.staging-${process.pid}-${Date.now()}`;
+  await mkdir(staging, { recursive: true });
+  try {
+    await build({
+      entryPoints: { page: join(PAGE_SOURCE, 'main.ts') },
+      outdir: staging,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      minify: options.minify ?? true,
+      sourcemap: 'linked',
+      logLevel: 'warning',
+      // onnxruntime-web and the codecs reference Node modules behind runtime checks; never bundle them.
+      external: ['node:*', 'fs', 'path', 'url', 'module', 'worker_threads', 'crypto'],
+    });
+    await copyFile(join(PAGE_SOURCE, 'index.html'), join(staging, 'index.html'));
+    await copyFile(join(PAGE_SOURCE, 'style.css'), join(staging, 'page.css'));
+    await mkdir(outdir, { recursive: true });
+    const files = (await readdir(staging)).sort();
+    for (const file of files) await rename(join(staging, file), join(outdir, file));
+    return files;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
 
 async function newestSource(dir: string): Promise<number> {

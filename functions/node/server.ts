@@ -3,6 +3,7 @@
  * injected, served by @hono/node-server, with a graceful shutdown that drains in-flight requests.
  */
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino } from 'pino';
 import { type NetlensApp, createApp } from '../../src/app/app.js';
@@ -12,12 +13,14 @@ import { ModelRegistry } from '../../src/app/registry.js';
 import { NetlensError } from '../../src/core/errors.js';
 import { SHARP_FORMATS, createSharpImageDecoder } from '../../src/runtime/node/decode-image.js';
 import { createNodeEngine } from '../../src/runtime/node/engine.js';
+import type { Engine } from '../../src/core/engine.js';
 import {
   createModelDirectorySource,
   defaultModelName,
   defaultModelsDir,
 } from '../../src/runtime/node/model-dir.js';
 import { ensurePage, pageAssets } from './page.js';
+import { createWorkerEngine } from './worker-engine.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -53,6 +56,26 @@ export interface RunningServer {
   close(): Promise<{ drained: boolean }>;
 }
 
+/**
+ * How the server runs inference. By default onnxruntime-node runs in a worker thread (its run() is
+ * synchronous and would block the event loop for a whole batch; NETLENS_ENGINE_WORKER=0 keeps it on the
+ * main thread) with cores − 1 threads, leaving a core for decoding and preprocessing, and two engine calls
+ * in flight per model so the worker starts the next batch without waiting for a round trip
+ * (bench/RESULTS.md). NETLENS_THREADS and NETLENS_CONCURRENCY override.
+ */
+export function serverParallelism(env: Readonly<Record<string, string | undefined>> = process.env): {
+  worker: boolean;
+  concurrency: number;
+  threads: number;
+} {
+  const cores = availableParallelism();
+  const worker = env.NETLENS_ENGINE_WORKER !== '0';
+  const concurrency = numberFrom(env, 'NETLENS_CONCURRENCY') ?? Math.min(2, cores);
+  const threads =
+    numberFrom(env, 'NETLENS_THREADS') ?? Math.max(1, worker ? cores - 1 : Math.floor(cores / concurrency));
+  return { worker, concurrency, threads };
+}
+
 export function createLogger(env: Readonly<Record<string, string | undefined>> = process.env): Logger {
   return pino({ level: env.NETLENS_LOG_LEVEL ?? 'info', base: { pid: process.pid, service: 'netlens' } });
 }
@@ -73,11 +96,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const port = options.port ?? numberFrom(env, 'PORT') ?? DEFAULT_PORT;
   const host = options.host ?? (env.HOST?.trim() || DEFAULT_HOST);
   const budgetMb = numberFrom(env, 'NETLENS_MEMORY_BUDGET_MB');
-  const threads = numberFrom(env, 'NETLENS_THREADS');
+  const { worker, concurrency, threads } = serverParallelism(env);
   const drainTimeoutMs = options.drainTimeoutMs ?? numberFrom(env, 'NETLENS_DRAIN_TIMEOUT_MS') ?? 30_000;
 
   const source = createModelDirectorySource(options.modelsDir ?? defaultModelsDir(env));
-  const engine = createNodeEngine({ env });
+  const engine: Engine & { close?(): Promise<void> } = worker
+    ? createWorkerEngine({ env, name: `${createNodeEngine({ env }).name} (worker thread)` })
+    : createNodeEngine({ env });
   const registry = new ModelRegistry({
     source,
     engine,
@@ -86,12 +111,16 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       options.memoryBudgetBytes ?? (budgetMb !== undefined ? budgetMb * 1024 * 1024 : undefined),
     // The Node engine runs its own warm-up with zeros when it creates a session.
     warmup: false,
-    ...(threads !== undefined && { sessionOptions: { threads } }),
+    sessionOptions: { threads },
     logger,
     location: source.dir,
     buildHint: 'npm run models',
   });
-  const config = await configFromEnv(env, { formats: [...SHARP_FORMATS], ...options.config });
+  const config = await configFromEnv(env, {
+    formats: [...SHARP_FORMATS],
+    ...options.config,
+    batching: { concurrency, ...options.config?.batching },
+  });
 
   const started = performance.now();
   await registry.start();
@@ -146,6 +175,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
       await closed;
       await app.control.close();
+      await engine.close?.();
       logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
       return { drained: drain.drained };
     })());

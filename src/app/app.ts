@@ -469,18 +469,10 @@ export function createApp(options: CreateAppOptions): NetlensApp {
   });
   app.get(plain('/metrics'), (c) => {
     loadedModels.length = 0;
-    return registry.list().then((models) => {
-      for (const m of models) {
-        for (const [variant, status] of Object.entries(m.variants)) {
-          if (status?.state !== 'ready') continue;
-          loadedModels.push({
-            labels: { model: m.name, variant, provider: status.provider ?? 'unknown' },
-            value: 1,
-          });
-        }
-      }
-      return c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
-    });
+    for (const m of registry.loaded()) {
+      loadedModels.push({ labels: { model: m.name, variant: m.variant, provider: m.provider }, value: 1 });
+    }
+    return c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
   });
 
   app.doc31('/openapi.json', {
@@ -582,8 +574,11 @@ export function createApp(options: CreateAppOptions): NetlensApp {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
+    const running = work(signal);
+    // After an abort nobody awaits `running` any more: its later failure must not go unhandled.
+    running.catch(() => undefined);
     try {
-      return await Promise.race([work(signal), aborted]);
+      return await Promise.race([running, aborted]);
     } catch (error) {
       if (signal.aborted)
         throw client.aborted ? new ClientClosedRequest('client closed the request') : signal.reason;

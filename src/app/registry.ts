@@ -202,6 +202,14 @@ export class ModelRegistry {
     });
   }
 
+  /** Loaded sessions (no source scan: cheap enough for every /metrics scrape). */
+  loaded(): { name: string; variant: Variant; provider: string }[] {
+    return [...this.entries.values()]
+      .filter((e) => e.status.state === 'ready')
+      .map((e) => ({ name: e.name, variant: e.variant, provider: e.status.provider ?? 'unknown' }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.variant.localeCompare(b.variant));
+  }
+
   /** The loaded session of a model (loading it first if needed). Call release() when done. */
   async acquire(name: string, variant: Variant = 'model'): Promise<LoadedModel> {
     const manifest = await this.manifest(name);
