@@ -113,6 +113,7 @@ export async function convertAndVerify(
   const v = await verifyAgainstTfjs(spec, result.onnx, inputs, {
     outputLayer: result.summary.outputLayer,
     softmaxStripped: result.summary.softmaxStripped,
+    softmaxAdded: result.summary.softmaxAdded,
     failAboveTolerance: false,
   });
   return { ...v, onnx: result.onnx, spec };

@@ -275,6 +275,23 @@ describe('each Keras layer matches TensorFlow.js within 1e-5', () => {
     });
   }
 
+  it('--output probabilities on a model ending in logits appends a softmax', async () => {
+    const config = functionalConfig(
+      [4, 4, 3],
+      [
+        { class_name: 'GlobalAveragePooling2D', config: { name: 'g' } },
+        { class_name: 'Dense', config: { name: 'fc', units: 5, activation: 'linear' } },
+      ],
+    );
+    const v = await convertAndVerify(config, { output: 'probabilities' });
+    expect(v.maxAbsDiff).toBeLessThan(1e-6);
+    const { convertKerasModel } = await import('../src/convert/keras/convert.js');
+    const r = await convertKerasModel(v.spec, { name: 'p', output: 'probabilities' });
+    expect(r.summary.softmaxAdded).toBe(true);
+    expect(r.summary.opHistogram['Softmax']).toBe(1);
+    expect(r.manifest.output.kind).toBe('probabilities');
+  });
+
   it('activations inside layers: ' + ACTIVATIONS.join(', '), async () => {
     for (const activation of ACTIVATIONS) {
       const v = await convertAndVerify(functionalConfig([5, 5, 2], [conv('c', { activation })]));

@@ -184,6 +184,7 @@ export async function convertModelFile(
       verification = await verifyAgainstTfjs(spec, mainTemp, inputs, {
         outputLayer: summary.outputLayer,
         softmaxStripped: summary.softmaxStripped,
+        softmaxAdded: summary.softmaxAdded,
         tolerance,
       });
       if (featuresTemp && featuresSummary) {

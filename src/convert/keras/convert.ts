@@ -151,10 +151,16 @@ export async function convertKerasModel(
   if (!result) throw new NetlensError('internal', 'lowering produced no output');
 
   const outputName = kind === 'features' ? 'features' : 'output';
+  const lastLayer = layerOf(model, outputRef.layer) as KerasLayer;
+  // --output probabilities on a model that ends in logits (trained with from_logits=True): add the softmax.
+  const softmaxAdded = kind === 'probabilities' && !endsInSoftmax(lastLayer) && result.shape.length === 1;
+  const scores = softmaxAdded
+    ? ctx.op('Softmax', [result.name], 'output_softmax', { axis: -1 })
+    : result.name;
   const finalTensor =
     result.shape.length === 3
       ? ctx.op('Transpose', [result.name], 'output_nhwc', { perm: [0, 2, 3, 1] })
-      : result.name;
+      : scores;
   b.addNode('Identity', [finalTensor], [outputName]);
   b.addOutput(outputName, ['batch', ...result.shape]);
   progress({ phase: 'lower', done: model.layers.length, total: model.layers.length });
@@ -216,7 +222,8 @@ export async function convertKerasModel(
       inputShape: shape,
       outputShape: result.shape,
       outputLayer: outputRef.layer,
-      softmaxStripped: kind === 'logits' && endsInSoftmax(layerOf(model, outputRef.layer) as KerasLayer),
+      softmaxStripped: kind === 'logits' && endsInSoftmax(lastLayer),
+      softmaxAdded,
       unusedWeightLayers: ctx.unusedWeightLayers(),
       millis: Date.now() - started,
     },

@@ -72,6 +72,8 @@ export interface ConversionSummary {
   outputShape: number[];
   /** True when the output is the model's logits: its final softmax was left out. */
   softmaxStripped: boolean;
+  /** True when a softmax was appended because probabilities were asked of a model ending in logits. */
+  softmaxAdded: boolean;
   /** The Keras layer whose output is the model output. */
   outputLayer: string;
   /** Layers that have weights in the file but are not part of the converted graph (e.g. a cut-off head). */

@@ -25,6 +25,8 @@ export interface VerifyOptions {
   outputLayer?: string;
   /** The ONNX model is the Keras model without its final softmax (logits): softmax it before comparing. */
   softmaxStripped?: boolean;
+  /** The ONNX model appends a softmax the Keras model lacks: softmax the reference before comparing. */
+  softmaxAdded?: boolean;
   tolerance?: number;
   /** Throw NetlensError when maxAbsDiff exceeds the tolerance (default true). */
   failAboveTolerance?: boolean;
@@ -99,7 +101,7 @@ export async function verifyAgainstTfjs(
       };
       const result = await session.run(feeds);
       let onnxOut = result[session.outputNames[0] as string]?.data as Float32Array;
-      const refOut = runTfjs(reference, input.data, input.dims);
+      let refOut = runTfjs(reference, input.data, input.dims);
       if (onnxOut.length !== refOut.length) {
         throw new NetlensError(
           'internal',
@@ -108,6 +110,7 @@ export async function verifyAgainstTfjs(
       }
       const rowSize = refOut.length / (input.dims[0] ?? 1);
       if (options.softmaxStripped === true) onnxOut = softmaxRows(onnxOut, rowSize);
+      if (options.softmaxAdded === true) refOut = softmaxRows(refOut, rowSize);
       for (let i = 0; i < refOut.length; i++) {
         const d = Math.abs((onnxOut[i] as number) - (refOut[i] as number));
         if (!(d <= maxAbsDiff)) maxAbsDiff = Number.isNaN(d) ? Infinity : d;
