@@ -159,7 +159,11 @@ export async function startHarnessServer(
       if (path === '/harness.html') return send(await readFile(join(out, 'harness.html')), 'text/html');
       if (path === '/harness.js') return send(await readFile(join(out, 'harness.js')), 'text/javascript');
       if (path.startsWith('/static/wasm/') && wasm[path.slice(13)] !== undefined) {
-        return send(await readFile(wasm[path.slice(13)]!), 'application/wasm');
+        const name = path.slice(13);
+        return send(
+          await readFile(wasm[name]!),
+          name.endsWith('.mjs') ? 'text/javascript' : 'application/wasm',
+        );
       }
       if (path === '/v1/models') {
         return send(

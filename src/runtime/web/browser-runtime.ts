@@ -31,8 +31,12 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
   const threads = isolated ? Math.max(1, Math.min(4, cores)) : 1;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
+  // The glue module is loaded from its own URL so that WASM threads start their Web Workers from it, not
+  // from the page's bundle (which touches the DOM and cannot run in a worker).
+  const base = new URL(wasmBase, location.href);
   ort.env.wasm.wasmPaths = {
-    wasm: new URL('ort-wasm-simd-threaded.jsep.wasm', new URL(wasmBase, location.href)).href,
+    wasm: new URL('ort-wasm-simd-threaded.jsep.wasm', base).href,
+    mjs: new URL('ort-wasm-simd-threaded.jsep.mjs', base).href,
   };
 
   let webGpuUnavailable: string | undefined;

@@ -1,0 +1,120 @@
+/**
+ * The demo page's "classify in this browser" mode in headless Chromium, served by the real Node server
+ * (COOP/COEP): without WebGPU it runs WASM and says so in a visible note; with Chromium's SwiftShader
+ * WebGPU adapter it reports WebGPU. Either way the top-5 equal the server's answer for the same bytes.
+ * Screenshots: test/.cache/in-browser-wasm.png, test/.cache/in-browser-webgpu.png.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/app/logger.js';
+import { PAGE_OUT, buildPage } from '../functions/node/page.js';
+import { type RunningServer, startServer } from '../functions/node/server.js';
+import { CACHE_DIR, PHOTOS_DIR, conformanceModel, launchChromium } from './conformance-runners.js';
+
+interface Shown {
+  engine: string;
+  provider: string | undefined;
+  note: string | null;
+  timing: string;
+  predictions: { label: string; score: number }[];
+}
+
+describe('the demo page classifies in the browser', () => {
+  let server: RunningServer;
+  let model: string;
+  const photo = join(PHOTOS_DIR, 'jemma.png');
+  let api: { label: string; score: number }[];
+
+  beforeAll(async () => {
+    const built = await conformanceModel();
+    model = built.manifest.name;
+    await buildPage(PAGE_OUT); // the page bundle includes src/runtime/web: always rebuild it here
+    server = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      modelsDir: built.dir,
+      defaultModel: model,
+    });
+    const answer = (await (
+      await fetch(`${server.url}/v1/models/${model}/classify`, { method: 'POST', body: readFileSync(photo) })
+    ).json()) as { results: { predictions: { label: string; score: number }[] }[] };
+    api = answer.results[0]!.predictions;
+  }, 600_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function classifyInPage(browser: Browser, screenshot: string): Promise<Shown> {
+    const page = await browser.newPage({ viewport: { width: 900, height: 1300 } });
+    const errors: string[] = [];
+    const crashed = new Promise<never>((_, reject) =>
+      page.on('pageerror', (error) => {
+        errors.push(error.message);
+        reject(new Error(`page error: ${error.message}`));
+      }),
+    );
+    await page.goto(server.url);
+    await page.setInputFiles('#in-browser-file', photo);
+    // Predictions, or the page's own failure message — never a silent wait for the timeout.
+    await Promise.race([
+      crashed,
+      page.waitForFunction(
+        () =>
+          document.querySelector('#in-browser-predictions li') !== null ||
+          /failed/.test(document.querySelector('#in-browser-status')?.textContent ?? ''),
+        null,
+        { timeout: 240_000 },
+      ),
+    ]);
+    expect(await page.locator('#in-browser-status').textContent()).not.toMatch(/failed/);
+    const shown = await page.evaluate(() => ({
+      engine: document.querySelector('#in-browser-engine')!.textContent ?? '',
+      provider: (document.querySelector('#in-browser-engine') as HTMLElement).dataset.provider,
+      note: (document.querySelector('#in-browser-note') as HTMLElement).hidden
+        ? null
+        : document.querySelector('#in-browser-note')!.textContent,
+      timing: document.querySelector('#in-browser-timing')!.textContent ?? '',
+      predictions: [...document.querySelectorAll<HTMLElement>('#in-browser-predictions li')].map((li) => ({
+        label: li.dataset.label!,
+        score: Number(li.dataset.score),
+      })),
+    }));
+    await page.screenshot({ path: join(CACHE_DIR, screenshot), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(shown.predictions.map((p) => p.label)).toEqual(api.map((p) => p.label));
+    shown.predictions.forEach((p, i) => expect(Math.abs(p.score - api[i]!.score)).toBeLessThanOrEqual(1e-5));
+    expect(shown.timing).toMatch(
+      /model load \d+ ms; decode [\d.]+ ms, preprocess [\d.]+ ms, inference [\d.]+ ms/,
+    );
+    return shown;
+  }
+
+  it('falls back to WASM with a visible note when the browser has no WebGPU adapter', async () => {
+    const browser = await launchChromium(false);
+    try {
+      const shown = await classifyInPage(browser, 'in-browser-wasm.png');
+      expect(shown.provider).toBe('wasm');
+      expect(shown.engine).toMatch(/onnxruntime-web on WASM \(\d threads?\)/);
+      expect(shown.note).toMatch(/^Using WASM: .*(WebGPU|adapter)/);
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+
+  it('runs WebGPU when Chromium has an adapter (SwiftShader) and says so', async () => {
+    const browser = await launchChromium(true);
+    try {
+      const shown = await classifyInPage(browser, 'in-browser-webgpu.png');
+      expect(shown.provider).toBe('webgpu');
+      expect(shown.engine).toBe('Engine: onnxruntime-web on WebGPU');
+      expect(shown.note).toBeNull();
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+});
