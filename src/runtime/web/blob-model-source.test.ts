@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/model-source.js';
+import { createBlobModelSource } from './blob-model-source.js';
+import { assertFitsIsolate, estimateIsolateBytes, maxEdgeModelBytes } from './isolate-budget.js';
+
+const model = new Uint8Array([8, 1, 2, 3, 4, 5]);
+
+async function store(overrides: Record<string, unknown> = {}): Promise<Map<string, Uint8Array>> {
+  const manifest = {
+    manifestVersion: 1,
+    name: 'tiny',
+    architecture: 'test',
+    file: 'tiny.onnx',
+    input: { name: 'input', layout: 'NHWC', height: 2, width: 2, channels: 3, dtype: 'float32' },
+    output: { name: 'probs', kind: 'probabilities', size: 2 },
+    preprocessing: { mode: 'tf', resize: 'bilinear' },
+    labels: ['cat', 'dog'],
+    sha256: { model: await sha256Hex(model) },
+    provenance: { source: 't', format: 't', converter: 't', convertedAt: 't', opset: 17, parameters: 6 },
+    ...overrides,
+  };
+  return new Map([
+    ['tiny.json', new TextEncoder().encode(JSON.stringify(manifest))],
+    ['tiny.onnx', model],
+  ]);
+}
+
+function source(files: Map<string, Uint8Array>, admit?: (m: string, f: string) => Promise<void>) {
+  return createBlobModelSource({
+    names: ['tiny'],
+    read: (path) => Promise.resolve(files.get(path)),
+    location: 'test store',
+    ...(admit && { admit }),
+  });
+}
+
+describe('createBlobModelSource', () => {
+  it('lists, validates and returns sha256-checked model bytes', async () => {
+    const s = source(await store());
+    const [manifest] = await s.list();
+    expect(manifest?.labels).toEqual([
+      { id: '0', label: 'cat' },
+      { id: '1', label: 'dog' },
+    ]);
+    expect(await s.modelBytes(manifest!)).toEqual(model);
+  });
+
+  it('names the available models for an unknown one', async () => {
+    await expect(source(await store()).manifest('nope')).rejects.toMatchObject({
+      code: 'unknown_model',
+      message: "unknown model 'nope'; available: tiny",
+    });
+  });
+
+  it('refuses bytes that do not match the manifest, and missing or invalid files', async () => {
+    const tampered = await store();
+    tampered.set('tiny.onnx', new Uint8Array([9, 9, 9]));
+    const s = source(tampered);
+    await expect(s.modelBytes(await s.manifest('tiny'))).rejects.toMatchObject({ code: 'integrity_error' });
+
+    const missing = await store();
+    missing.delete('tiny.onnx');
+    const m = source(missing);
+    await expect(m.modelBytes(await m.manifest('tiny'))).rejects.toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining('tiny.onnx'),
+    });
+
+    const invalid = await store({ output: { name: 'probs', kind: 'probabilities', size: 3 } });
+    await expect(source(invalid).manifest('tiny')).rejects.toMatchObject({ code: 'invalid_manifest' });
+  });
+
+  it('lets the runtime refuse a model before its bytes are read', async () => {
+    let reads = 0;
+    const files = await store();
+    const s = createBlobModelSource({
+      names: ['tiny'],
+      read: (path) => {
+        if (path.endsWith('.onnx')) reads++;
+        return Promise.resolve(files.get(path));
+      },
+      location: 'test store',
+      admit: () => Promise.resolve(assertFitsIsolate('tiny', 200 * 1024 * 1024)),
+    });
+    await expect(s.modelBytes(await s.manifest('tiny'))).rejects.toMatchObject({ code: 'model_not_ready' });
+    expect(reads).toBe(0);
+  });
+});
+
+describe('isolate budget', () => {
+  it('estimates from the measured ORT factor and names the largest model that fits', () => {
+    const mib = 1024 * 1024;
+    expect(estimateIsolateBytes(10 * mib)).toBe(16 * mib + 32 * mib + 44 * mib);
+    expect(maxEdgeModelBytes(100 * mib)).toBe(Math.floor((40 * mib) / 3.2));
+    expect(() => assertFitsIsolate('m', 10 * mib)).not.toThrow();
+    expect(() => assertFitsIsolate('big', 90 * mib)).toThrow(
+      /model 'big' \(90\.0 MiB\) needs about 348\.0 MiB of isolate memory, over the 100\.0 MiB budget.*largest model that fits is 12\.5 MiB/,
+    );
+  });
+});
