@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/app/logger.js';
 import { PAGE_OUT, buildPage } from '../functions/node/page.js';
 import { type RunningServer, startServer } from '../functions/node/server.js';
+import { startLocalWorker } from '../functions/worker/scripts/local-worker.js';
+import { prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
 import { CACHE_DIR, PHOTOS_DIR, conformanceModel, launchChromium } from './conformance-runners.js';
 
 interface Shown {
@@ -48,7 +50,7 @@ describe('the demo page classifies in the browser', () => {
     await server?.close();
   });
 
-  async function classifyInPage(browser: Browser, screenshot: string): Promise<Shown> {
+  async function classifyInPage(browser: Browser, screenshot: string, url = server.url): Promise<Shown> {
     const page = await browser.newPage({ viewport: { width: 900, height: 1300 } });
     const errors: string[] = [];
     const crashed = new Promise<never>((_, reject) =>
@@ -57,7 +59,7 @@ describe('the demo page classifies in the browser', () => {
         reject(new Error(`page error: ${error.message}`));
       }),
     );
-    await page.goto(server.url);
+    await page.goto(url);
     await page.setInputFiles('#in-browser-file', photo);
     // Predictions, or the page's own failure message — never a silent wait for the timeout.
     await Promise.race([
@@ -115,6 +117,23 @@ describe('the demo page classifies in the browser', () => {
       expect(shown.note).toBeNull();
     } finally {
       await browser.close();
+    }
+  }, 300_000);
+
+  it('works on the page served by the Worker (ORT JSEP WASM stored in parts under the 25 MiB asset limit)', async () => {
+    await prepareAssets([model]);
+    const worker = await startLocalWorker({ vars: { NETLENS_MODELS: model } });
+    const browser = await launchChromium(false);
+    try {
+      const head = await fetch(`${worker.url}/static/wasm/ort-wasm-simd-threaded.jsep.wasm.part1`, {
+        method: 'HEAD',
+      });
+      expect(head.status).toBe(200);
+      const shown = await classifyInPage(browser, 'in-browser-worker.png', worker.url);
+      expect(shown.provider).toBe('wasm');
+    } finally {
+      await browser.close();
+      await worker.stop();
     }
   }, 300_000);
 });

@@ -14,7 +14,7 @@ import type { WorkerEnv } from './bindings.js';
 import { debugRoute } from './debug-routes.js';
 import { edgeRuntime } from './edge-runtime.js';
 import { workerModelSource } from './model-store.js';
-import { workerPageAssets } from './page-assets.js';
+import { serveWasmAsset, workerPageAssets } from './page-assets.js';
 
 const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
 
@@ -86,6 +86,8 @@ export default {
       const answer = await debugRoute(request, current.registry, current.decodeImage, current.startedAt);
       if (answer !== undefined) return answer;
     }
+    const wasm = await serveWasmAsset(request, env);
+    if (wasm !== undefined) return wasm;
     return current.app.fetch(request, env, ctx as never);
   },
 };

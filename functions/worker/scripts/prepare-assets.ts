@@ -21,6 +21,8 @@ import { BROWSER_WASM_FILES } from '../../../src/runtime/web/node-wasm-modules.j
 import { WORKER_DIR } from './offline-env.js';
 
 const ROOT = join(WORKER_DIR, '../..');
+/** Parts of WASM files over the asset limit (see browser-runtime.ts, which reassembles them). */
+const WASM_PART_BYTES = 16 * 1024 * 1024;
 
 export interface PreparedModel {
   name: string;
@@ -69,12 +71,21 @@ export async function prepareAssets(
   const sizes = Object.fromEntries(prepared.flatMap((m) => m.files.map((f) => [f.file, f.bytes])));
   await writeFile(join(out, 'models', 'sizes.json'), JSON.stringify(sizes));
   // The demo page (npm run build:page → public/build) plus the WASM files its in-browser mode fetches.
+  // ORT's JSEP build (28 MB) is over the 25 MiB asset limit: it is stored in parts the page reassembles.
   const page = join(ROOT, 'public/build');
   if (existsSync(page)) {
     await cp(page, join(out, 'page'), { recursive: true });
+    await mkdir(join(out, 'page/wasm'), { recursive: true });
     for (const [name, path] of Object.entries(BROWSER_WASM_FILES)) {
-      if (name.endsWith('jsep.wasm')) continue; // 28 MB: over the 25 MiB asset limit; browsers fetch it elsewhere
-      if (!existsSync(join(out, 'page/wasm', name))) await cp(path, join(out, 'page/wasm', name));
+      const bytes = await readFile(path);
+      if (bytes.length <= WORKER_ASSET_FILE_LIMIT_BYTES) {
+        await writeFile(join(out, 'page/wasm', name), bytes);
+        continue;
+      }
+      for (let part = 0; part * WASM_PART_BYTES < bytes.length; part++) {
+        const chunk = bytes.subarray(part * WASM_PART_BYTES, (part + 1) * WASM_PART_BYTES);
+        await writeFile(join(out, 'page/wasm', `${name}.part${part}`), chunk);
+      }
     }
   }
   await writeFile(join(out, '.assetsignore'), '');

@@ -34,10 +34,12 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
   // The glue module is loaded from its own URL so that WASM threads start their Web Workers from it, not
   // from the page's bundle (which touches the DOM and cannot run in a worker).
   const base = new URL(wasmBase, location.href);
-  ort.env.wasm.wasmPaths = {
-    wasm: new URL('ort-wasm-simd-threaded.jsep.wasm', base).href,
-    mjs: new URL('ort-wasm-simd-threaded.jsep.mjs', base).href,
-  };
+  const ortWasm = new URL('ort-wasm-simd-threaded.jsep.wasm', base);
+  ort.env.wasm.wasmPaths = { wasm: ortWasm.href, mjs: new URL('ort-wasm-simd-threaded.jsep.mjs', base).href };
+  // Hosts with a per-file limit (Workers static assets: 25 MiB) store the 28 MB file as .part0, .part1, …
+  if (!(await fetch(ortWasm, { method: 'HEAD' })).ok) {
+    ort.env.wasm.wasmBinary = await fetchParts(ortWasm);
+  }
 
   let webGpuUnavailable: string | undefined;
   if (options.preferWebGpu === false) {
@@ -70,4 +72,21 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
   };
   if (webGpuUnavailable !== undefined) runtime.webGpuUnavailable = webGpuUnavailable;
   return runtime;
+}
+
+async function fetchParts(url: URL): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const response = await fetch(`${url.href}.part${parts.length}`);
+    if (!response.ok) break;
+    parts.push(new Uint8Array(await response.arrayBuffer()));
+  }
+  if (parts.length === 0) throw new Error(`${url.href} is not served (neither whole nor in .partN pieces)`);
+  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
 }
