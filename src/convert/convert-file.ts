@@ -2,16 +2,14 @@ import path from 'node:path';
 import type { Float32Tensor } from '../core/engine.js';
 import type { ManifestInput, Preprocessing } from '../core/manifest.js';
 import { parseManifest } from '../core/manifest.js';
-import { sha256Bytes } from './sha256.js';
-import { convertKerasModel, defaultFeatureLayer } from './keras/convert.js';
+import { convertKerasModelToFile, defaultFeatureLayer } from './keras/convert.js';
 import { parseModelConfig } from './keras/config.js';
 import type { OutputKind } from './keras/output-kind.js';
-import type { ConversionSummary, ConvertProgress } from './keras/types.js';
+import type { ConversionSummary, ConvertProgress, KerasModelSpec } from './keras/types.js';
 import { resolveLabels } from './labels.js';
 import { trackPeakMemory } from './peak-memory.js';
 import { readModelFile, type ReadModelOptions } from './read-model.js';
-import { photoInputs } from './verify/photo-inputs.js';
-import { randomInputs, verifyAgainstTfjs, type VerificationResult } from './verify/verify.js';
+import type { VerificationResult } from './verify/verify.js';
 import { StagedFiles, type WrittenModel } from './write-model.js';
 
 export interface ConvertFileOptions extends Omit<ReadModelOptions, 'onLayer'> {
@@ -108,9 +106,15 @@ export async function convertModelFile(
   };
   const staged = new StagedFiles();
   try {
-    // Each ONNX buffer goes to disk as soon as it exists and is dropped, so only one is in memory at a time.
+    // Each ONNX file is streamed to disk as it is serialised. The last conversion that needs the weights
+    // releases them layer by layer while lowering (verification needs them all, so then none does).
+    const featureLayer = options.features === false ? undefined : defaultFeatureLayerOrUndefined(spec);
+    const mainIsFeatures =
+      options.output === 'features' || (options.cutAt !== undefined && options.output === undefined);
+    const wantFeatures = featureLayer !== undefined && !mainIsFeatures;
     const stage = async (
-      convertOptions: Parameters<typeof convertKerasModel>[1],
+      convertOptions: Parameters<typeof convertKerasModelToFile>[1],
+      release: boolean,
       fileName?: string,
     ): Promise<{
       manifest: ManifestInput;
@@ -119,23 +123,30 @@ export async function convertModelFile(
       temp: string;
       file: string;
     }> => {
-      const result = await convertKerasModel(spec, convertOptions);
-      const file = fileName ?? result.manifest.file;
-      const temp = await staged.add(path.join(options.outDir, file), result.onnx);
+      const target = fileName ?? `${convertOptions.name}.onnx`;
+      const temp = await staged.reserve(path.join(options.outDir, target));
+      const result = await convertKerasModelToFile(
+        spec,
+        { ...convertOptions, releaseWeights: release },
+        temp,
+      );
       return {
         manifest: result.manifest,
         summary: result.summary,
-        sha256: sha256Bytes(result.onnx),
+        sha256: result.sha256,
         temp,
-        file,
+        file: target,
       };
     };
-    const main = await stage({
-      ...common,
-      ...(labels ? { labels } : {}),
-      ...(options.output ? { output: options.output } : {}),
-      ...(options.cutAt ? { cutAt: options.cutAt } : {}),
-    });
+    const main = await stage(
+      {
+        ...common,
+        ...(labels ? { labels } : {}),
+        ...(options.output ? { output: options.output } : {}),
+        ...(options.cutAt ? { cutAt: options.cutAt } : {}),
+      },
+      !wantFeatures && options.verify !== true,
+    );
     const manifest = main.manifest;
     const onnxPath = path.join(options.outDir, manifest.file);
     const mainTemp = main.temp;
@@ -145,34 +156,30 @@ export async function convertModelFile(
     let featuresSummary: ConversionSummary | undefined;
     let featuresPath: string | undefined;
     let featuresTemp: string | undefined;
-    if (options.features !== false && manifest.output.kind !== 'features') {
-      let layer: string | undefined;
-      try {
-        layer = defaultFeatureLayer(parseModelConfig(spec.config, spec.source));
-      } catch {
-        layer = undefined;
-      }
-      if (layer) {
-        const features = await stage(
-          { ...common, output: 'features', cutAt: layer },
-          `${name}.features.onnx`,
-        );
-        manifest.features = {
-          file: features.file,
-          output: features.manifest.output.name,
-          size: features.manifest.output.size,
-          sha256: features.sha256,
-        };
-        featuresPath = path.join(options.outDir, features.file);
-        featuresTemp = features.temp;
-        featuresSummary = features.summary;
-      }
+    if (wantFeatures && featureLayer !== undefined) {
+      const features = await stage(
+        { ...common, output: 'features', cutAt: featureLayer },
+        options.verify !== true,
+        `${name}.features.onnx`,
+      );
+      manifest.features = {
+        file: features.file,
+        output: features.manifest.output.name,
+        size: features.manifest.output.size,
+        sha256: features.sha256,
+      };
+      featuresPath = path.join(options.outDir, features.file);
+      featuresTemp = features.temp;
+      featuresSummary = features.summary;
     }
 
     let verification: VerificationResult | undefined;
     let featuresVerification: VerificationResult | undefined;
     if (options.verify) {
       progress({ phase: 'verify', done: 0, total: 1 });
+      // TF.js, sharp and onnxruntime load only when verifying (they cost memory and start-up time).
+      const { randomInputs, verifyAgainstTfjs } = await import('./verify/verify.js');
+      const { photoInputs } = await import('./verify/photo-inputs.js');
       const checked = parseManifest({ ...manifest, labels: manifest.labels }, `manifest of ${name}`);
       const inputs: Float32Tensor[] = [];
       if (options.verifyImages) {
@@ -225,5 +232,13 @@ export async function convertModelFile(
     stopMemory();
     await staged.discard();
     throw error;
+  }
+}
+
+function defaultFeatureLayerOrUndefined(spec: KerasModelSpec): string | undefined {
+  try {
+    return defaultFeatureLayer(parseModelConfig(spec.config, spec.source));
+  } catch {
+    return undefined;
   }
 }

@@ -12,6 +12,8 @@ import { readTfjsLayers } from './readers/tfjs-layers.js';
 export interface ReadModelOptions extends ArchitectureSpecOptions {
   /** Built-in architecture for weights-only HDF5 files. */
   arch?: string;
+  /** The file's sha256 when already known (skips hashing it again). */
+  sourceSha256?: string;
 }
 
 export interface ReadModel {
@@ -79,6 +81,6 @@ export async function readModelFile(path: string, options: ReadModelOptions = {}
   if (options.arch && kind !== 'hdf5') {
     result.defaults.architecture = options.arch;
   }
-  result.spec.sourceSha256 = await sha256File(path);
+  result.spec.sourceSha256 = options.sourceSha256 ?? (await sha256File(path));
   return result;
 }

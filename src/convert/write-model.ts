@@ -67,6 +67,14 @@ export class StagedFiles {
     return temp;
   }
 
+  /** A temporary path for `finalPath` that the caller writes itself (staged like add()). */
+  async reserve(finalPath: string): Promise<string> {
+    await mkdir(path.dirname(finalPath), { recursive: true });
+    const temp = `${finalPath}.tmp-${process.pid}`;
+    this.staged.push({ temp, final: finalPath });
+    return temp;
+  }
+
   async commit(): Promise<void> {
     for (const s of this.staged) await rename(s.temp, s.final);
     this.staged.length = 0;

@@ -8,7 +8,8 @@ import { isKeras3ModelConfig } from './keras3-config.js';
 import { activationName } from './lower/activations.js';
 import { LoweringContext, type Value } from './lower/context.js';
 import { lowerGraph } from './lower/graph.js';
-import type { ConversionResult, ConvertOptions, KerasModelSpec } from './types.js';
+import type { ConversionResult, ConversionSummary, ConvertOptions, KerasModelSpec } from './types.js';
+import { writeOnnxFile } from '../onnx/write-file.js';
 import type { OutputKind } from './output-kind.js';
 
 export const CONVERTER_NAME = 'netlens-keras2onnx 0.1.0';
@@ -115,10 +116,11 @@ function resolveOutput(
 }
 
 /** Converts a Keras model (any supported file format, already read) into ONNX bytes and a manifest. */
-export async function convertKerasModel(
+async function convertInternal<T extends { bytes: number; sha256: string }>(
   spec: KerasModelSpec,
   options: ConvertOptions,
-): Promise<ConversionResult> {
+  serialise: (builder: OnnxGraphBuilder) => T,
+): Promise<{ out: T; manifest: ManifestInput; summary: ConversionSummary }> {
   const started = Date.now();
   const progress = options.onProgress ?? (() => undefined);
   progress({ phase: 'graph', done: 0, total: 1 });
@@ -137,7 +139,11 @@ export async function convertKerasModel(
     producerName: 'netlens',
     docString: `converted from ${spec.source}`,
   });
-  const ctx = new LoweringContext(b, spec.weights, spec.source, { foldBatchNorm: false, keras3 });
+  const ctx = new LoweringContext(b, spec.weights, spec.source, {
+    foldBatchNorm: false,
+    keras3,
+    release: options.releaseWeights === true ? releasableLayers(model) : new Set(),
+  });
   progress({ phase: 'lower', done: 0, total: model.layers.length });
 
   b.addInput(INPUT_NAME, ['batch', ...shape]);
@@ -165,10 +171,6 @@ export async function convertKerasModel(
   b.addOutput(outputName, ['batch', ...result.shape]);
   progress({ phase: 'lower', done: model.layers.length, total: model.layers.length });
 
-  progress({ phase: 'serialise', done: 0, total: 1 });
-  const onnx = b.toBytes();
-  progress({ phase: 'serialise', done: 1, total: 1 });
-
   const outputSize = result.shape.reduce((a, c) => a * c, 1);
   const architecture = options.architecture ?? 'custom';
   const labels =
@@ -181,6 +183,9 @@ export async function convertKerasModel(
       { details: { labels: labelCount, classes: outputSize } },
     );
   }
+  progress({ phase: 'serialise', done: 0, total: 1 });
+  const out = serialise(b);
+  progress({ phase: 'serialise', done: 1, total: 1 });
   const manifest: ManifestInput = {
     manifestVersion: 1,
     name: options.name,
@@ -198,7 +203,7 @@ export async function convertKerasModel(
     output: { name: outputName, kind, size: outputSize },
     preprocessing: defaultPreprocessing(architecture, shape[2] ?? 1, options.preprocessing),
     labels,
-    sha256: { model: sha256Bytes(onnx), ...(spec.sourceSha256 ? { source: spec.sourceSha256 } : {}) },
+    sha256: { model: out.sha256, ...(spec.sourceSha256 ? { source: spec.sourceSha256 } : {}) },
     provenance: {
       source: spec.source,
       format: spec.format,
@@ -211,11 +216,11 @@ export async function convertKerasModel(
     },
   };
   return {
-    onnx,
+    out,
     manifest,
     summary: {
       parameters: ctx.parameters,
-      onnxBytes: onnx.byteLength,
+      onnxBytes: out.bytes,
       nodes: b.nodeCount,
       opHistogram: b.opHistogram(),
       layers: model.layers.length,
@@ -228,4 +233,43 @@ export async function convertKerasModel(
       millis: Date.now() - started,
     },
   };
+}
+
+/** Layers lowered exactly once (nested models multiply their inner layers' calls); only these may be released. */
+function releasableLayers(
+  model: KerasGraphModel,
+  factor = 1,
+  counts = new Map<string, number>(),
+): Set<string> {
+  for (const layer of model.layers) {
+    const calls = factor * Math.max(1, layer.inbound.length);
+    if (layer.model) releasableLayers(layer.model, calls, counts);
+    else counts.set(layer.name, (counts.get(layer.name) ?? 0) + calls);
+  }
+  return new Set([...counts].filter(([, n]) => n <= 1).map(([name]) => name));
+}
+
+/** Converts a Keras model (any supported file format, already read) into ONNX bytes and a manifest. */
+export async function convertKerasModel(
+  spec: KerasModelSpec,
+  options: ConvertOptions,
+): Promise<ConversionResult> {
+  const { out, manifest, summary } = await convertInternal(spec, options, (b) => {
+    const onnx = b.toBytes();
+    return { onnx, bytes: onnx.byteLength, sha256: sha256Bytes(onnx) };
+  });
+  return { onnx: out.onnx, manifest, summary };
+}
+
+/**
+ * Like convertKerasModel, but streams the ONNX file to `path` (the weights are never gathered into
+ * one buffer) and returns its sha256. With `releaseWeights` the spec's weights are consumed.
+ */
+export async function convertKerasModelToFile(
+  spec: KerasModelSpec,
+  options: ConvertOptions,
+  path: string,
+): Promise<{ manifest: ManifestInput; summary: ConversionSummary; sha256: string }> {
+  const { out, manifest, summary } = await convertInternal(spec, options, (b) => writeOnnxFile(b, path));
+  return { manifest, summary, sha256: out.sha256 };
 }

@@ -55,6 +55,11 @@ export interface ConvertOptions {
   preprocessing?: Partial<Preprocessing>;
   /** Labels for the manifest: a list, Keras' class-index object, or undefined for generated 'class_N'. */
   labels?: ManifestInput['labels'];
+  /**
+   * Drop each layer's weights from `spec.weights` as soon as they are lowered, so the originals of
+   * transposed kernels can be freed; the spec cannot be converted or verified again afterwards.
+   */
+  releaseWeights?: boolean;
   /** ONNX opset (default 17). */
   opset?: number;
   description?: string;

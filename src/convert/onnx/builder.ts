@@ -254,6 +254,24 @@ export class OnnxGraphBuilder {
    * has 528 MB of weights).
    */
   toBytes(): Uint8Array {
+    const { total, chunks } = this.serialised();
+    const out = new Uint8Array(total);
+    let pos = 0;
+    for (const chunk of chunks()) {
+      out.set(chunk, pos);
+      pos += chunk.length;
+    }
+    if (pos !== total)
+      throw new NetlensError('internal', `ONNX serialisation wrote ${pos} of ${total} bytes`);
+    return out;
+  }
+
+  /**
+   * The serialised model as a sequence of byte chunks (framing and small messages, then each
+   * initializer's raw data as a view, never copied) and its total size: `toBytes()` concatenates them,
+   * `writeOnnxFile` streams them to disk.
+   */
+  serialised(): { total: number; chunks: () => Generator<Uint8Array> } {
     if (this.inputs.length === 0)
       throw new NetlensError('internal', `ONNX graph '${this.name}' has no input`);
     if (this.outputs.length === 0)
@@ -296,38 +314,29 @@ export class OnnxGraphBuilder {
     const graphSize =
       graphHead.length + tensors.reduce((sum, t) => sum + 1 + varintLength(t.size) + t.size, 0); // field 5 each
     const total = modelHead.length + 1 + varintLength(graphSize) + graphSize; // field 7 (graph)
-    const out = new Uint8Array(total);
-    let pos = 0;
-    const put = (bytes: Uint8Array): void => {
-      out.set(bytes, pos);
-      pos += bytes.length;
-    };
-    const tag = (field: number): void => {
-      out[pos++] = (field << 3) | 2;
-    };
-    const varint = (value: number): void => {
-      let v = value;
+    /** A length-delimited field's tag and length. */
+    const frame = (field: number, length: number): Uint8Array => {
+      const bytes = [(field << 3) | 2];
+      let v = length;
       while (v >= 0x80) {
-        out[pos++] = (v % 0x80) | 0x80;
+        bytes.push((v % 0x80) | 0x80);
         v = Math.floor(v / 0x80);
       }
-      out[pos++] = v;
+      bytes.push(v);
+      return Uint8Array.from(bytes);
     };
-    put(modelHead);
-    tag(7);
-    varint(graphSize);
-    put(graphHead);
-    for (const t of tensors) {
-      tag(5);
-      varint(t.size);
-      put(t.head);
-      tag(9);
-      varint(t.raw.length);
-      put(t.raw);
+    function* chunks(): Generator<Uint8Array> {
+      yield modelHead;
+      yield frame(7, graphSize);
+      yield graphHead;
+      for (const t of tensors) {
+        yield frame(5, t.size);
+        yield t.head;
+        yield frame(9, t.raw.length);
+        yield t.raw;
+      }
     }
-    if (pos !== total)
-      throw new NetlensError('internal', `ONNX serialisation wrote ${pos} of ${total} bytes`);
-    return out;
+    return { total, chunks };
   }
 
   private declare(name: string, what: string): void {

@@ -16,6 +16,8 @@ export interface LoweringOptions {
   foldBatchNorm: boolean;
   /** Keras 3 changed hard_sigmoid (x/6 + 0.5 instead of 0.2x + 0.5). */
   keras3: boolean;
+  /** Layers whose weights are removed from the map once taken (lowered exactly once). */
+  release: ReadonlySet<string>;
 }
 
 export class LoweringContext {
@@ -87,6 +89,7 @@ export class LoweringContext {
       );
     }
     this.consumed.add(layer.name);
+    if (this.options.release.has(layer.name)) this.weights.delete(layer.name);
     return expected.map((e, i) => {
       const t = tensors[i] as KerasTensor;
       const same = t.dims.length === e.dims.length && t.dims.every((d, k) => d === e.dims[k]);
