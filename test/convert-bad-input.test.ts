@@ -147,3 +147,18 @@ describe('bad options', () => {
     expect(e.message).toMatch(/--labels gives 3 labels but model .* outputs 10 classes/);
   });
 });
+
+describe('model folders', () => {
+  it('a TF.js model folder converts through its model file; a folder without one is an invalid_argument', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const dir = path.resolve(path.dirname(require.resolve('nsfwjs')), '../models/mobilenet_v2');
+    const { readModelFile } = await import('../src/convert/read-model.js');
+    const { spec } = await readModelFile(dir);
+    expect(spec.format).toBe('tfjs-layers');
+    expect(spec.source).toMatch(/model\.min\.js$/);
+    const e = await expectFailure(scratch);
+    expect(e.code).toBe('invalid_argument');
+    expect(e.message).toMatch(/folder without model\.json/);
+  });
+});

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NetlensError } from '../core/errors.js';
 import type { Preprocessing } from '../core/manifest.js';
 import { buildArchitectureSpec, type ArchitectureSpecOptions } from './architectures/index.js';
@@ -27,6 +29,27 @@ export interface ReadModel {
   };
 }
 
+/** A TF.js model folder stands for its model.json (or nsfwjs' model.min.js). */
+async function modelFileIn(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) return path;
+  for (const name of ['model.json', 'model.min.js']) {
+    const candidate = join(path, name);
+    if (
+      await stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
+  }
+  throw new NetlensError(
+    'invalid_argument',
+    `${path} is a folder without model.json or model.min.js; pass a Keras .h5/.hdf5/.keras file or a TF.js model.json`,
+    { details: { file: path } },
+  );
+}
+
 /** Streaming sha256 of a file (VGG16 weights are 528 MB). */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -38,7 +61,8 @@ export async function sha256File(path: string): Promise<string> {
  * Reads any supported Keras file by its content: full-model HDF5, weights-only HDF5 (needs `arch`),
  * Keras 3 .keras zip, TF.js layers model.json / nsfwjs model.min.js.
  */
-export async function readModelFile(path: string, options: ReadModelOptions = {}): Promise<ReadModel> {
+export async function readModelFile(given: string, options: ReadModelOptions = {}): Promise<ReadModel> {
+  const path = await modelFileIn(given);
   const kind = await detectFileKind(path);
   let result: ReadModel;
   if (kind === 'hdf5') {
