@@ -4,8 +4,10 @@
  * (the code path of `netlens classify`); start-up refusal; graceful shutdown draining a request.
  */
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '../src/core/classify.js';
 import type { Prediction } from '../src/core/decode.js';
@@ -44,13 +46,41 @@ function expectSameTop5(actual: Prediction[], expected: Prediction[], where: str
   );
 }
 
+/** POSTs with node:http and resolves with the answer even when the server answers before the upload ends. */
+function postEarlyAnswer(url: string, body: Uint8Array): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
+      },
+      (res) => {
+        answered = true;
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    req.end(body);
+  });
+}
+
 describe('the Node server process with the default model', () => {
   let server: ServerProcess;
   const expected = new Map<string, Prediction[]>();
 
   beforeAll(async () => {
     await ensureDefaultModel();
-    server = await startServerProcess();
+    // Limits low enough to test with real bodies: the photos are all under 0.3 MP and 0.5 MB.
+    server = await startServerProcess([], {
+      NETLENS_MAX_PIXELS: '1000000',
+      NETLENS_MAX_BODY_BYTES: '8000000',
+    });
     // In-process reference: the same engine, decoder and core code the CLI uses, one image at a time.
     const source = createModelDirectorySource(MODELS_DIR);
     const manifest = await source.manifest(DEFAULT_MODEL);
@@ -160,6 +190,28 @@ describe('the Node server process with the default model', () => {
       expect(res.status).toBe(status);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
+  });
+
+  it('enforces the pixel limit (from the header, before decoding) and the body limit', async () => {
+    const big = await sharp({ create: { width: 1100, height: 1000, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    const tooManyPixels = await fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify`, {
+      method: 'POST',
+      body: big,
+    });
+    expect(tooManyPixels.status).toBe(422);
+    expect(await tooManyPixels.json()).toMatchObject({ type: '/problems/image-too-large' });
+    // The 413 comes before the upload ends (from Content-Length): read it as curl does, while still sending.
+    const tooLarge = await postEarlyAnswer(
+      `${server.url}/v1/models/${DEFAULT_MODEL}/classify`,
+      new Uint8Array(8_000_001),
+    );
+    expect(tooLarge.status).toBe(413);
+    expect(JSON.parse(tooLarge.body)).toMatchObject({
+      type: '/problems/payload-too-large',
+      limit: 8_000_000,
+    });
   });
 
   it('exports Prometheus metrics for the traffic so far', async () => {

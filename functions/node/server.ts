@@ -118,6 +118,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const config = await configFromEnv(env, {
     formats: [...SHARP_FORMATS],
+    maxDecoding: Math.max(2, availableParallelism()),
     ...options.config,
     batching: { concurrency, ...options.config?.batching },
   });

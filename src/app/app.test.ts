@@ -746,6 +746,7 @@ describe('metrics', () => {
     expect(text).toContain('netlens_images_total{model="alpha",variant="model"} 1');
     expect(text).toContain('netlens_model_loaded{model="alpha",provider="cpu",variant="model"} 1');
     expect(text).toContain('netlens_ready 1');
+    expect(text).toContain('netlens_decoding{state="waiting"} 0');
   });
 });
 

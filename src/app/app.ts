@@ -14,6 +14,7 @@ import type { Manifest } from '../core/manifest.js';
 import { sniffImageFormat } from '../runtime/web/image-header.js';
 import { type RequestImage, JsonBodySchema, readImages, validationError } from './body.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
+import { Gate } from './gate.js';
 import { InferenceService } from './inference.js';
 import { type Logger, consoleLogger } from './logger.js';
 import {
@@ -84,6 +85,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
   const { registry, decodeImage } = options;
   const logger = options.logger ?? consoleLogger();
   const apiKeys = new ApiKeys(config.apiKeys);
+  const decoding = new Gate(config.maxDecoding);
   const limiter = new RateLimiter(config.rateLimit);
 
   // ---- metrics
@@ -127,6 +129,12 @@ export function createApp(options: CreateAppOptions): NetlensApp {
     new Gauge('netlens_images_per_second', 'Images per second over the last 10 s, per model.', () =>
       [...rates].map(([model, rate]) => ({ labels: { model }, value: rate.perSecond() })),
     ),
+  );
+  metrics.add(
+    new Gauge('netlens_decoding', 'Images being decoded and preprocessed (active) or waiting to be.', () => [
+      { labels: { state: 'active' }, value: decoding.inUse },
+      { labels: { state: 'waiting' }, value: decoding.queued },
+    ]),
   );
   metrics.add(
     new Gauge('netlens_requests_in_flight', 'HTTP requests being answered.', () => [
@@ -385,7 +393,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
         const body = await readImages(c.req.raw, config.maxImagesPerRequest);
         const top = body.top ?? queryTop ?? Math.min(config.defaultTop, manifest.output.size);
         validateTop(top, manifest.output.size);
-        const prepared = await prepareAll(body.images, manifest, c.get('logger'));
+        const prepared = await prepareAll(body.images, manifest, c.get('logger'), signal);
         const outputs = await inference.run(
           model,
           'model',
@@ -431,7 +439,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
         const manifest = await registry.manifest(model);
         if (!manifest.features) await registry.acquire(model, 'features'); // throws not_found listing models
         const body = await readImages(c.req.raw, config.maxImagesPerRequest);
-        const prepared = await prepareAll(body.images, manifest, c.get('logger'));
+        const prepared = await prepareAll(body.images, manifest, c.get('logger'), signal);
         const outputs = await inference.run(
           model,
           'features',
@@ -589,12 +597,17 @@ export function createApp(options: CreateAppOptions): NetlensApp {
     }
   }
 
-  async function prepareAll(images: RequestImage[], manifest: Manifest, log: Logger) {
+  async function prepareAll(images: RequestImage[], manifest: Manifest, log: Logger, signal: AbortSignal) {
     const many = images.length > 1;
     return Promise.all(
       images.map(async (image) => {
         try {
-          return await prepare(image, manifest, log);
+          const release = await decoding.acquire(signal);
+          try {
+            return await prepare(image, manifest, log);
+          } finally {
+            release();
+          }
         } catch (error) {
           if (!many || !isNetlensError(error)) throw error;
           throw new NetlensError(error.code, `${image.name}: ${error.message}`, {

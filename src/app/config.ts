@@ -39,6 +39,11 @@ export const AppConfigSchema = z.object({
   maxImagesPerRequest: z.number().int().positive().default(64),
   /** Largest image in pixels, checked from the header before decoding (422 image_too_large above). */
   maxPixels: z.number().int().positive().default(40_000_000),
+  /**
+   * Images decoded and preprocessed at once (first come, first served); the others wait as compressed
+   * bytes, which bounds memory and keeps the order under a burst.
+   */
+  maxDecoding: z.number().int().positive().default(4),
   /** Image formats accepted, detected from the bytes (415 for others). */
   formats: z.array(z.enum(IMAGE_FORMATS)).default([...IMAGE_FORMATS]),
   batching: z
@@ -92,7 +97,7 @@ export function parseAppConfig(input: AppConfigInput = {}): AppConfig {
 
 /**
  * Configuration from environment variables (any runtime passes its env as a plain record):
- * NETLENS_MAX_BODY_BYTES, NETLENS_MAX_IMAGES, NETLENS_MAX_PIXELS, NETLENS_MAX_BATCH, NETLENS_MAX_DELAY_MS,
+ * NETLENS_MAX_BODY_BYTES, NETLENS_MAX_IMAGES, NETLENS_MAX_PIXELS, NETLENS_MAX_DECODING, NETLENS_MAX_BATCH, NETLENS_MAX_DELAY_MS,
  * NETLENS_MAX_QUEUE, NETLENS_CONCURRENCY, NETLENS_TIMEOUT_MS, NETLENS_CORS_ORIGINS (comma list),
  * NETLENS_API_KEYS (comma list of `name:key`, `name:sha256:<hex>`, `key` or `sha256:<hex>`),
  * NETLENS_RATE_LIMIT (`<perMinute>[/<burst>]`). Values in `base` win over nothing, env wins over `base`.
@@ -117,6 +122,7 @@ export async function configFromEnv(
   set(int('NETLENS_MAX_BODY_BYTES'), (v) => (out.maxBodyBytes = v));
   set(int('NETLENS_MAX_IMAGES'), (v) => (out.maxImagesPerRequest = v));
   set(int('NETLENS_MAX_PIXELS'), (v) => (out.maxPixels = v));
+  set(int('NETLENS_MAX_DECODING'), (v) => (out.maxDecoding = v));
   set(int('NETLENS_TIMEOUT_MS'), (v) => (out.requestTimeoutMs = v));
   set(int('NETLENS_MAX_BATCH'), (v) => (out.batching!.maxBatch = v));
   set(int('NETLENS_MAX_DELAY_MS'), (v) => (out.batching!.maxDelayMs = v));
