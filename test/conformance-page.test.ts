@@ -11,9 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/app/logger.js';
 import { PAGE_OUT, buildPage } from '../functions/node/page.js';
 import { type RunningServer, startServer } from '../functions/node/server.js';
-import { startLocalWorker } from '../functions/worker/scripts/local-worker.js';
-import { prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
-import { CACHE_DIR, PHOTOS_DIR, conformanceModel, launchChromium } from './conformance-runners.js';
+import {
+  CACHE_DIR,
+  PHOTOS_DIR,
+  conformanceModel,
+  launchChromium,
+  startTestWorker,
+} from './conformance-runners.js';
 
 interface Shown {
   engine: string;
@@ -26,12 +30,14 @@ interface Shown {
 describe('the demo page classifies in the browser', () => {
   let server: RunningServer;
   let model: string;
+  let modelsDir: string;
   const photo = join(PHOTOS_DIR, 'jemma.png');
   let api: { label: string; score: number }[];
 
   beforeAll(async () => {
     const built = await conformanceModel();
     model = built.manifest.name;
+    modelsDir = built.dir;
     await buildPage(PAGE_OUT); // the page bundle includes src/runtime/web: always rebuild it here
     server = await startServer({
       port: 0,
@@ -121,8 +127,7 @@ describe('the demo page classifies in the browser', () => {
   }, 300_000);
 
   it('works on the page served by the Worker (ORT JSEP WASM stored in parts under the 25 MiB asset limit)', async () => {
-    await prepareAssets([model]);
-    const worker = await startLocalWorker({ vars: { NETLENS_MODELS: model } });
+    const worker = await startTestWorker(model, modelsDir); // assets include the page built in beforeAll
     const browser = await launchChromium(false);
     try {
       const head = await fetch(`${worker.url}/static/wasm/ort-wasm-simd-threaded.jsep.wasm.part1`, {

@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { type Server, createServer } from 'node:http';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -104,10 +105,44 @@ export async function runWebInNode(
   }
 }
 
-/** Prepares the Worker's assets with the model and starts it with the debug routes on. */
-export async function startConformanceWorker(modelsDir: string, model: string): Promise<LocalWorker> {
-  await prepareAssets([model], modelsDir);
-  return startLocalWorker({ vars: { NETLENS_EDGE_DEBUG: '1', NETLENS_MODELS: model } });
+/** A fresh assets directory (models + the built page, if any) for one test's Worker. */
+export async function temporaryAssets(models: readonly string[], modelsDir: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'netlens-assets-'));
+  await prepareAssets(models, modelsDir, undefined, dir);
+  return dir;
+}
+
+/** Starts the Worker on its own copy of the assets; stop() also removes them. */
+export async function startTestWorker(
+  model: string,
+  modelsDir: string,
+  options: { vars?: Record<string, string>; env?: string; assetsDir?: string } = {},
+): Promise<LocalWorker & { assetsDir: string }> {
+  const assetsDir = options.assetsDir ?? (await temporaryAssets([model], modelsDir));
+  let worker: LocalWorker;
+  try {
+    worker = await startLocalWorker({
+      ...options,
+      assetsDir,
+      vars: { NETLENS_MODELS: model, ...options.vars },
+    });
+  } catch (error) {
+    if (options.assetsDir === undefined) await rm(assetsDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ...worker,
+    assetsDir,
+    async stop() {
+      await worker.stop();
+      if (options.assetsDir === undefined) await rm(assetsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The Worker with the debug routes on (conformance probe, memory). */
+export function startConformanceWorker(modelsDir: string, model: string): Promise<LocalWorker> {
+  return startTestWorker(model, modelsDir, { vars: { NETLENS_EDGE_DEBUG: '1' } });
 }
 
 export async function runWorker(worker: LocalWorker, images: readonly ConformanceImage[], model: string) {
@@ -128,8 +163,8 @@ export async function startHarnessServer(
   modelsDir: string,
   manifest: Manifest,
 ): Promise<{ url: string; server: Server }> {
-  const out = join(CACHE_DIR, 'conformance-page');
-  await mkdir(out, { recursive: true });
+  // Outside the repository: a bundle under test/ would be linted.
+  const out = await mkdtemp(join(tmpdir(), 'netlens-harness-'));
   await esbuild.build({
     entryPoints: [join(ROOT, 'test/conformance-harness.ts')],
     bundle: true,
@@ -184,6 +219,7 @@ export async function startHarnessServer(
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  server.once('close', () => void rm(out, { recursive: true, force: true }));
   return { url: `http://127.0.0.1:${port}`, server };
 }
 

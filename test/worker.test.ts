@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/app/logger.js';
 import { type RunningServer, startServer } from '../functions/node/server.js';
-import { type LocalWorker, startLocalWorker } from '../functions/worker/scripts/local-worker.js';
-import { prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
+import type { LocalWorker } from '../functions/worker/scripts/local-worker.js';
 import { seedLocalR2 } from '../functions/worker/scripts/seed-r2.js';
-import { PHOTOS_DIR, conformanceModel } from './conformance-runners.js';
+import { PHOTOS_DIR, conformanceModel, startTestWorker } from './conformance-runners.js';
 
 interface Answer {
   model: string;
@@ -56,16 +55,15 @@ function expectSameAnswers(edge: Answer, node: Answer): void {
 describe('the Worker in local workerd', () => {
   let model: string;
   let modelsDir: string;
-  let worker: LocalWorker;
+  let worker: LocalWorker & { assetsDir: string };
   let node: RunningServer;
 
   beforeAll(async () => {
     const built = await conformanceModel();
     model = built.manifest.name;
     modelsDir = built.dir;
-    await prepareAssets([model], modelsDir);
     [worker, node] = await Promise.all([
-      startLocalWorker({ vars: { NETLENS_MODELS: model } }),
+      startTestWorker(model, modelsDir),
       startServer({
         port: 0,
         host: '127.0.0.1',
@@ -127,8 +125,9 @@ describe('the Worker in local workerd', () => {
   }, 60_000);
 
   it('refuses a model too large for the isolate with a clear start-up error, not an out-of-memory crash', async () => {
-    const small = await startLocalWorker({
-      vars: { NETLENS_MODELS: model, NETLENS_MEMORY_BUDGET_MIB: '48' },
+    const small = await startTestWorker(model, modelsDir, {
+      assetsDir: worker.assetsDir,
+      vars: { NETLENS_MEMORY_BUDGET_MIB: '48' },
     });
     try {
       const ready = await fetch(`${small.url}/readyz`);
@@ -154,9 +153,9 @@ describe('the Worker in local workerd', () => {
   }, 120_000);
 
   it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local)', async () => {
-    const keys = await seedLocalR2();
+    const keys = await seedLocalR2('netlens-models', worker.assetsDir);
     expect(keys).toContain(`${model}.onnx`);
-    const r2 = await startLocalWorker({ env: 'r2', vars: { NETLENS_MODELS: model } });
+    const r2 = await startTestWorker(model, modelsDir, { env: 'r2', assetsDir: worker.assetsDir });
     try {
       const init = { body: photos[0]!.bytes };
       expectSameAnswers(await classify(r2.url, model, init), await classify(node.url, model, init));

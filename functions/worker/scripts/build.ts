@@ -3,13 +3,13 @@
  * (offline), prints the upload size wrangler reports and our own per-module gzip sizes, and fails when
  * the compressed upload exceeds the Workers Paid plan's 10 MB (Free: 3 MB).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { messageOf } from '../../../src/core/errors.js';
 import { WORKER_GZIP_LIMIT_BYTES, mib } from '../../../src/runtime/web/isolate-budget.js';
-import { WORKER_DIR, WRANGLER_CONFIG, runWrangler } from './offline-env.js';
-import { prepareAssets } from './prepare-assets.js';
+import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
+import { DEFAULT_ASSETS_DIR, prepareAssets } from './prepare-assets.js';
 
 export interface WorkerBuild {
   outdir: string;
@@ -21,15 +21,10 @@ export interface WorkerBuild {
 }
 
 export async function buildWorker(outdir = join(WORKER_DIR, 'dist/bundle'), env = ''): Promise<WorkerBuild> {
-  const result = await runWrangler([
-    'deploy',
-    '--dry-run',
-    '--outdir',
-    outdir,
-    '-c',
-    WRANGLER_CONFIG,
-    `--env=${env}`,
-  ]);
+  // A temporary copy of the config keeps wrangler's .wrangler/tmp out of the source tree.
+  const { dir, config } = temporaryWranglerConfig(DEFAULT_ASSETS_DIR);
+  const result = await runWrangler(['deploy', '--dry-run', '--outdir', outdir, '-c', config, `--env=${env}`]);
+  await rm(dir, { recursive: true, force: true });
   if (result.code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.output}`);
   const report = /Total Upload:[^\n]*/.exec(result.output)?.[0] ?? '(wrangler printed no upload size)';
   const modules: WorkerBuild['modules'] = [];

@@ -6,7 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { OFFLINE_ENV, WORKER_DIR, WRANGLER_BIN, WRANGLER_CONFIG } from './offline-env.js';
+import { DEFAULT_ASSETS_DIR } from './prepare-assets.js';
+import { OFFLINE_ENV, WORKER_DIR, WRANGLER_BIN, temporaryWranglerConfig } from './offline-env.js';
 
 export interface LocalWorker {
   url: string;
@@ -29,13 +30,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Assets must be prepared first (prepareAssets). `vars` become `--var NAME:value`. */
+/**
+ * `assetsDir` must have been filled by prepareAssets (default: the directory wrangler.jsonc names).
+ * `vars` become `--var NAME:value`. Each run gets its own temporary wrangler config (see
+ * temporaryWranglerConfig), so concurrent test files do not share build output.
+ */
 export async function startLocalWorker(
-  options: { vars?: Record<string, string>; env?: string; timeoutMs?: number } = {},
+  options: { vars?: Record<string, string>; env?: string; timeoutMs?: number; assetsDir?: string } = {},
 ): Promise<LocalWorker> {
   const port = await freePort();
   const inspector = await freePort();
-  const args = [WRANGLER_BIN, 'dev', '-c', WRANGLER_CONFIG, '--ip', '127.0.0.1', '--port', String(port)];
+  const { dir, config } = temporaryWranglerConfig(options.assetsDir ?? DEFAULT_ASSETS_DIR);
+  const args = [WRANGLER_BIN, 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspector), `--env=${options.env ?? ''}`);
   args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
@@ -55,7 +61,7 @@ export async function startLocalWorker(
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
       if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
     }
-    await rm(join(WORKER_DIR, '.wrangler'), { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!/Ready on http/.test(output)) {

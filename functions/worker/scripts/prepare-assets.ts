@@ -21,6 +21,8 @@ import { BROWSER_WASM_FILES } from '../../../src/runtime/web/node-wasm-modules.j
 import { WORKER_DIR } from './offline-env.js';
 
 const ROOT = join(WORKER_DIR, '../..');
+/** The assets directory named in wrangler.jsonc. */
+export const DEFAULT_ASSETS_DIR = join(WORKER_DIR, 'dist/assets');
 /** Parts of WASM files over the asset limit (see browser-runtime.ts, which reassembles them). */
 const WASM_PART_BYTES = 16 * 1024 * 1024;
 
@@ -36,8 +38,9 @@ export async function prepareAssets(
   budget = process.env.NETLENS_MEMORY_BUDGET_MIB
     ? Number(process.env.NETLENS_MEMORY_BUDGET_MIB) * 1024 * 1024
     : EDGE_MEMORY_BUDGET_BYTES,
+  /** Where to write; tests and the bench use their own directory (see local-worker.ts). */
+  out = DEFAULT_ASSETS_DIR,
 ): Promise<PreparedModel[]> {
-  const out = join(WORKER_DIR, 'dist/assets');
   await rm(out, { recursive: true, force: true });
   await mkdir(join(out, 'models'), { recursive: true });
   const prepared: PreparedModel[] = [];
