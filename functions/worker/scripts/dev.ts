@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { messageOf } from '../../../src/core/errors.js';
-import { WORKER_DIR, WRANGLER_CONFIG, runWrangler } from './offline-env.js';
-import { prepareAssets } from './prepare-assets.js';
+import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
+import { DEFAULT_ASSETS_DIR, prepareAssets } from './prepare-assets.js';
 
 try {
   await prepareAssets();
@@ -15,7 +15,9 @@ try {
   process.exit(1);
 }
 const extra = process.argv.slice(2);
-const args = ['dev', '-c', WRANGLER_CONFIG, '--ip', '127.0.0.1', '--port', process.env.PORT ?? '8787'];
+// A temporary copy of wrangler.jsonc keeps wrangler's .wrangler/tmp out of the source tree.
+const { config } = temporaryWranglerConfig(DEFAULT_ASSETS_DIR);
+const args = ['dev', '-c', config, '--ip', '127.0.0.1', '--port', process.env.PORT ?? '8787'];
 args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
 if (!extra.some((a) => a.startsWith('--env') || a === '-e')) args.push('--env=');
 const { code } = await runWrangler([...args, ...extra], { inherit: true });
