@@ -152,6 +152,23 @@ describe('the Worker in local workerd', () => {
     }
   }, 120_000);
 
+  it('answers a configuration mistake with a problem naming the valid values', async () => {
+    const misconfigured = await startTestWorker(model, modelsDir, {
+      assetsDir: worker.assetsDir,
+      vars: { NETLENS_MODEL_STORE: 's3' },
+    });
+    try {
+      const answer = await fetch(`${misconfigured.url}/healthz`);
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(((await answer.json()) as { detail: string }).detail).toBe(
+        "NETLENS_MODEL_STORE must be one of assets, r2, got 's3'",
+      );
+    } finally {
+      await misconfigured.stop();
+    }
+  }, 120_000);
+
   it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local)', async () => {
     const keys = await seedLocalR2('netlens-models', worker.assetsDir);
     expect(keys).toContain(`${model}.onnx`);

@@ -6,8 +6,9 @@
 import { type NetlensApp, createApp } from '../../src/app/app.js';
 import { configFromEnv } from '../../src/app/config.js';
 import { consoleLogger } from '../../src/app/logger.js';
+import { problemResponse } from '../../src/app/problem.js';
 import { ModelRegistry } from '../../src/app/registry.js';
-import { messageOf } from '../../src/core/errors.js';
+import { NetlensError, isNetlensError, messageOf } from '../../src/core/errors.js';
 import type { ImageDecoder } from '../../src/core/image-types.js';
 import { EDGE_MEMORY_BUDGET_BYTES } from '../../src/runtime/web/isolate-budget.js';
 import type { WorkerEnv } from './bindings.js';
@@ -79,7 +80,19 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: { waitUntil(promise: Promise<unknown>): void }) {
     isolate ??= createIsolate(env);
-    const current = await isolate;
+    let current: Isolate;
+    try {
+      current = await isolate;
+    } catch (error) {
+      // A configuration error (bad NETLENS_* value, missing binding): every request says what it is.
+      const problem = isNetlensError(error)
+        ? error
+        : new NetlensError('internal', `the Worker could not start: ${messageOf(error)}`);
+      console.error(JSON.stringify({ level: 50, msg: 'the Worker could not start', err: messageOf(error) }));
+      return problemResponse(
+        problem.code === 'internal' ? problem : new NetlensError('model_not_ready', problem.message),
+      );
+    }
     // The first request of an isolate waits for the default model (cold start); later ones find it ready.
     await current.started;
     if (env.NETLENS_EDGE_DEBUG === '1' && new URL(request.url).pathname.startsWith('/__edge/')) {
