@@ -437,7 +437,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
       const { model } = c.req.valid('param');
       const answer = await withDeadline(c, async (signal) => {
         const manifest = await registry.manifest(model);
-        if (!manifest.features) await registry.acquire(model, 'features'); // throws not_found listing models
+        await registry.requireFeatures(manifest);
         const body = await readImages(c.req.raw, config.maxImagesPerRequest);
         const prepared = await prepareAll(body.images, manifest, c.get('logger'), signal);
         const outputs = await inference.run(

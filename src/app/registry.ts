@@ -195,6 +195,11 @@ export class ModelRegistry {
     return { bytes, sha256: variant === 'features' ? manifest.features!.sha256 : manifest.sha256.model };
   }
 
+  /** Throws not_found (listing the models that have one) unless `manifest` has a features variant. */
+  async requireFeatures(manifest: Manifest): Promise<void> {
+    if (!manifest.features) throw await this.noFeatures(manifest.name);
+  }
+
   private async noFeatures(name: string): Promise<NetlensError> {
     const models = (await this.list()).filter((m) => m.manifest.features).map((m) => m.name);
     return new NetlensError('not_found', `model '${name}' has no features variant (embeddings)`, {
