@@ -393,25 +393,14 @@ export function createApp(options: CreateAppOptions): NetlensApp {
         const body = await readImages(c.req.raw, config.maxImagesPerRequest);
         const top = body.top ?? queryTop ?? Math.min(config.defaultTop, manifest.output.size);
         validateTop(top, manifest.output.size);
-        const prepared = await prepareAll(body.images, manifest, c.get('logger'), signal);
-        const outputs = await inference.run(
-          model,
-          'model',
-          prepared.map((p) => p.tensor),
-          signal,
-        );
-        const totalMs = round(performance.now() - c.get('startedAt'));
+        const { provider, items } = await infer(c, signal, model, 'model', manifest, body.images);
         return {
           model,
-          provider: outputs[0]!.output.provider,
-          results: prepared.map((p, i) => ({
-            ...p.facts,
-            predictions: decodePredictions(
-              { data: outputs[i]!.output.row, dims: [1, manifest.output.size] },
-              manifest,
-              top,
-            )[0]!,
-            timings: { ...p.timings, ...batchTimings(outputs[i]!), totalMs },
+          provider,
+          results: items.map(({ facts, row, timings }) => ({
+            ...facts,
+            predictions: decodePredictions({ data: row, dims: [1, manifest.output.size] }, manifest, top)[0]!,
+            timings,
           })),
         };
       });
@@ -439,22 +428,15 @@ export function createApp(options: CreateAppOptions): NetlensApp {
         const manifest = await registry.manifest(model);
         await registry.requireFeatures(manifest);
         const body = await readImages(c.req.raw, config.maxImagesPerRequest);
-        const prepared = await prepareAll(body.images, manifest, c.get('logger'), signal);
-        const outputs = await inference.run(
-          model,
-          'features',
-          prepared.map((p) => p.tensor),
-          signal,
-        );
-        const totalMs = round(performance.now() - c.get('startedAt'));
+        const { provider, items } = await infer(c, signal, model, 'features', manifest, body.images);
         return {
           model,
-          provider: outputs[0]!.output.provider,
-          size: outputs[0]!.output.row.length,
-          results: prepared.map((p, i) => ({
-            ...p.facts,
-            embedding: Array.from(outputs[i]!.output.row),
-            timings: { ...p.timings, ...batchTimings(outputs[i]!), totalMs },
+          provider,
+          size: items[0]!.row.length,
+          results: items.map(({ facts, row, timings }) => ({
+            ...facts,
+            embedding: Array.from(row),
+            timings,
           })),
         };
       });
@@ -595,6 +577,33 @@ export function createApp(options: CreateAppOptions): NetlensApp {
       clearTimeout(timer);
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Decodes and preprocesses the images, runs them through the model's batcher, and times each one. */
+  async function infer(
+    c: Context<Env>,
+    signal: AbortSignal,
+    model: string,
+    variant: Variant,
+    manifest: Manifest,
+    images: RequestImage[],
+  ) {
+    const prepared = await prepareAll(images, manifest, c.get('logger'), signal);
+    const outputs = await inference.run(
+      model,
+      variant,
+      prepared.map((p) => p.tensor),
+      signal,
+    );
+    const totalMs = round(performance.now() - c.get('startedAt'));
+    return {
+      provider: outputs[0]!.output.provider,
+      items: prepared.map((p, i) => ({
+        facts: p.facts,
+        row: outputs[i]!.output.row,
+        timings: { ...p.timings, ...batchTimings(outputs[i]!), totalMs },
+      })),
+    };
   }
 
   async function prepareAll(images: RequestImage[], manifest: Manifest, log: Logger, signal: AbortSignal) {
