@@ -8,7 +8,8 @@
  * the same machine load:
  *   - engine: onnxruntime-node session.run on already-preprocessed tensors, at the server's batch size;
  *   - pipeline: decode (sharp) + preprocess (core) + inference in one process, same batch size.
- * Everything is bounded in time (--seconds per point). --record writes the section into bench/RESULTS.md.
+ * Each HTTP point loads the server for --ramp seconds, then counts the images it runs (netlens_images_total)
+ * and its CPU time over --seconds. Everything is bounded in time. --record writes bench/RESULTS.md's section.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,8 @@ function arg(name: string, fallback: string): string {
 
 const seconds = Number(arg('seconds', '8'));
 const rawSeconds = Number(arg('raw-seconds', '3'));
+/** Load before the measured window of each HTTP point. */
+const ramp = Number(arg('ramp', '3'));
 const clientCounts = arg('clients', '1,4,16,64').split(',').map(Number);
 const modelName = arg('model', defaultModelName());
 const record = process.argv.includes('--record');
@@ -190,12 +193,18 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   }
 }
 
-async function batchStats(url: string): Promise<{ sum: number; count: number }> {
+/** Server-side counters of the model: images run and batch-size histogram sum/count. */
+async function serverStats(url: string): Promise<{ images: number; sum: number; count: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const sum = Number(/netlens_batch_size_sum\{[^}]*variant="model"\} (\S+)/.exec(text)?.[1] ?? 0);
-  const count = Number(/netlens_batch_size_count\{[^}]*variant="model"\} (\S+)/.exec(text)?.[1] ?? 0);
-  return { sum, count };
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    images: value(/netlens_images_total\{[^}]*variant="model"\} (\S+)/),
+    sum: value(/netlens_batch_size_sum\{[^}]*variant="model"\} (\S+)/),
+    count: value(/netlens_batch_size_count\{[^}]*variant="model"\} (\S+)/),
+  };
 }
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 async function load(url: string, clients: number, duration: number) {
   return autocannon({
@@ -241,22 +250,29 @@ async function main(): Promise<void> {
       await load(server.url, 4, 2); // warm-up: JIT, ORT arenas for larger batches
       for (const clients of clientCounts) {
         const engine = await engineRate(model, tensors, mode.batch);
-        const before = await batchStats(server.url);
+        // Throughput is counted on the server between two samples once every client is cycling: with
+        // 64 clients a request can take seconds, and counting answers from t = 0 would miss the first round.
+        const running = load(server.url, clients, ramp + seconds + 1);
+        await sleep(ramp * 1000);
+        const before = await serverStats(server.url);
         const cpuBefore = processCpuMs(server.child.pid!);
-        const result = await load(server.url, clients, seconds);
+        const windowStart = performance.now();
+        await sleep(seconds * 1000);
+        const after = await serverStats(server.url);
         const cpuAfter = processCpuMs(server.child.pid!);
-        const after = await batchStats(server.url);
-        const ok = result.requests.total - result.non2xx - result.errors;
+        const window = (performance.now() - windowStart) / 1000;
+        const result = await running;
+        const images = after.images - before.images;
         const point: Point = {
           mode: mode.name,
           clients,
-          httpImagesPerSecond: ok / result.duration,
+          httpImagesPerSecond: images / window,
           p50: result.latency.p50,
           p99: result.latency.p99,
           errors: result.non2xx + result.errors + result.timeouts,
           meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
           engineImagesPerSecond: engine.imagesPerSecond,
-          httpCpuMs: (cpuAfter - cpuBefore) / Math.max(1, ok),
+          httpCpuMs: (cpuAfter - cpuBefore) / Math.max(1, images),
           engineCpuMs: engine.cpuMsPerImage,
           load: loadavg()[0]!,
         };
@@ -292,7 +308,8 @@ function markdown(model: LoadedModel, points: Point[], pipelines: Record<string,
     `Machine: ${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ` +
       `${model.engineName} (${model.session.provider}); onnxruntime ${worker ? 'in a worker thread' : 'on the main thread'} with ${threads} threads, ` +
       `engine calls in flight per model ${concurrency}. Server and load generator on the same machine ` +
-      `(127.0.0.1). ${photos.length} photos (../shared/data/images) as raw bodies in rotation, ${seconds} s per point.`,
+      `(127.0.0.1). ${photos.length} photos (../shared/data/images) as raw bodies in rotation, ${ramp} s of load, then ${seconds} s measured per point ` +
+      `(images/s counted by the server's netlens_images_total; p50/p99 by autocannon over the whole point).`,
     '',
     `- engine: onnxruntime-node session.run on preprocessed tensors at the server's batch size (16 with batching, 1 without), ` +
       `same threads and calls in flight as the server, measured in the bench process just before each point (server idle).`,
