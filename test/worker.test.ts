@@ -102,6 +102,20 @@ describe('the Worker in local workerd', () => {
     }
   }, 300_000);
 
+  it('embeds like the Node server (features variant loaded next to the classifier)', async () => {
+    const embed = async (base: string) => {
+      const response = await fetch(`${base}/v1/models/${model}/embed`, {
+        method: 'POST',
+        body: photos[0]!.bytes,
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { results: { embedding: number[] }[] }).results[0]!.embedding;
+    };
+    const [edge, reference] = [await embed(worker.url), await embed(node.url)];
+    expect(edge).toHaveLength(reference.length);
+    edge.forEach((v, i) => expect(Math.abs(v - reference[i]!)).toBeLessThanOrEqual(1e-5));
+  }, 60_000);
+
   it('answers bad input with the same problem+json as on Node', async () => {
     const text = await fetch(`${worker.url}/v1/models/${model}/classify`, {
       method: 'POST',
