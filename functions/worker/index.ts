@@ -40,13 +40,20 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
     env.NETLENS_MEMORY_BUDGET_MIB !== undefined
       ? Number(env.NETLENS_MEMORY_BUDGET_MIB) * 1024 * 1024
       : EDGE_MEMORY_BUDGET_BYTES;
+  if (!Number.isFinite(budget) || budget <= 0) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_MEMORY_BUDGET_MIB must be a positive number of MiB (at most 128), got '${env.NETLENS_MEMORY_BUDGET_MIB}'`,
+    );
+  }
   const { engine, decodeImage } = edgeRuntime();
   const { source, location } = workerModelSource(env, names, budget);
   const registry = new ModelRegistry({
     source,
     engine,
     defaultModel,
-    // One model at a time: the registry charges 2 × the file size, WASM memory never shrinks.
+    // The registry charges 2 × each file; ORT's WASM memory never shrinks. Half the isolate budget lets
+    // the default model and its features variant (/embed) load together: measured 57.6 MiB of ORT memory.
     memoryBudgetBytes: budget / 2,
     sessionOptions: { providers: ['wasm'] },
     logger,
