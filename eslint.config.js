@@ -9,7 +9,7 @@ export default tseslint.config(
       'models',
       'bench/out',
       'functions/worker/dist',
-      '.wrangler',
+      '**/.wrangler',
       'public/build',
     ],
   },
