@@ -23,8 +23,18 @@ const nsfwjsModels = path.resolve(path.dirname(require.resolve('nsfwjs')), '../m
 export const NSFW_LABELS = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 
 const MODELS = [
-  { name: 'nsfw-mobilenet-v2', dir: 'mobilenet_v2', description: 'nsfwjs MobileNetV2 (224×224), 5 classes' },
-  { name: 'nsfw-inception-v3', dir: 'inception_v3', description: 'nsfwjs InceptionV3 (299×299), 5 classes' },
+  {
+    name: 'nsfw-mobilenet-v2',
+    architecture: 'mobilenet_v2',
+    dir: 'mobilenet_v2',
+    description: 'nsfwjs MobileNetV2 (224×224), 5 classes',
+  },
+  {
+    name: 'nsfw-inception-v3',
+    architecture: 'inception_v3',
+    dir: 'inception_v3',
+    description: 'nsfwjs InceptionV3 (299×299), 5 classes',
+  },
 ];
 
 async function upToDate(name: string, source: string): Promise<boolean> {
@@ -57,7 +67,7 @@ for (const model of MODELS) {
   const result = await convertModelFile(source, {
     outDir,
     name: model.name,
-    architecture: model.name,
+    architecture: model.architecture,
     description: model.description,
     license: 'MIT (nsfwjs)',
     labels: NSFW_LABELS,

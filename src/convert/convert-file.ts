@@ -83,9 +83,10 @@ export async function convertModelFile(
     onLayer: (done, total, detail) => progress({ phase: 'read', done, total, detail }),
   });
   const { spec, defaults } = read;
-  // Provenance names the file relative to the working directory when it lies inside it.
+  // Provenance names the file relative to the working directory when it lies inside it, else by its
+  // name alone: a manifest travels to servers and must not carry this machine's directory layout.
   const relative = path.relative(process.cwd(), path.resolve(file));
-  if (!relative.startsWith('..') && !path.isAbsolute(relative)) spec.source = relative;
+  spec.source = !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(file);
   let weightBytes = 0;
   for (const list of spec.weights.values()) for (const t of list) weightBytes += t.data.byteLength;
 
