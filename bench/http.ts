@@ -23,7 +23,7 @@ import type { Float32Tensor } from '../src/core/engine.js';
 import { stackBatch } from '../src/core/image/index.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
 import { defaultModelName } from '../src/runtime/node/model-dir.js';
-import { serverParallelism } from '../functions/node/server.js';
+import { serverDefaults } from '../functions/node/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
@@ -46,17 +46,25 @@ const record = process.argv.includes('--record');
  * Engine calls in flight per model and onnxruntime threads, as the server picks them (NETLENS_CONCURRENCY,
  * NETLENS_THREADS, or --server-threads); the engine measurement uses the same.
  */
-const { worker, concurrency, threads } = serverParallelism({
+const defaults = serverDefaults({
   ...process.env,
   ...(arg('server-threads', '') && { NETLENS_THREADS: arg('server-threads', '') }),
 });
+const { worker, concurrency, threads } = defaults;
 
 const ALL_MODES = [
   { name: 'batching on', batch: 16, env: { NETLENS_MAX_BATCH: '16', NETLENS_MAX_DELAY_MS: '2' } },
   { name: 'batching off', batch: 1, env: { NETLENS_MAX_BATCH: '1', NETLENS_MAX_DELAY_MS: '0' } },
+  {
+    name: 'server defaults',
+    batch: defaults.maxBatch,
+    env: { NETLENS_MAX_BATCH: String(defaults.maxBatch), NETLENS_MAX_DELAY_MS: String(defaults.maxDelayMs) },
+  },
 ] as const;
-/** --modes on,off (default both). */
-const MODES = ALL_MODES.filter((m) => arg('modes', 'on,off').split(',').includes(m.name.split(' ')[1]!));
+/** --modes on,off,defaults (default: all three). */
+const MODES = ALL_MODES.filter((m) =>
+  arg('modes', 'on,off,defaults').split(',').includes(m.name.split(' ')[1]!),
+);
 
 interface Point {
   mode: string;
@@ -294,14 +302,18 @@ async function main(): Promise<void> {
   const section = markdown(model, points, pipelines);
   process.stdout.write(`${section}\n`);
   if (record) {
-    writeSection(section, modelName);
+    await writeSection(section, modelName);
     log(`[bench:http] recorded in ${RESULTS}`);
   }
 }
 
 function markdown(model: LoadedModel, points: Point[], pipelines: Record<string, Rate>): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const at16 = points.find((p) => p.mode === 'batching on' && p.clients === 16);
+  const modeOf = (name: string) => ALL_MODES.find((m) => m.name === name)!;
+  const label = (name: string) => {
+    const m = modeOf(name);
+    return `${name} (max batch ${m.batch}, delay ${m.env.NETLENS_MAX_DELAY_MS} ms)`;
+  };
   const lines = [
     `### ${model.manifest.name} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -311,37 +323,36 @@ function markdown(model: LoadedModel, points: Point[], pipelines: Record<string,
       `(127.0.0.1). ${photos.length} photos (../shared/data/images) as raw bodies in rotation, ${ramp} s of load, then ${seconds} s measured per point ` +
       `(images/s counted by the server's netlens_images_total; p50/p99 by autocannon over the whole point).`,
     '',
-    `- engine: onnxruntime-node session.run on preprocessed tensors at the server's batch size (16 with batching, 1 without), ` +
+    `- engine: onnxruntime-node session.run on preprocessed tensors at the mode's max batch, ` +
       `same threads and calls in flight as the server, measured in the bench process just before each point (server idle).`,
     `- pipeline: decode + preprocess + inference in one process, no HTTP: ${Object.entries(pipelines)
       .map(
         ([mode, r]) =>
-          `${r.imagesPerSecond.toFixed(1)} images/s (${r.cpuMsPerImage.toFixed(1)} CPU ms/image) at batch ${mode === 'batching on' ? 16 : 1}`,
+          `${r.imagesPerSecond.toFixed(1)} images/s (${r.cpuMsPerImage.toFixed(1)} CPU ms/image) at batch ${modeOf(mode).batch}`,
       )
       .join(', ')}.`,
     `- CPU ms/image: CPU time (all threads) per classified image — of the server process during the point, and of the ` +
-      `engine measurement; robust to other work on the machine, unlike images/s. load = 1-minute load average.`,
+      `engine measurement; less sensitive to other work on the machine than images/s. load = 1-minute load average.`,
     '',
     '| mode | clients | HTTP images/s | engine images/s | HTTP / engine | HTTP / pipeline | HTTP CPU ms/image | engine CPU ms/image | p50 ms | p99 ms | mean batch | errors | load |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...points.map(
       (p) =>
-        `| ${p.mode} | ${p.clients} | ${p.httpImagesPerSecond.toFixed(1)} | ${p.engineImagesPerSecond.toFixed(1)} | ` +
+        `| ${label(p.mode)} | ${p.clients} | ${p.httpImagesPerSecond.toFixed(1)} | ${p.engineImagesPerSecond.toFixed(1)} | ` +
         `${pct(p.httpImagesPerSecond / p.engineImagesPerSecond)} | ${pct(p.httpImagesPerSecond / pipelines[p.mode]!.imagesPerSecond)} | ` +
         `${p.httpCpuMs.toFixed(1)} | ${p.engineCpuMs.toFixed(1)} | ` +
         `${p.p50} | ${p.p99} | ${p.meanBatch.toFixed(1)} | ${p.errors} | ${p.load.toFixed(1)} |`,
     ),
     '',
   ];
-  if (at16) {
+  for (const at16 of points.filter((p) => p.clients === 16)) {
     lines.push(
-      `At 16 clients with batching: ${pct(at16.httpImagesPerSecond / at16.engineImagesPerSecond)} of the raw engine's images/s ` +
-        `(target ≥ 85%), ${pct(at16.httpImagesPerSecond / pipelines['batching on']!.imagesPerSecond)} of the in-process pipeline; ` +
-        `the server spends ${at16.httpCpuMs.toFixed(1)} CPU ms per image against the engine's ${at16.engineCpuMs.toFixed(1)} ` +
-        `(${pct(at16.engineCpuMs / at16.httpCpuMs)} of its CPU is the engine's share).`,
-      '',
+      `- 16 clients, ${label(at16.mode)}: ${pct(at16.httpImagesPerSecond / at16.engineImagesPerSecond)} of the raw engine's images/s ` +
+        `(target ≥ 85%), ${pct(at16.httpImagesPerSecond / pipelines[at16.mode]!.imagesPerSecond)} of the in-process pipeline; ` +
+        `the server spends ${at16.httpCpuMs.toFixed(1)} CPU ms per image, the engine ${at16.engineCpuMs.toFixed(1)}.`,
     );
   }
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -350,7 +361,7 @@ const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const HEADING = '## HTTP service (bench/http.ts)';
 
 /** Replaces this bench's block for the model in RESULTS.md (other sections and models are left alone). */
-function writeSection(section: string, model: string): void {
+async function writeSection(section: string, model: string): Promise<void> {
   const start = `<!-- netlens-bench:http:start:${model} -->`;
   const end = `<!-- netlens-bench:http:end:${model} -->`;
   let text = existsSync(RESULTS)
@@ -369,7 +380,10 @@ function writeSection(section: string, model: string): void {
     const at = next < 0 ? text.length : next + 1;
     text = `${text.slice(0, at).trimEnd()}\n\n${block}\n${text.slice(at)}`;
   }
-  writeFileSync(RESULTS, text.endsWith('\n') ? text : `${text}\n`);
+  // Keep the file as `npm run lint` (prettier --check) wants it.
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(RESULTS)) ?? {};
+  writeFileSync(RESULTS, await prettier.format(text, { ...options, filepath: RESULTS }));
 }
 
 await main();

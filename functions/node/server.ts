@@ -13,6 +13,7 @@ import { ModelRegistry } from '../../src/app/registry.js';
 import { NetlensError } from '../../src/core/errors.js';
 import { SHARP_FORMATS, createSharpImageDecoder } from '../../src/runtime/node/decode-image.js';
 import { createNodeEngine } from '../../src/runtime/node/engine.js';
+import { parseProviderList } from '../../src/runtime/node/providers.js';
 import type { Engine } from '../../src/core/engine.js';
 import {
   createModelDirectorySource,
@@ -60,20 +61,30 @@ export interface RunningServer {
  * How the server runs inference. By default onnxruntime-node runs in a worker thread (its run() is
  * synchronous and would block the event loop for a whole batch; NETLENS_ENGINE_WORKER=0 keeps it on the
  * main thread) with cores − 1 threads, leaving a core for decoding and preprocessing, and two engine calls
- * in flight per model so the worker starts the next batch without waiting for a round trip
- * (bench/RESULTS.md). NETLENS_THREADS and NETLENS_CONCURRENCY override.
+ * in flight per model so the worker starts the next batch without waiting for a round trip.
+ * Batching: on the CPU a larger batch buys nothing (bench/RESULTS.md: MobileNetV2 106.8 images/s at batch 1,
+ * 106.6 at 2, 96.9 at 4, 82.3 at 16; InceptionV3 flat at 9.6), so CPU-only servers batch at most 2 images
+ * without waiting; with a GPU provider they wait up to 2 ms for up to 16. NETLENS_THREADS,
+ * NETLENS_CONCURRENCY, NETLENS_MAX_BATCH and NETLENS_MAX_DELAY_MS override.
  */
-export function serverParallelism(env: Readonly<Record<string, string | undefined>> = process.env): {
+export function serverDefaults(env: Readonly<Record<string, string | undefined>> = process.env): {
   worker: boolean;
   concurrency: number;
   threads: number;
+  gpu: boolean;
+  maxBatch: number;
+  maxDelayMs: number;
 } {
   const cores = availableParallelism();
   const worker = env.NETLENS_ENGINE_WORKER !== '0';
   const concurrency = numberFrom(env, 'NETLENS_CONCURRENCY') ?? Math.min(2, cores);
   const threads =
     numberFrom(env, 'NETLENS_THREADS') ?? Math.max(1, worker ? cores - 1 : Math.floor(cores / concurrency));
-  return { worker, concurrency, threads };
+  const providers = parseProviderList(env.NETLENS_PROVIDERS) ?? ['cpu'];
+  const gpu = /^(1|true|yes)$/i.test(env.NETLENS_REQUIRE_GPU ?? '') || providers.some((p) => p !== 'cpu');
+  const maxBatch = numberFrom(env, 'NETLENS_MAX_BATCH') ?? (gpu ? 16 : 2);
+  const maxDelayMs = numberFrom(env, 'NETLENS_MAX_DELAY_MS') ?? (gpu ? 2 : 0);
+  return { worker, concurrency, threads, gpu, maxBatch, maxDelayMs };
 }
 
 export function createLogger(env: Readonly<Record<string, string | undefined>> = process.env): Logger {
@@ -96,7 +107,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const port = options.port ?? numberFrom(env, 'PORT') ?? DEFAULT_PORT;
   const host = options.host ?? (env.HOST?.trim() || DEFAULT_HOST);
   const budgetMb = numberFrom(env, 'NETLENS_MEMORY_BUDGET_MB');
-  const { worker, concurrency, threads } = serverParallelism(env);
+  const { worker, concurrency, threads, maxBatch, maxDelayMs } = serverDefaults(env);
   const drainTimeoutMs = options.drainTimeoutMs ?? numberFrom(env, 'NETLENS_DRAIN_TIMEOUT_MS') ?? 30_000;
 
   const source = createModelDirectorySource(options.modelsDir ?? defaultModelsDir(env));
@@ -120,7 +131,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     formats: [...SHARP_FORMATS],
     maxDecoding: Math.max(2, availableParallelism()),
     ...options.config,
-    batching: { concurrency, ...options.config?.batching },
+    batching: { concurrency, maxBatch, maxDelayMs, ...options.config?.batching },
   });
 
   const started = performance.now();
@@ -160,7 +171,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  logger.info({ url, models: source.dir, engine: engine.name }, `netlens listening on ${url}`);
+  logger.info(
+    { url, models: source.dir, engine: engine.name, threads, batching: config.batching },
+    `netlens listening on ${url}`,
+  );
 
   let closing: Promise<{ drained: boolean }> | undefined;
   const close = (): Promise<{ drained: boolean }> =>
