@@ -235,27 +235,30 @@ describe('the Node server process: start-up and shutdown', () => {
     );
   });
 
-  it('drains an in-flight request on SIGTERM, then exits 0', async () => {
+  it('drops the queued work of a client that hangs up, and drains an in-flight request on SIGTERM', async () => {
     await ensureDefaultModel();
-    // A long batching delay keeps the request in the queue while the signal arrives.
+    // A long batching delay keeps requests in the queue while the client hangs up or the signal arrives.
     const server = await startServerProcess([], { NETLENS_MAX_DELAY_MS: '1500', NETLENS_MAX_BATCH: '64' });
-    try {
-      const pending = fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify`, {
+    const metrics = async () => (await fetch(`${server.url}/metrics`)).text();
+    const queueDepth = async () => (await metrics()).match(/netlens_queue_depth\{[^}]*\} (\d+)/)?.[1];
+    const classify = (signal?: AbortSignal) =>
+      fetch(`${server.url}/v1/models/${DEFAULT_MODEL}/classify`, {
         method: 'POST',
         body: photos[0]!.bytes,
+        ...(signal && { signal }),
       });
-      await expect
-        .poll(
-          async () =>
-            (await (await fetch(`${server.url}/metrics`)).text()).match(
-              /netlens_queue_depth\{[^}]*\} (\d+)/,
-            )?.[1],
-          {
-            timeout: 10_000,
-            interval: 20,
-          },
-        )
-        .toBe('1');
+    try {
+      const client = new AbortController();
+      const abandoned = classify(client.signal).catch((error: unknown) => error);
+      await expect.poll(queueDepth, { timeout: 10_000, interval: 20 }).toBe('1');
+      client.abort();
+      expect(await abandoned).toBeInstanceOf(Error);
+      await expect.poll(queueDepth, { timeout: 5_000, interval: 20 }).toBe('0');
+      await expect.poll(metrics, { timeout: 5_000, interval: 50 }).toMatch(/status="499"\} 1/);
+      expect(await metrics()).not.toMatch(/netlens_images_total\{/);
+
+      const pending = classify();
+      await expect.poll(queueDepth, { timeout: 10_000, interval: 20 }).toBe('1');
       server.child.kill('SIGTERM');
       const res = await pending;
       expect(res.status).toBe(200);
