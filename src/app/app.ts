@@ -7,11 +7,10 @@ import { routePath } from 'hono/route';
 import { decodePredictions, validateTop } from '../core/decode.js';
 import type { Float32Tensor } from '../core/engine.js';
 import { type ErrorCode, NetlensError, isNetlensError, messageOf } from '../core/errors.js';
+import { sniffImageFormat } from '../core/image-format.js';
 import type { DecodedImage, ImageDecoder, ImageFormat } from '../core/image-types.js';
 import { preprocessImage } from '../core/image/index.js';
 import type { Manifest } from '../core/manifest.js';
-// Pure (magic numbers only); shared with the WASM decoder so both agree on what is an image.
-import { sniffImageFormat } from '../runtime/web/image-header.js';
 import { type RequestImage, JsonBodySchema, readImages, validationError } from './body.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
 import { Gate } from './gate.js';

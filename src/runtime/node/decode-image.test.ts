@@ -7,8 +7,9 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NetlensError } from '../../core/errors.js';
 import { toRgb } from '../../core/image/index.js';
+import { sniffImageFormat } from '../../core/image-format.js';
 import type { DecodedImage } from '../../core/image-types.js';
-import { decodeImage, sniffImageFormat } from './decode-image.js';
+import { decodeImage } from './decode-image.js';
 
 const photos = join(import.meta.dirname, '../../../../shared/data/images');
 const photoFiles = readdirSync(photos).sort();

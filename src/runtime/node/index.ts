@@ -6,12 +6,8 @@ export {
   type NodeEngineSession,
   type NodeSessionOptions,
 } from './engine.js';
-export {
-  createSharpImageDecoder,
-  decodeImage,
-  sniffImageFormat,
-  DEFAULT_MAX_PIXELS,
-} from './decode-image.js';
+export { createSharpImageDecoder, decodeImage, DEFAULT_MAX_PIXELS } from './decode-image.js';
+export { sniffImageFormat } from '../../core/image-format.js';
 export {
   createModelDirectorySource,
   defaultModelsDir,

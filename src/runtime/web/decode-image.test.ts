@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sniffImageFormat } from '../../core/image-format.js';
 import type { ImageDecoder } from '../../core/image-types.js';
 import { createWasmImageDecoder } from './decode-image.js';
-import { readImageSize, sniffImageFormat } from './image-header.js';
+import { readImageSize } from './image-header.js';
 import { compileCodecModules } from './node-wasm-modules.js';
 
 const photos = join(import.meta.dirname, '../../../../shared/data/images');

@@ -2,8 +2,9 @@ import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import decodePng, { init as initPng } from '@jsquash/png/decode.js';
 import decodeWebp, { init as initWebp } from '@jsquash/webp/decode.js';
 import { NetlensError, messageOf } from '../../core/errors.js';
+import { sniffImageFormat } from '../../core/image-format.js';
 import type { DecodedImage, DecodeOptions, ImageDecoder } from '../../core/image-types.js';
-import { jpegHasEndMarker, readImageSize, sniffImageFormat } from './image-header.js';
+import { jpegHasEndMarker, readImageSize } from './image-header.js';
 
 /** Compiled codec modules: in Workers, wrangler compiles `.wasm` imports; elsewhere compile them once. */
 export interface CodecModules {

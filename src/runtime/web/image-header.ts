@@ -1,20 +1,3 @@
-import type { ImageFormat } from '../../core/image-types.js';
-
-/** The container format from the magic bytes (never from a file name or Content-Type). */
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
-  const at = (offset: number, ...expected: number[]): boolean =>
-    expected.every((b, i) => bytes[offset + i] === b);
-  if (at(0, 0xff, 0xd8, 0xff)) return 'jpeg';
-  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
-  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return 'webp';
-  if (at(0, 0x47, 0x49, 0x46, 0x38)) return 'gif';
-  if (at(4, 0x66, 0x74, 0x79, 0x70) && (at(8, 0x61, 0x76, 0x69, 0x66) || at(8, 0x61, 0x76, 0x69, 0x73)))
-    return 'avif';
-  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
-  if (at(0, 0x42, 0x4d)) return 'bmp';
-  return undefined;
-}
-
 /**
  * Width and height from the header, read before any pixel is decoded (so a decompression bomb is
  * refused cheaply). Returns undefined when the header is truncated or malformed.
