@@ -2,13 +2,15 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
 import { NetlensError, messageOf } from '../../core/errors.js';
+import { type ProviderFailure, createWithFallback } from '../../core/providers.js';
 import { profileDirectory, readPlacement, type Placement } from './placement.js';
 import {
+  CPU_PROVIDERS,
+  DEFAULT_GPU_PROVIDERS,
   DEFAULT_PROVIDERS,
   GPU_PROVIDERS,
   ortProviderId,
   parseProviderList,
-  providersToTry,
 } from './providers.js';
 
 export interface NodeEngineOptions {
@@ -65,18 +67,20 @@ export function createNodeEngine(options: NodeEngineOptions = {}): NodeEngine {
     async createSession(model, sessionOptions = {}) {
       const requireGpu = sessionOptions.requireGpu ?? defaultRequireGpu;
       const requested = sessionOptions.providers ?? defaultProviders;
-      const fallbacks: { provider: string; error: string }[] = [];
-      for (const provider of providersToTry(requested, requireGpu)) {
-        try {
-          return await openSession(model, provider, fallbacks, {
-            threads: sessionOptions.threads ?? threads,
-            warmUp: sessionOptions.warmUp ?? options.warmUp ?? true,
-            verifyPlacement: sessionOptions.verifyPlacement ?? options.verifyPlacement ?? 'gpu',
-            logSeverityLevel: options.logSeverityLevel ?? 3,
-          });
-        } catch (error) {
-          if (error instanceof NetlensError && error.code === 'invalid_model_file') throw error;
-          if (provider === 'cpu') {
+      const open: OpenOptions = {
+        threads: sessionOptions.threads ?? threads,
+        warmUp: sessionOptions.warmUp ?? options.warmUp ?? true,
+        verifyPlacement: sessionOptions.verifyPlacement ?? options.verifyPlacement ?? 'gpu',
+        logSeverityLevel: options.logSeverityLevel ?? 3,
+      };
+      const { value } = await createWithFallback(
+        requested,
+        async (provider, fallbacks) => {
+          try {
+            return await openSession(model, provider, fallbacks, open);
+          } catch (error) {
+            const invalidModel = error instanceof NetlensError && error.code === 'invalid_model_file';
+            if (provider !== 'cpu' || invalidModel) throw error;
             // The CPU provider always exists: when it fails, the model is at fault, not the host.
             throw new NetlensError(
               'invalid_model_file',
@@ -87,17 +91,15 @@ export function createNodeEngine(options: NodeEngineOptions = {}): NodeEngine {
               },
             );
           }
-          fallbacks.push({ provider, error: messageOf(error).trim() });
-        }
-      }
-      const tried = fallbacks.map((f) => `${f.provider}: ${f.error}`).join('; ');
-      throw new NetlensError(
-        'provider_unavailable',
-        requireGpu
-          ? `no GPU execution provider could run the model (requireGpu is set) — ${tried}. See docs/gpu.md.`
-          : `no execution provider could run the model — ${tried}`,
-        { details: { tried: fallbacks, requireGpu } },
+        },
+        {
+          requireGpu,
+          cpuProviders: CPU_PROVIDERS,
+          defaultGpuProviders: DEFAULT_GPU_PROVIDERS,
+          hint: 'See docs/gpu.md.',
+        },
       );
+      return value;
     },
   };
 }
@@ -112,7 +114,7 @@ interface OpenOptions {
 async function openSession(
   model: Uint8Array,
   provider: string,
-  fallbacks: { provider: string; error: string }[],
+  fallbacks: readonly ProviderFailure[],
   options: OpenOptions,
 ): Promise<NodeEngineSession> {
   const isGpu = GPU_PROVIDERS.includes(provider);
@@ -176,7 +178,7 @@ function warmUpFeeds(session: ort.InferenceSession): Record<string, ort.Tensor> 
 function wrapSession(
   session: ort.InferenceSession,
   provider: string,
-  fallbacks: readonly { provider: string; error: string }[],
+  fallbacks: readonly ProviderFailure[],
   placement: Placement | undefined,
   warmUpMs: number | undefined,
 ): NodeEngineSession {

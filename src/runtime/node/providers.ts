@@ -1,7 +1,10 @@
 import { NetlensError } from '../../core/errors.js';
+import { selectProviders } from '../../core/providers.js';
 
 /** Execution providers onnxruntime-node 1.30 can be asked for, in netlens' names. */
 export const NODE_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'dml', 'coreml', 'cpu'] as const;
+/** The provider that is not a GPU: never tried with `requireGpu`. */
+export const CPU_PROVIDERS = ['cpu'] as const;
 /** The ones that run on a GPU (or other accelerator): everything but 'cpu'. */
 export const GPU_PROVIDERS: readonly string[] = NODE_PROVIDERS.filter((p) => p !== 'cpu');
 /** What `requireGpu` tries when the configured list names no GPU provider. */
@@ -34,9 +37,11 @@ export function parseProviderList(
  * cuda then webgpu when none is configured): the CPU is never a silent substitute.
  */
 export function providersToTry(requested: readonly string[], requireGpu: boolean): string[] {
-  if (!requireGpu) return [...new Set(requested)];
-  const gpu = requested.filter((p) => p !== 'cpu');
-  return [...new Set(gpu.length > 0 ? gpu : DEFAULT_GPU_PROVIDERS)];
+  return selectProviders(requested, {
+    requireGpu,
+    cpuProviders: CPU_PROVIDERS,
+    defaultGpuProviders: DEFAULT_GPU_PROVIDERS,
+  });
 }
 
 /** onnxruntime-node's spelling of an execution-provider name as it appears in profiles and logs. */

@@ -79,6 +79,20 @@ describe('createWebEngine (onnxruntime-web WASM in Node, precompiled module as i
     await expect(gpuOnly).rejects.toThrow(/no GPU execution provider could be created \(webgpu: /);
   });
 
+  it('with requireGpu tries every GPU provider listed, never wasm, and webgpu when none is listed', async () => {
+    const engine = createWebEngine({ ort: ortWeb });
+    for (const providers of [['wasm', 'webgpu'], ['wasm']]) {
+      const error = await engine
+        .createSession(tinyClassifier(), { providers, requireGpu: true })
+        .catch((e: unknown) => e);
+      expect(error, providers.join(',')).toBeInstanceOf(NetlensError);
+      const e = error as NetlensError;
+      expect(e.code).toBe('provider_unavailable');
+      expect(e.details).toMatchObject({ requireGpu: true });
+      expect((e.details.tried as { provider: string }[]).map((t) => t.provider)).toEqual(['webgpu']);
+    }
+  });
+
   it('rejects unknown providers and outputs with the valid values', async () => {
     const engine = createWebEngine({ ort: ortWeb });
     await expect(engine.createSession(tinyClassifier(), { providers: ['cuda'] })).rejects.toThrow(

@@ -1,5 +1,6 @@
 import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
-import { NetlensError, messageOf } from '../../core/errors.js';
+import { NetlensError } from '../../core/errors.js';
+import { type ProviderFailure, createWithFallback } from '../../core/providers.js';
 import type { OrtInferenceSession, OrtWebModule } from './ort-types.js';
 
 /** Execution providers this engine can try, in onnxruntime-web's names. */
@@ -25,12 +26,9 @@ export function createWebEngine(options: WebEngineOptions): Engine {
     name: `onnxruntime-web ${ort.env.versions.web ?? 'unknown'}`,
     async createSession(model: Uint8Array, sessionOptions: SessionOptions = {}): Promise<EngineSession> {
       const providers = validateProviders(sessionOptions.providers ?? defaults);
-      const fallbacks: { provider: string; error: string }[] = [];
-      for (const provider of providers) {
-        if (sessionOptions.requireGpu === true && provider === 'wasm') {
-          break;
-        }
-        try {
+      const { value, provider, fallbacks } = await createWithFallback(
+        providers,
+        async (provider) => {
           const session = await ort.InferenceSession.create(model, {
             executionProviders: [provider],
             graphOptimizationLevel: 'all',
@@ -39,19 +37,15 @@ export function createWebEngine(options: WebEngineOptions): Engine {
             await session.release();
             throw new Error('onnxruntime-web created the session without a WebGPU adapter');
           }
-          return wrapSession(ort, session, provider, fallbacks);
-        } catch (error) {
-          fallbacks.push({ provider, error: messageOf(error) });
-        }
-      }
-      const tried = fallbacks.map((f) => `${f.provider}: ${f.error}`).join('; ');
-      throw new NetlensError(
-        'provider_unavailable',
-        sessionOptions.requireGpu === true
-          ? `no GPU execution provider could be created (${tried})`
-          : `no execution provider could be created (${tried})`,
-        { details: { tried: fallbacks } },
+          return session;
+        },
+        {
+          requireGpu: sessionOptions.requireGpu === true,
+          cpuProviders: ['wasm'],
+          defaultGpuProviders: ['webgpu'],
+        },
       );
+      return wrapSession(ort, value, provider, fallbacks);
     },
   };
 }
@@ -82,7 +76,7 @@ function wrapSession(
   ort: OrtWebModule,
   session: OrtInferenceSession,
   provider: WebProvider,
-  fallbacks: { provider: string; error: string }[],
+  fallbacks: readonly ProviderFailure[],
 ): EngineSession {
   return {
     provider,
