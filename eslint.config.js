@@ -11,6 +11,7 @@ export default tseslint.config(
       'functions/worker/dist',
       '**/.wrangler',
       'public/build',
+      'test/.cache',
     ],
   },
   js.configs.recommended,
