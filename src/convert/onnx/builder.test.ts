@@ -46,6 +46,52 @@ describe('OnnxGraphBuilder', () => {
     expect(l[0]).toBeCloseTo(g[0]![0]!, 5);
   });
 
+  it('serialises a deferred initializer exactly as the same values held in an array', () => {
+    const values = Float32Array.from({ length: 10 }, (_, i) => i / 3 - 1);
+    const build = (w: 'array' | 'deferred'): Uint8Array => {
+      const b = new OnnxGraphBuilder({ name: 'deferred', opset: 17 });
+      b.addInput('x', ['batch', 2]);
+      const reused = new Float32Array(4);
+      const data =
+        w === 'deferred'
+          ? {
+              length: values.length,
+              *pieces() {
+                // Pieces of 4, 4, 2 values through one reused buffer.
+                for (let i = 0; i < values.length; i += 4) {
+                  const piece = reused.subarray(0, Math.min(4, values.length - i));
+                  piece.set(values.subarray(i, i + piece.length));
+                  yield piece;
+                }
+              },
+            }
+          : values;
+      b.addInitializer('w', data, [2, 5]);
+      b.addNode('MatMul', ['x', 'w'], ['y']);
+      b.addOutput('y', ['batch', 5]);
+      return b.toBytes();
+    };
+    expect(Buffer.from(build('deferred')).equals(Buffer.from(build('array')))).toBe(true);
+  });
+
+  it('rejects a deferred initializer that produces fewer values than it declares', () => {
+    const b = new OnnxGraphBuilder({ name: 'short', opset: 17 });
+    b.addInput('x', ['batch', 2]);
+    b.addInitializer(
+      'w',
+      {
+        length: 4,
+        *pieces() {
+          yield new Float32Array(3);
+        },
+      },
+      [2, 2],
+    );
+    b.addNode('MatMul', ['x', 'w'], ['y']);
+    b.addOutput('y', ['batch', 2]);
+    expect(() => b.toBytes()).toThrow(/produced 12 of 16 bytes/);
+  });
+
   it('stores int64 initializers (Reshape shape) and string attributes', async () => {
     const b = new OnnxGraphBuilder({ name: 'reshape' });
     b.addInput('x', [1, 2, 3]);

@@ -34,6 +34,22 @@ export function floatsAttr(value: readonly number[]): FloatsAttribute {
 
 export type InitializerData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
 
+/**
+ * Float32 initializer values produced only while the model is serialised, piece by piece (a kernel
+ * transposed as it is written), so the graph never holds a second full copy of a weight array.
+ */
+export interface DeferredFloat32 {
+  readonly length: number;
+  /**
+   * Yields all `length` values in order. A yielded array may be reused for the next piece: consume it
+   * before asking for the next one.
+   */
+  pieces(): Iterable<Float32Array>;
+}
+
+/** What an initializer holds: the values themselves, or float32 values produced while serialising. */
+export type InitializerSource = InitializerData | DeferredFloat32;
+
 export interface OnnxGraphBuilderOptions {
   name: string;
   opset?: number;
@@ -51,7 +67,7 @@ interface NodeRecord {
 }
 interface InitializerRecord {
   name: string;
-  data: InitializerData;
+  data: InitializerSource;
   dims: number[];
 }
 interface ValueRecord {
@@ -72,8 +88,12 @@ function varintLength(value: number): number {
   return n;
 }
 
-function dataTypeOf(data: InitializerData): OnnxDataType {
-  if (data instanceof Float32Array) return 'float32';
+function isDeferred(data: InitializerSource): data is DeferredFloat32 {
+  return !ArrayBuffer.isView(data);
+}
+
+function dataTypeOf(data: InitializerSource): OnnxDataType {
+  if (isDeferred(data) || data instanceof Float32Array) return 'float32';
   if (data instanceof BigInt64Array) return 'int64';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof Int8Array) return 'int8';
@@ -179,7 +199,7 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  addInitializer(name: string, data: InitializerData, dims: readonly number[]): string {
+  addInitializer(name: string, data: InitializerSource, dims: readonly number[]): string {
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length) {
       throw new NetlensError(
@@ -268,8 +288,9 @@ export class OnnxGraphBuilder {
 
   /**
    * The serialised model as a sequence of byte chunks (framing and small messages, then each
-   * initializer's raw data as a view, never copied) and its total size: `toBytes()` concatenates them,
-   * `writeOnnxFile` streams them to disk.
+   * initializer's raw data as a view, never copied, or a deferred initializer's pieces as they are
+   * produced) and its total size: `toBytes()` concatenates them, `writeOnnxFile` streams them to disk.
+   * A chunk is valid only until the next one is requested (pieces may share a buffer).
    */
   serialised(): { total: number; chunks: () => Generator<Uint8Array> } {
     if (this.inputs.length === 0)
@@ -307,9 +328,9 @@ export class OnnxGraphBuilder {
         dims: init.dims,
         dataType: ONNX_DATA_TYPE[dataTypeOf(init.data)],
       });
-      const raw = littleEndianBytes(init.data);
-      const size = head.length + 1 + varintLength(raw.length) + raw.length; // field 9 (raw_data)
-      return { head, raw, size };
+      const rawLength = isDeferred(init.data) ? init.data.length * 4 : init.data.byteLength;
+      const size = head.length + 1 + varintLength(rawLength) + rawLength; // field 9 (raw_data)
+      return { name: init.name, head, data: init.data, rawLength, size };
     });
     const graphSize =
       graphHead.length + tensors.reduce((sum, t) => sum + 1 + varintLength(t.size) + t.size, 0); // field 5 each
@@ -332,8 +353,22 @@ export class OnnxGraphBuilder {
       for (const t of tensors) {
         yield frame(5, t.size);
         yield t.head;
-        yield frame(9, t.raw.length);
-        yield t.raw;
+        yield frame(9, t.rawLength);
+        if (!isDeferred(t.data)) {
+          yield littleEndianBytes(t.data);
+          continue;
+        }
+        let produced = 0;
+        for (const piece of t.data.pieces()) {
+          produced += piece.byteLength;
+          yield littleEndianBytes(piece);
+        }
+        if (produced !== t.rawLength) {
+          throw new NetlensError(
+            'internal',
+            `initializer '${t.name}': produced ${produced} of ${t.rawLength} bytes`,
+          );
+        }
       }
     }
     return { total, chunks };

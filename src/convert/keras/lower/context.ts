@@ -1,5 +1,5 @@
 import { NetlensError } from '../../../core/errors.js';
-import type { OnnxAttributes, OnnxGraphBuilder } from '../../onnx/index.js';
+import type { DeferredFloat32, OnnxAttributes, OnnxGraphBuilder } from '../../onnx/index.js';
 import type { KerasLayer } from '../config.js';
 import type { KerasTensor, KerasWeights } from '../types.js';
 
@@ -42,7 +42,8 @@ export class LoweringContext {
     return out;
   }
 
-  constFloat(base: string, data: Float32Array, dims: readonly number[]): string {
+  /** A float32 initializer; deferred data (a kernel transposed while written) is produced at serialisation. */
+  constFloat(base: string, data: Float32Array | DeferredFloat32, dims: readonly number[]): string {
     return this.b.addInitializer(this.b.uniqueName(base), data, dims);
   }
 

@@ -1,6 +1,7 @@
 import type { KerasLayer } from '../config.js';
 import { activationName, applyActivation } from './activations.js';
 import { layerError, numberOr, pair, type LoweringContext, type Value } from './context.js';
+import { collectDeferred, depthwiseToOnnxDeferred, hwioToOihwDeferred } from './kernel-layout.js';
 
 /** TensorFlow's padding for one spatial axis: output size and [before, after] pads. */
 export function tfPadding(
@@ -66,27 +67,14 @@ export function spatialGeometry(
   };
 }
 
-/** HWIO (Keras) → OIHW (ONNX). */
+/** HWIO (Keras) → OIHW (ONNX), as one new array (lowering uses hwioToOihwDeferred). */
 export function hwioToOihw(k: Float32Array, kh: number, kw: number, ci: number, co: number): Float32Array {
-  const out = new Float32Array(k.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < ci; i++) {
-        const src = ((y * kw + x) * ci + i) * co;
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = k[src + o] as number;
-      }
-  return out;
+  return collectDeferred(hwioToOihwDeferred(k, kh, kw, ci, co));
 }
 
-/** Keras depthwise kernel [kh, kw, C, M] → ONNX grouped weight [C·M, 1, kh, kw] (output channel c·M + m). */
+/** Keras depthwise kernel [kh, kw, C, M] → ONNX grouped weight [C·M, 1, kh, kw], as one new array. */
 export function depthwiseToOnnx(k: Float32Array, kh: number, kw: number, c: number, m: number): Float32Array {
-  const out = new Float32Array(k.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let ci = 0; ci < c; ci++)
-        for (let mi = 0; mi < m; mi++)
-          out[((ci * m + mi) * kh + y) * kw + x] = k[((y * kw + x) * c + ci) * m + mi] as number;
-  return out;
+  return collectDeferred(depthwiseToOnnxDeferred(k, kh, kw, c, m));
 }
 
 function convAttributes(g: SpatialGeometry, group: number): Record<string, number[] | number> {
@@ -128,7 +116,7 @@ export function lowerConv2D(
   const [k, bias] = ctx.takeWeights(layer, expected);
   const w = ctx.constFloat(
     `${layer.name}/kernel`,
-    hwioToOihw(k as Float32Array, kernel[0], kernel[1], cin / groups, filters),
+    hwioToOihwDeferred(k as Float32Array, kernel[0], kernel[1], cin / groups, filters),
     [filters, cin / groups, kernel[0], kernel[1]],
   );
   const inputs = [input.name, w];
@@ -150,7 +138,7 @@ function depthwise(
   const channels = cin * multiplier;
   const w = ctx.constFloat(
     `${layer.name}/depthwise_kernel`,
-    depthwiseToOnnx(kernelData, g.kernel[0], g.kernel[1], cin, multiplier),
+    depthwiseToOnnxDeferred(kernelData, g.kernel[0], g.kernel[1], cin, multiplier),
     [channels, 1, g.kernel[0], g.kernel[1]],
   );
   const inputs = [input.name, w];
@@ -211,7 +199,7 @@ export function lowerSeparableConv2D(
   const d = depthwise(ctx, layer, input, dk as Float32Array, g, m, undefined);
   const pw = ctx.constFloat(
     `${layer.name}/pointwise_kernel`,
-    hwioToOihw(pk as Float32Array, 1, 1, d.channels, filters),
+    hwioToOihwDeferred(pk as Float32Array, 1, 1, d.channels, filters),
     [filters, d.channels, 1, 1],
   );
   const inputs = [d.name, pw];
@@ -243,7 +231,7 @@ export function lowerDense(
   const outShape = [...input.shape.slice(0, -1), units];
   if (input.shape.length === 3) {
     // Dense on an image tensor acts on the channel axis: exactly a 1×1 convolution in NCHW.
-    const w = ctx.constFloat(`${layer.name}/kernel`, hwioToOihw(kernel, 1, 1, inFeatures, units), [
+    const w = ctx.constFloat(`${layer.name}/kernel`, hwioToOihwDeferred(kernel, 1, 1, inFeatures, units), [
       units,
       inFeatures,
       1,
