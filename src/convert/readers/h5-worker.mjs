@@ -54,7 +54,11 @@ function readFloat32(h5, file, path) {
       }
     }
     const value = ds.value;
-    if (value instanceof Float32Array) return { dims, data: value.slice() };
+    if (value instanceof Float32Array) {
+      // h5wasm returns a fresh copy out of its heap; transfer it as is unless it is a view of a larger buffer.
+      const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+      return { dims, data: whole ? value : value.slice() };
+    }
     if (typeof value === 'number' || typeof value === 'bigint')
       return { dims, data: new Float32Array([Number(value)]) };
     if (dtype === '<d' || dtype.startsWith('<i') || dtype.startsWith('<u') || dtype.startsWith('>')) {
