@@ -33,11 +33,11 @@ function runWorker<T>(
   return new Promise<T>((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: { path, ...data } });
     let settled = false;
+    // Settles only once the worker has ended, so its h5wasm heap is gone before the next read starts.
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
-      fn();
-      void worker.terminate();
+      worker.terminate().then(fn, fn);
     };
     worker.on('message', (reply: WorkerReply<T>) => {
       if ('progress' in reply) {
