@@ -94,6 +94,19 @@ function finish(
   return applyActivation(ctx, value, activation, layer.name, `layer '${layer.name}' (${layer.className})`);
 }
 
+/** Output geometry from a convolution layer's own kernel_size, strides and dilation_rate. */
+function layerGeometry(ctx: LoweringContext, layer: KerasLayer, input: Value): SpatialGeometry {
+  const c = layer.config;
+  return spatialGeometry(
+    ctx,
+    layer,
+    input,
+    pair(c['kernel_size'], [1, 1]),
+    pair(c['strides'], [1, 1]),
+    pair(c['dilation_rate'], [1, 1]),
+  );
+}
+
 export function lowerConv2D(
   ctx: LoweringContext,
   layer: KerasLayer,
@@ -101,13 +114,11 @@ export function lowerConv2D(
   skipSoftmax = false,
 ): Value {
   const c = layer.config;
-  const kernel = pair(c['kernel_size'], [1, 1]);
-  const strides = pair(c['strides'], [1, 1]);
-  const dilations = pair(c['dilation_rate'], [1, 1]);
+  const g = layerGeometry(ctx, layer, input);
+  const kernel = g.kernel;
   const filters = numberOr(c['filters'], 0);
   const groups = numberOr(c['groups'], 1);
   const useBias = c['use_bias'] !== false;
-  const g = spatialGeometry(ctx, layer, input, kernel, strides, dilations);
   const cin = input.shape[2] as number;
   if (filters <= 0 || cin % groups !== 0)
     throw layerError(ctx, layer, `invalid filters/groups for ${cin} input channels`);
@@ -153,15 +164,8 @@ export function lowerDepthwiseConv2D(
   skipSoftmax = false,
 ): Value {
   const c = layer.config;
-  const kernel = pair(c['kernel_size'], [1, 1]);
-  const g = spatialGeometry(
-    ctx,
-    layer,
-    input,
-    kernel,
-    pair(c['strides'], [1, 1]),
-    pair(c['dilation_rate'], [1, 1]),
-  );
+  const g = layerGeometry(ctx, layer, input);
+  const kernel = g.kernel;
   const m = numberOr(c['depth_multiplier'], 1);
   const cin = input.shape[2] as number;
   const expected = [{ role: 'depthwise_kernel', dims: [kernel[0], kernel[1], cin, m] }];
@@ -178,15 +182,8 @@ export function lowerSeparableConv2D(
   skipSoftmax = false,
 ): Value {
   const c = layer.config;
-  const kernel = pair(c['kernel_size'], [1, 1]);
-  const g = spatialGeometry(
-    ctx,
-    layer,
-    input,
-    kernel,
-    pair(c['strides'], [1, 1]),
-    pair(c['dilation_rate'], [1, 1]),
-  );
+  const g = layerGeometry(ctx, layer, input);
+  const kernel = g.kernel;
   const m = numberOr(c['depth_multiplier'], 1);
   const filters = numberOr(c['filters'], 0);
   const cin = input.shape[2] as number;
