@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { messageOf } from '../../../src/core/errors.js';
 import { WORKER_GZIP_LIMIT_BYTES, mib } from '../../../src/runtime/web/isolate-budget.js';
 import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
-import { DEFAULT_ASSETS_DIR, prepareAssets } from './prepare-assets.js';
+import { DEFAULT_ASSETS_DIR, prepareAndReportAssets } from './prepare-assets.js';
 
 export interface WorkerBuild {
   outdir: string;
@@ -42,12 +42,7 @@ export async function buildWorker(outdir = join(WORKER_DIR, 'dist/bundle'), env 
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    for (const model of await prepareAssets()) {
-      const files = model.files.map((f) => `${f.file} ${mib(f.bytes)}`).join(', ');
-      console.log(
-        `edge model ${model.name}: ${files}; estimated isolate memory ${mib(model.estimatedIsolateBytes)}`,
-      );
-    }
+    await prepareAndReportAssets();
     const build = await buildWorker();
     for (const m of build.modules)
       console.log(`  ${m.file.padEnd(48)} ${mib(m.bytes).padStart(10)}  gzip ${mib(m.gzipBytes)}`);

@@ -95,14 +95,19 @@ export async function prepareAssets(
   return prepared;
 }
 
+/** Prepares the assets and prints each edge model's files and isolate-memory estimate. */
+export async function prepareAndReportAssets(): Promise<void> {
+  for (const model of await prepareAssets()) {
+    const files = model.files.map((f) => `${f.file} ${mib(f.bytes)}`).join(', ');
+    console.log(
+      `edge model ${model.name}: ${files}; estimated isolate memory ${mib(model.estimatedIsolateBytes)}`,
+    );
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    for (const model of await prepareAssets()) {
-      const files = model.files.map((f) => `${f.file} ${mib(f.bytes)}`).join(', ');
-      console.log(
-        `edge model ${model.name}: ${files}; estimated isolate memory ${mib(model.estimatedIsolateBytes)}`,
-      );
-    }
+    await prepareAndReportAssets();
   } catch (error) {
     console.error(`build:worker: ${messageOf(error)}`);
     process.exit(1);
