@@ -10,6 +10,7 @@ PLAN.json (written by seed-weights.ts):
     "layers": [ { "layer": "block1_conv1",
                   "weights": [ { "name": "block1_conv1/kernel:0", "shape": [3, 3, 3, 64],
                                  "dist": "normal" | "uniform", "a": mean|low, "b": std|high } ] } ] }
+  "dist": "values" takes "values" (row-major) as they are; "dtype": "int64" stores integers (default float32).
 
 Layout: root attrs layer_names, backend, keras_version; one group per layer with attr weight_names;
 each weight a float32 dataset at <layer>/<weight name> (so 'block1_conv1/block1_conv1/kernel:0').
@@ -52,11 +53,14 @@ def main() -> None:
             group.attrs["weight_names"] = np.asarray([w["name"].encode("utf8") for w in weights])
             for w in weights:
                 shape = tuple(w["shape"])
-                if w["dist"] == "normal":
+                if w["dist"] == "values":
+                    value = np.array(w["values"]).reshape(shape)
+                elif w["dist"] == "normal":
                     value = rng.normal(w["a"], w["b"], size=shape)
                 else:
                     value = rng.uniform(w["a"], w["b"], size=shape)
-                group.create_dataset(w["name"], data=value.astype(np.float32))
+                dtype = np.int64 if w.get("dtype") == "int64" else np.float32
+                group.create_dataset(w["name"], data=value.astype(dtype))
     os.replace(tmp_path, out_path)
 
 

@@ -15,7 +15,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { buildArchitecture, type BuiltArchitecture } from '../../src/convert/architectures/build.js';
-import type { ArchitectureName, ArchitectureOptions } from '../../src/convert/architectures/options.js';
+import {
+  ARCHITECTURE_FACTS,
+  type ArchitectureName,
+  type ArchitectureOptions,
+  type KerasPreprocessMode,
+} from '../../src/convert/architectures/options.js';
 import type { WeightSpec } from '../../src/convert/architectures/weight-specs.js';
 
 const run = promisify(execFile);
@@ -23,35 +28,73 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const SEED_CACHE_DIR = resolve(HERE, '../../test/.cache/seeded-weights');
 const PYTHON = '/usr/bin/python3';
 
-/** Typical standard deviation of a preprocessed photo pixel (caffe: BGR minus means; tf: x/127.5 − 1). */
-const INPUT_STD: Record<ArchitectureName, number> = {
-  vgg16: 64,
-  vgg19: 64,
-  resnet50: 64,
-  inception_v3: 0.5,
-  xception: 0.5,
-};
+/** Typical standard deviation of a preprocessed photo pixel per Keras preprocess_input mode. */
+const INPUT_STD: Record<KerasPreprocessMode, number> = { caffe: 64, tf: 0.5, torch: 1.1, raw: 1 };
 
 /** Calibrated on the shared photos so each classifier's logits have a standard deviation of about 2–4. */
-const CLASSIFIER_GAIN: Record<ArchitectureName, number> = {
+const CLASSIFIER_GAIN: Partial<Record<ArchitectureName, number>> = {
   vgg16: 0.5,
   vgg19: 0.5,
-  resnet50: 1,
-  inception_v3: 2.5,
-  xception: 0.4,
+  resnet50: 0.4,
+  inception_v3: 1,
+  xception: 0.1,
+  resnet101: 0.2,
+  resnet152: 0.1,
+  resnet50_v2: 0.5,
+  resnet101_v2: 0.3,
+  resnet152_v2: 0.25,
+  inception_resnet_v2: 0.15,
+  mobilenet: 1.5,
+  mobilenet_v2: 0.6,
+  nasnet_mobile: 2.5,
+  nasnet_large: 2,
 };
 
-/** BatchNormalization layers whose output is added to a residual path: small gains keep the sum bounded. */
-const RESIDUAL_END_BN = /(_3_bn|branch2c|_sepconv3_bn)$/;
+/**
+ * Layers that close a residual branch (the branch is added to its input): BatchNormalization layers get a
+ * small gamma, convolutions a small kernel gain, so many additions do not blow activations up.
+ */
+const RESIDUAL_END: Partial<Record<ArchitectureName, RegExp>> = {
+  resnet50: /(_3_bn|branch2c)$/,
+  resnet101: /_3_bn$/,
+  resnet152: /_3_bn$/,
+  xception: /_sepconv3_bn$/,
+  resnet50_v2: /_3_conv$/,
+  resnet101_v2: /_3_conv$/,
+  resnet152_v2: /_3_conv$/,
+  mobilenet_v2: /^block_(2|4|5|7|8|9|11|12|14|15)_project_BN$/,
+};
+
+/** BatchNormalization layers closing one of two branches that are summed: γ² ≈ ½ keeps the sum's scale. */
+const HALF_GAIN: Partial<Record<ArchitectureName, RegExp>> = {
+  nasnet_mobile: /^(separable_conv_2_bn|normal_bn_1|reduction_bn_1|adjust_bn)_/,
+  nasnet_large: /^(separable_conv_2_bn|normal_bn_1|reduction_bn_1|adjust_bn)_/,
+};
 
 export interface WeightInit {
   name: string;
   shape: number[];
-  dist: 'normal' | 'uniform';
+  /** 'values': exactly `values` (row-major), e.g. a Normalization layer's adapted mean. */
+  dist: 'normal' | 'uniform' | 'values';
   /** normal: mean; uniform: low. */
   a: number;
   /** normal: standard deviation; uniform: high. */
   b: number;
+  values?: number[];
+  /** Stored dtype (default float32); tf.keras' Normalization keeps its count as int64. */
+  dtype?: 'float32' | 'int64';
+}
+
+/**
+ * What the official EfficientNet files hold in their Normalization layer: ImageNet's RGB mean and, as
+ * variance, the standard deviations (Keras compensates with a Rescaling by 1/√std, see efficientnet.ts).
+ */
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+function perChannel(values: number[], shape: number[]): number[] {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return Array.from({ length: n }, (_, i) => values[i % values.length] as number);
 }
 
 export interface SeedPlan {
@@ -76,28 +119,39 @@ function initFor(
   arch: ArchitectureName,
 ): WeightInit {
   const base = { name: w.name, shape: w.shape };
+  const residualEnd = RESIDUAL_END[arch]?.test(layer) === true;
+  // Second moments are kept about constant layer to layer: He gain (2/fan_in) where the input went through
+  // a ReLU, the depthwise half of a separable convolution carrying that gain for its pointwise half, and
+  // BatchNormalization scaling by about 1 on average (E[γ²/σ²] ≈ 1).
   switch (w.role) {
-    case 'kernel':
-    case 'pointwise_kernel': {
+    case 'kernel': {
       if (classifier)
-        return { ...base, dist: 'normal', a: 0, b: (3 * CLASSIFIER_GAIN[arch]) / Math.sqrt(fanIn(w)) };
-      const gain = first ? 1 / INPUT_STD[arch] : 1;
+        return { ...base, dist: 'normal', a: 0, b: (3 * (CLASSIFIER_GAIN[arch] ?? 1)) / Math.sqrt(fanIn(w)) };
+      const gain = (first ? 1 / INPUT_STD[ARCHITECTURE_FACTS[arch].preprocess] : 1) * (residualEnd ? 0.2 : 1);
       return { ...base, dist: 'normal', a: 0, b: gain * Math.sqrt(2 / fanIn(w)) };
     }
-    case 'depthwise_kernel':
+    case 'pointwise_kernel':
       return { ...base, dist: 'normal', a: 0, b: Math.sqrt(1 / fanIn(w)) };
+    case 'depthwise_kernel':
+      return { ...base, dist: 'normal', a: 0, b: Math.sqrt(2 / fanIn(w)) };
     case 'bias':
       return { ...base, dist: 'normal', a: 0, b: classifier ? 0.2 : 0.02 };
     case 'gamma':
-      return RESIDUAL_END_BN.test(layer)
-        ? { ...base, dist: 'uniform', a: 0.1, b: 0.3 }
-        : { ...base, dist: 'uniform', a: 0.6, b: 1.2 };
+      if (residualEnd) return { ...base, dist: 'uniform', a: 0.1, b: 0.3 };
+      if (HALF_GAIN[arch]?.test(layer) === true) return { ...base, dist: 'uniform', a: 0.5, b: 0.9 };
+      return { ...base, dist: 'uniform', a: 0.8, b: 1.2 };
     case 'beta':
       return { ...base, dist: 'normal', a: 0, b: 0.05 };
     case 'moving_mean':
       return { ...base, dist: 'normal', a: 0, b: 0.1 };
     case 'moving_variance':
-      return { ...base, dist: 'uniform', a: 0.5, b: 2 };
+      return { ...base, dist: 'uniform', a: 0.8, b: 1.25 };
+    case 'mean':
+      return { ...base, dist: 'values', a: 0, b: 0, values: perChannel(IMAGENET_MEAN, w.shape) };
+    case 'variance':
+      return { ...base, dist: 'values', a: 0, b: 0, values: perChannel(IMAGENET_STD, w.shape) };
+    case 'count':
+      return { ...base, dist: 'values', a: 0, b: 0, values: [1_281_167], dtype: 'int64' };
   }
 }
 
@@ -132,6 +186,8 @@ function legacyLayerName(name: string): string {
 
 export function seedPlan(built: BuiltArchitecture, seed: number, naming: SeedNaming = 'keras2'): SeedPlan {
   const last = built.weights[built.weights.length - 1];
+  const firstKernel = built.weights.find((l) => l.weights.some((w) => w.role === 'kernel'));
+  const standIns = new Set(built.standIns);
   const layerName = naming === 'legacy' ? legacyLayerName : (name: string): string => name;
   const weightName = (layer: string, w: WeightSpec): string =>
     naming === 'legacy' ? `${layerName(layer)}_${LEGACY_WEIGHT[w.role] ?? w.role}:0` : w.name;
@@ -139,11 +195,17 @@ export function seedPlan(built: BuiltArchitecture, seed: number, naming: SeedNam
     seed,
     keras_version: naming === 'legacy' ? '2.1.6' : built.model.keras_version,
     backend: 'tensorflow',
-    layer_names: built.model.config.layers.map((l) => layerName(l.name)),
-    layers: built.weights.map((layer, index) => ({
+    layer_names: built.model.config.layers.filter((l) => !standIns.has(l.name)).map((l) => layerName(l.name)),
+    layers: built.weights.map((layer) => ({
       layer: layerName(layer.layer),
       weights: layer.weights.map((w) => ({
-        ...initFor(w, layer.layer, index === 0, built.options.includeTop && layer === last, built.arch),
+        ...initFor(
+          w,
+          layer.layer,
+          layer === firstKernel,
+          built.options.includeTop && layer === last,
+          built.arch,
+        ),
         name: weightName(layer.layer, w),
       })),
     })),

@@ -1,7 +1,12 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { OUTPUT_KINDS, PREPROCESS_MODES, RESIZE_METHODS, type Preprocessing } from '../core/manifest.js';
-import { ARCHITECTURE_NAMES, POOLING_MODES, type PoolingMode } from './architectures/index.js';
+import {
+  ARCHITECTURE_NAMES,
+  findArchitecture,
+  POOLING_MODES,
+  type PoolingMode,
+} from './architectures/index.js';
 import { convertModelFile, type ConvertFileResult } from './convert-file.js';
 import type { OutputKind } from './keras/output-kind.js';
 import type { ConvertProgress } from './keras/types.js';
@@ -65,6 +70,13 @@ export function formatSummary(r: ConvertFileResult): string {
   return lines.join('\n');
 }
 
+/** --arch: a built-in architecture by its name or Keras' spelling ('EfficientNetB0', 'resnet50v2'). */
+function architecture(value: string): string {
+  const found = findArchitecture(value);
+  if (!found) throw new InvalidArgumentError(`valid values are ${ARCHITECTURE_NAMES.join(', ')}.`);
+  return found;
+}
+
 function number(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new Error(`'${value}' is not a number`);
@@ -79,9 +91,10 @@ export function createConvertCommand(): Command {
     )
     .argument('<file>', 'the Keras model file')
     .addOption(
-      new Option('--arch <name>', 'built-in architecture for weights-only .h5 files').choices(
-        ARCHITECTURE_NAMES,
-      ),
+      new Option(
+        '--arch <name>',
+        `built-in architecture for weights-only .h5 files: ${ARCHITECTURE_NAMES.join(', ')} (Keras' spellings such as ResNet50V2 work too)`,
+      ).argParser(architecture),
     )
     .option('--name <name>', 'model name (files <name>.onnx, <name>.json)')
     .option(

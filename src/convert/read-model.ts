@@ -4,7 +4,11 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NetlensError } from '../core/errors.js';
 import type { Preprocessing } from '../core/manifest.js';
-import { buildArchitectureSpec, type ArchitectureSpecOptions } from './architectures/index.js';
+import {
+  ARCHITECTURE_NAMES,
+  buildArchitectureSpec,
+  type ArchitectureSpecOptions,
+} from './architectures/index.js';
 import type { KerasModelSpec } from './keras/types.js';
 import { detectFileKind } from './readers/file-kind.js';
 import { h5HasModelConfig, readKerasH5Model } from './readers/keras-h5.js';
@@ -93,8 +97,8 @@ export async function readModelFile(given: string, options: ReadModelOptions = {
       throw new NetlensError(
         'invalid_argument',
         `${path} holds weights only (${file.layerNames.length} layers, no model_config). Pass --arch with one of ` +
-          `vgg16, vgg19, resnet50, inception_v3, xception to convert it with a built-in architecture.`,
-        { details: { file: path, valid: ['vgg16', 'vgg19', 'resnet50', 'inception_v3', 'xception'] } },
+          `${ARCHITECTURE_NAMES.join(', ')} to convert it with a built-in architecture.`,
+        { details: { file: path, valid: [...ARCHITECTURE_NAMES] } },
       );
     }
   } else if (kind === 'zip') {

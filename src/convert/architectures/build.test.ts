@@ -12,6 +12,29 @@ const KERAS_PARAMETERS: Record<ArchitectureName, { top: number; notop: number }>
   resnet50: { top: 25_636_712, notop: 23_587_712 },
   inception_v3: { top: 23_851_784, notop: 21_802_784 },
   xception: { top: 22_910_480, notop: 20_861_480 },
+  resnet101: { top: 44_707_176, notop: 42_658_176 },
+  resnet152: { top: 60_419_944, notop: 58_370_944 },
+  resnet50_v2: { top: 25_613_800, notop: 23_564_800 },
+  resnet101_v2: { top: 44_675_560, notop: 42_626_560 },
+  resnet152_v2: { top: 60_380_648, notop: 58_331_648 },
+  inception_resnet_v2: { top: 55_873_736, notop: 54_336_736 },
+  mobilenet: { top: 4_253_864, notop: 3_228_864 },
+  mobilenet_v2: { top: 3_538_984, notop: 2_257_984 },
+  densenet121: { top: 8_062_504, notop: 7_037_504 },
+  densenet169: { top: 14_307_880, notop: 12_642_880 },
+  densenet201: { top: 20_242_984, notop: 18_321_984 },
+  nasnet_mobile: { top: 5_326_716, notop: 4_269_716 },
+  nasnet_large: { top: 88_949_818, notop: 84_916_818 },
+  mobilenet_v3_small: { top: 2_554_968, notop: 939_120 },
+  mobilenet_v3_large: { top: 5_507_432, notop: 2_996_352 },
+  efficientnet_b0: { top: 5_330_571, notop: 4_049_571 },
+  efficientnet_b1: { top: 7_856_239, notop: 6_575_239 },
+  efficientnet_b2: { top: 9_177_569, notop: 7_768_569 },
+  efficientnet_b3: { top: 12_320_535, notop: 10_783_535 },
+  efficientnet_b4: { top: 19_466_823, notop: 17_673_823 },
+  efficientnet_b5: { top: 30_562_527, notop: 28_513_527 },
+  efficientnet_b6: { top: 43_265_143, notop: 40_960_143 },
+  efficientnet_b7: { top: 66_658_687, notop: 64_097_687 },
 };
 
 function layerNames(model: KerasModelJson): string[] {
@@ -47,6 +70,13 @@ describe('TensorFlow.js reads the JSON (an independent Keras implementation)', (
     ['resnet50', { resnet50Naming: 'tf-keras', includeTop: false, pooling: 'avg' }],
     ['inception_v3', {}],
     ['xception', {}],
+    ['resnet101', { includeTop: false, pooling: 'max', inputShape: [64, 64, 3] }],
+    ['resnet50_v2', { inputShape: [96, 96, 3] }],
+    ['inception_resnet_v2', { inputShape: [139, 139, 3] }],
+    ['mobilenet', {}],
+    ['mobilenet_v2', { inputShape: [97, 131, 3] }],
+    ['densenet121', { includeTop: false, pooling: 'avg', inputShape: [64, 64, 3] }],
+    ['nasnet_mobile', {}],
   ];
   for (const [arch, options] of cases) {
     it(`${arch} ${JSON.stringify(options)}: same layers, weight shapes, parameters and output shape`, async () => {
@@ -114,6 +144,108 @@ describe('Keras layer names and order (what the official weight files list)', ()
       'conv2d_4',
     ]);
     expect(names).toContain('block12_sepconv3_bn');
+  });
+
+  it('InceptionResNetV2: the Lambda join is a Rescaling stand-in plus an Add keeping the Lambda name and place', () => {
+    const built = buildArchitecture('inception_resnet_v2');
+    const names = layerNames(built.model);
+    const at = names.indexOf('block35_1_mixed');
+    expect(names.slice(at, at + 5)).toEqual([
+      'block35_1_mixed', 'block35_1_conv', 'block35_1_scale', 'block35_1', 'block35_1_ac',
+    ]); // prettier-ignore
+    const scale = built.model.config.layers.find((l) => l.name === 'block17_3_scale');
+    expect(scale).toMatchObject({ class_name: 'Rescaling', config: { scale: 0.1, offset: 0 } });
+    expect(
+      built.model.config.layers.find((l) => l.name === 'block17_3')?.inbound_nodes[0]?.map((n) => n[0]),
+    ).toEqual(['block17_2_ac', 'block17_3_scale']);
+    // block8_10 has scale 1 and no activation: a plain Add.
+    expect(names).not.toContain('block8_10_scale');
+    expect(built.standIns).toHaveLength(10 + 20 + 9);
+    expect(names.slice(-6)).toEqual([
+      'block8_10',
+      'conv_7b',
+      'conv_7b_bn',
+      'conv_7b_ac',
+      'avg_pool',
+      'predictions',
+    ]);
+  });
+
+  it('NASNet and DenseNet keep Keras 2.2 automatic names where the code names nothing', () => {
+    const mobile = layerNames(buildArchitecture('nasnet_mobile').model);
+    expect(mobile.slice(-3)).toEqual(['activation_188', 'global_average_pooling2d_1', 'predictions']);
+    expect(mobile).toContain('cropping2d_1');
+    expect(layerNames(buildArchitecture('nasnet_large').model).at(-3)).toBe('activation_260');
+    expect(layerNames(buildArchitecture('densenet121').model).slice(0, 8)).toEqual([
+      'input_1', 'zero_padding2d_1', 'conv1/conv', 'conv1/bn', 'conv1/relu', 'zero_padding2d_2', 'pool1', 'conv2_block1_0_bn',
+    ]); // prettier-ignore
+    expect(layerNames(buildArchitecture('mobilenet').model).slice(-6)).toEqual([
+      'global_average_pooling2d_1', 'reshape_1', 'dropout', 'conv_preds', 'reshape_2', 'act_softmax',
+    ]); // prettier-ignore
+  });
+
+  it("MobileNetV3 uses tf.keras' names; hard_sigmoid's TFOpLambda layers are Rescaling layers of the same names", () => {
+    const built = buildArchitecture('mobilenet_v3_small');
+    expect(layerNames(built.model).slice(0, 8)).toEqual([
+      'input_1', 'rescaling', 'Conv', 'Conv/BatchNorm', 'tf.__operators__.add', 're_lu', 'tf.math.multiply', 'multiply',
+    ]); // prettier-ignore
+    const layer = (n: string) => built.model.config.layers.find((l) => l.name === n);
+    expect(layer('tf.__operators__.add')).toMatchObject({
+      class_name: 'Rescaling',
+      config: { scale: 1, offset: 3 },
+    });
+    expect(layer('re_lu')).toMatchObject({ class_name: 'ReLU', config: { max_value: 6 } });
+    expect(layer('tf.math.multiply')).toMatchObject({
+      class_name: 'Rescaling',
+      config: { scale: 1 / 6, offset: 0 },
+    });
+    expect(layer('multiply')?.inbound_nodes[0]?.map((n) => n[0])).toEqual([
+      'Conv/BatchNorm',
+      'tf.math.multiply',
+    ]);
+    expect(layer('expanded_conv/squeeze_excite/Mul')?.inbound_nodes[0]?.map((n) => n[0])).toEqual([
+      're_lu_1',
+      'tf.math.multiply_1',
+    ]);
+    expect(built.weights.at(-1)).toMatchObject({
+      layer: 'Logits',
+      weights: [{ shape: [1, 1, 1024, 1000] }, { shape: [1000] }],
+    });
+  });
+
+  it('EfficientNet: Rescaling, Normalization (mean, variance, count) and the imagenet Rescaling by 1/√std', () => {
+    const built = buildArchitecture('efficientnet_b0');
+    expect(layerNames(built.model).slice(0, 6)).toEqual([
+      'input_1', 'rescaling', 'normalization', 'rescaling_1', 'stem_conv_pad', 'stem_conv',
+    ]); // prettier-ignore
+    expect(built.weights[0]).toEqual({
+      layer: 'normalization',
+      className: 'Normalization',
+      weights: [
+        { name: 'normalization/mean:0', shape: [3], role: 'mean' },
+        { name: 'normalization/variance:0', shape: [3], role: 'variance' },
+        { name: 'normalization/count:0', shape: [], role: 'count' },
+      ],
+    });
+    const names = layerNames(built.model);
+    expect(names.slice(names.indexOf('block2b_se_excite') - 5, names.indexOf('block2b_se_excite') + 5)).toEqual([
+      'block2b_activation', 'block2b_se_squeeze', 'block2b_se_reshape', 'block2b_se_reduce', 'block2b_se_expand',
+      'block2b_se_excite', 'block2b_project_conv', 'block2b_project_bn', 'block2b_drop', 'block2b_add',
+    ]); // prettier-ignore
+    expect(names.filter((n) => /^block\d[a-z]_add$/.test(n))).toHaveLength(9);
+    expect(
+      buildArchitecture('efficientnet_b7').model.config.layers.filter((l) => l.class_name === 'Multiply'),
+    ).toHaveLength(55);
+  });
+
+  it('ResNetV2 uses pre-activation blocks with max-pool shortcuts where a block strides', () => {
+    const names = layerNames(buildArchitecture('resnet50_v2').model);
+    expect(names.slice(0, 8)).toEqual([
+      'input_1', 'conv1_pad', 'conv1_conv', 'pool1_pad', 'pool1_pool', 'conv2_block1_preact_bn',
+      'conv2_block1_preact_relu', 'conv2_block1_1_conv',
+    ]); // prettier-ignore
+    expect(names.filter((n) => n.startsWith('max_pooling2d_'))).toHaveLength(3);
+    expect(names.slice(-4)).toEqual(['post_bn', 'post_relu', 'avg_pool', 'probs']);
   });
 
   it('VGG16 top layers and weight order', () => {

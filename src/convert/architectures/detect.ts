@@ -25,9 +25,20 @@ function lastWeighted(file: WeightFileContents): { name: string; dims: number[] 
   return undefined;
 }
 
+/** Classifiers written as a 1×1 Conv2D (MobileNet's conv_preds, MobileNetV3's Logits). */
+const CONV_CLASSIFIERS = new Set(['conv_preds', 'Logits', 'logits']);
+
+function classifierClasses(last: { name: string; dims: number[] }): number | undefined {
+  if (last.dims.length === 2) return last.dims[1];
+  const [kh, kw, , classes] = last.dims;
+  if (last.dims.length === 4 && kh === 1 && kw === 1 && CONV_CLASSIFIERS.has(last.name)) return classes;
+  return undefined;
+}
+
 /**
- * Reads include_top/classes from the last weighted layer (a Dense kernel is 2-D, a conv kernel 4-D), the
- * VGG input size from fc1, and the ResNet50 naming generation from the layer names.
+ * Reads include_top/classes from the last weighted layer (a Dense kernel is 2-D, a conv kernel 4-D, but a
+ * 1×1 conv named as Keras names conv classifiers counts as one), the VGG input size from fc1, and the
+ * ResNet50 naming generation from the layer names.
  */
 export function detectWeights(
   arch: ArchitectureName,
@@ -40,9 +51,10 @@ export function detectWeights(
       details: { file: source },
     });
   }
-  const includeTop = last.dims.length === 2;
+  const classes = classifierClasses(last);
+  const includeTop = classes !== undefined;
   const detected: DetectedWeights = { includeTop };
-  if (includeTop) detected.classes = last.dims[1];
+  if (classes !== undefined) detected.classes = classes;
   if (includeTop && (arch === 'vgg16' || arch === 'vgg19')) {
     const fc1 = file.weights.get('fc1')?.[0];
     const cells = fc1 ? (fc1.dims[0] ?? 0) / 512 : 0;

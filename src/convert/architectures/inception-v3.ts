@@ -1,5 +1,4 @@
-import { FunctionalBuilder, type TensorRef } from './functional-builder.js';
-import type { KerasModelJson } from './keras-json.js';
+import { FunctionalBuilder, type BuiltModel, type TensorRef } from './functional-builder.js';
 import {
   activation,
   averagePool,
@@ -15,7 +14,7 @@ import type { ArchitectureOptions } from './options.js';
 import { poolFeatures } from './vgg.js';
 
 /** keras-applications `inception_v3.InceptionV3` (23,851,784 parameters with the top). */
-export function inceptionV3(o: ArchitectureOptions): KerasModelJson {
+export function inceptionV3(o: ArchitectureOptions): BuiltModel {
   const b = new FunctionalBuilder('keras-2.2');
   // conv2d_bn: Conv2D without bias, BatchNormalization(scale=False, epsilon 1e-3), ReLU; all unnamed.
   const cbn = (

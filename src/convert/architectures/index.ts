@@ -8,11 +8,13 @@ export {
   RESNET50_NAMINGS,
   isArchitectureName,
   assertArchitectureName,
+  findArchitecture,
   resolveOptions,
   type ArchitectureName,
   type ArchitectureOptions,
   type PoolingMode,
   type ResNet50Naming,
+  type KerasPreprocessMode,
 } from './options.js';
 export { matchWeights, type WeightFileContents, type WeightMatching } from './match-weights.js';
 export { detectWeights, type DetectedWeights } from './detect.js';

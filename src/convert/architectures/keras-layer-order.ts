@@ -10,6 +10,8 @@ import type { KerasLayerJson } from './keras-json.js';
 export function kerasLayerOrder(
   layers: readonly KerasLayerJson[],
   outputs: readonly string[],
+  /** Layers with no Keras counterpart, each feeding one layer: ordered as part of that layer. */
+  standIns: ReadonlySet<string> = new Set(),
 ): KerasLayerJson[] {
   const byName = new Map(layers.map((layer) => [layer.name, layer]));
   const discovery = new Map<string, number>();
@@ -30,22 +32,33 @@ export function kerasLayerOrder(
   };
   for (const output of outputs) visit(output);
 
+  // A stand-in adds no depth: its inputs get the depth they would have as inputs of its consumer.
   const depth = new Map<string, number>();
+  const consumer = new Map<string, string>();
   for (const name of [...nodesInDecreasingDepth].reverse()) {
     const own = depth.get(name) ?? 0;
     depth.set(name, own);
     const layer = byName.get(name);
     for (const node of layer?.inbound_nodes ?? []) {
       for (const [inbound] of node) {
-        depth.set(inbound, Math.max(own + 1, depth.get(inbound) ?? 0));
+        consumer.set(inbound, name);
+        depth.set(inbound, Math.max(own + (standIns.has(name) ? 0 : 1), depth.get(inbound) ?? 0));
       }
     }
   }
 
-  return [...discovery.keys()]
+  const ordered = [...discovery.keys()]
+    .filter((name) => !standIns.has(name))
     .sort((a, b) => {
       const byDepth = (depth.get(b) ?? 0) - (depth.get(a) ?? 0);
       return byDepth !== 0 ? byDepth : (discovery.get(a) ?? 0) - (discovery.get(b) ?? 0);
-    })
-    .map((name) => byName.get(name) as KerasLayerJson);
+    });
+  // Each stand-in goes right before the layer it feeds (chains of stand-ins keep their order).
+  for (const name of [...discovery.keys()].filter((n) => standIns.has(n)).reverse()) {
+    const next = consumer.get(name);
+    const at = next === undefined ? -1 : ordered.indexOf(next);
+    if (at < 0) throw new Error(`stand-in layer '${name}' feeds no layer`);
+    ordered.splice(at, 0, name);
+  }
+  return ordered.map((name) => byName.get(name) as KerasLayerJson);
 }

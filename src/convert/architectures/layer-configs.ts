@@ -56,6 +56,8 @@ export interface Conv2DOptions {
   activation?: string;
   useBias?: boolean;
   init?: 'glorot_uniform' | 'he_normal';
+  /** A kernel initializer written as is (EfficientNet's VarianceScaling fan_out). */
+  initializer?: JsonObject;
 }
 
 export function conv2dConfig(name: string, o: Conv2DOptions, flavour: KerasFlavour): JsonObject {
@@ -73,7 +75,7 @@ export function conv2dConfig(name: string, o: Conv2DOptions, flavour: KerasFlavo
     ...config,
     activation: o.activation ?? 'linear',
     use_bias: o.useBias ?? true,
-    kernel_initializer: initializer(flavour, o.init ?? 'glorot_uniform'),
+    kernel_initializer: o.initializer ?? initializer(flavour, o.init ?? 'glorot_uniform'),
     bias_initializer: initializer(flavour, 'zeros'),
     kernel_regularizer: null,
     bias_regularizer: null,
@@ -83,12 +85,48 @@ export function conv2dConfig(name: string, o: Conv2DOptions, flavour: KerasFlavo
   };
 }
 
+export interface DepthwiseConv2DOptions {
+  kernel: Pair;
+  strides?: Pair;
+  padding?: 'valid' | 'same';
+  useBias?: boolean;
+  depthMultiplier?: number;
+  initializer?: JsonObject;
+}
+
+/** Conv2D's config without filters and the kernel_* entries, plus depth_multiplier and depthwise_* (Keras' get_config). */
+export function depthwiseConv2dConfig(
+  name: string,
+  o: DepthwiseConv2DOptions,
+  flavour: KerasFlavour,
+): JsonObject {
+  return {
+    ...base(name, flavour),
+    kernel_size: [...o.kernel],
+    strides: [...(o.strides ?? [1, 1])],
+    padding: o.padding ?? 'valid',
+    data_format: 'channels_last',
+    dilation_rate: [1, 1],
+    activation: 'linear',
+    use_bias: o.useBias ?? true,
+    bias_initializer: initializer(flavour, 'zeros'),
+    bias_regularizer: null,
+    activity_regularizer: null,
+    bias_constraint: null,
+    depth_multiplier: o.depthMultiplier ?? 1,
+    depthwise_initializer: o.initializer ?? initializer(flavour, 'glorot_uniform'),
+    depthwise_regularizer: null,
+    depthwise_constraint: null,
+  };
+}
+
 export interface SeparableConv2DOptions {
   filters: number;
   kernel: Pair;
   strides?: Pair;
   padding?: 'valid' | 'same';
   useBias?: boolean;
+  init?: 'glorot_uniform' | 'he_normal';
 }
 
 export function separableConv2dConfig(
@@ -111,8 +149,8 @@ export function separableConv2dConfig(
     activity_regularizer: null,
     bias_constraint: null,
     depth_multiplier: 1,
-    depthwise_initializer: initializer(flavour, 'glorot_uniform'),
-    pointwise_initializer: initializer(flavour, 'glorot_uniform'),
+    depthwise_initializer: initializer(flavour, o.init ?? 'glorot_uniform'),
+    pointwise_initializer: initializer(flavour, o.init ?? 'glorot_uniform'),
     depthwise_regularizer: null,
     pointwise_regularizer: null,
     depthwise_constraint: null,
@@ -125,13 +163,14 @@ export interface BatchNormOptions {
   axis?: number;
   scale?: boolean;
   center?: boolean;
+  momentum?: number;
 }
 
 export function batchNormConfig(name: string, o: BatchNormOptions, flavour: KerasFlavour): JsonObject {
   return {
     ...base(name, flavour),
     axis: o.axis ?? 3,
-    momentum: 0.99,
+    momentum: o.momentum ?? 0.99,
     epsilon: o.epsilon,
     center: o.center ?? true,
     scale: o.scale ?? true,
@@ -148,6 +187,47 @@ export function batchNormConfig(name: string, o: BatchNormOptions, flavour: Kera
 
 export function activationConfig(name: string, activation: string, flavour: KerasFlavour): JsonObject {
   return { ...base(name, flavour), activation };
+}
+
+/** keras.layers.ReLU: max_value null for a plain ReLU, 6 for ReLU(6.). */
+export function reluConfig(name: string, maxValue: number | null, flavour: KerasFlavour): JsonObject {
+  return { ...base(name, flavour), max_value: maxValue, negative_slope: 0, threshold: 0 };
+}
+
+export function reshapeConfig(
+  name: string,
+  targetShape: readonly number[],
+  flavour: KerasFlavour,
+): JsonObject {
+  return { ...base(name, flavour), target_shape: [...targetShape] };
+}
+
+export function dropoutConfig(
+  name: string,
+  rate: number,
+  noiseShape: (number | null)[] | null,
+  flavour: KerasFlavour,
+): JsonObject {
+  return { ...base(name, flavour), rate, noise_shape: noiseShape, seed: null };
+}
+
+/** keras.layers.Rescaling: x·scale + offset (scale and offset a number or one value per channel). */
+export function rescalingConfig(
+  name: string,
+  scale: number | number[],
+  offset: number,
+  flavour: KerasFlavour,
+): JsonObject {
+  return { ...base(name, flavour), scale: Array.isArray(scale) ? [...scale] : scale, offset };
+}
+
+/** keras.layers.Normalization adapted beforehand: mean and variance are weights, not config. */
+export function normalizationConfig(name: string, axis: number, flavour: KerasFlavour): JsonObject {
+  return { ...base(name, flavour), axis: [axis], mean: null, variance: null };
+}
+
+export function croppingConfig(name: string, cropping: [Pair, Pair], flavour: KerasFlavour): JsonObject {
+  return { ...base(name, flavour), cropping: cropping.map((p) => [...p]), data_format: 'channels_last' };
 }
 
 export function zeroPaddingConfig(name: string, padding: [Pair, Pair], flavour: KerasFlavour): JsonObject {
@@ -170,8 +250,11 @@ export function pool2dConfig(name: string, o: PoolOptions, flavour: KerasFlavour
   };
 }
 
-export function globalPoolConfig(name: string, flavour: KerasFlavour): JsonObject {
-  return { ...base(name, flavour), data_format: 'channels_last' };
+export function globalPoolConfig(name: string, flavour: KerasFlavour, keepdims = false): JsonObject {
+  const config: JsonObject = { ...base(name, flavour), data_format: 'channels_last' };
+  if (flavour === 'tf-keras-2') config['keepdims'] = keepdims;
+  else if (keepdims) throw new Error('keepdims needs tf.keras');
+  return config;
 }
 
 export function flattenConfig(name: string, flavour: KerasFlavour): JsonObject {

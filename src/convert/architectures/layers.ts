@@ -1,4 +1,4 @@
-import type { FunctionalBuilder, TensorRef } from './functional-builder.js';
+import type { AddOptions, FunctionalBuilder, TensorRef } from './functional-builder.js';
 import * as cfg from './layer-configs.js';
 
 /**
@@ -39,12 +39,90 @@ export function activation(b: FunctionalBuilder, x: TensorRef, fn: string, name?
   return b.add('Activation', name, (n) => cfg.activationConfig(n, fn, b.flavour), [x]);
 }
 
-export function zeroPadding(b: FunctionalBuilder, x: TensorRef, pad: number, name?: string): TensorRef {
-  const padding: [Pair, Pair] = [
-    [pad, pad],
-    [pad, pad],
-  ];
+/** ZeroPadding2D by `pad` on every side, or ((top, bottom), (left, right)). */
+export function zeroPadding(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  pad: number | [Pair, Pair],
+  name?: string,
+): TensorRef {
+  const padding: [Pair, Pair] =
+    typeof pad === 'number'
+      ? [
+          [pad, pad],
+          [pad, pad],
+        ]
+      : pad;
   return b.add('ZeroPadding2D', name, (n) => cfg.zeroPaddingConfig(n, padding, b.flavour), [x]);
+}
+
+/**
+ * imagenet_utils.correct_pad: the ZeroPadding2D amounts that make a stride-2 'valid' convolution of
+ * `kernel` match TensorFlow's 'same' one, from the input's height and width.
+ */
+export function correctPad(x: TensorRef, kernel: number): [Pair, Pair] {
+  const [h = 0, w = 0] = x.shape;
+  const correct = Math.floor(kernel / 2);
+  return [
+    [correct - (1 - (h % 2)), correct],
+    [correct - (1 - (w % 2)), correct],
+  ];
+}
+
+export function cropping(b: FunctionalBuilder, x: TensorRef, crop: [Pair, Pair], name?: string): TensorRef {
+  return b.add('Cropping2D', name, (n) => cfg.croppingConfig(n, crop, b.flavour), [x]);
+}
+
+export function depthwiseConv2d(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  o: cfg.DepthwiseConv2DOptions,
+  name?: string,
+): TensorRef {
+  return b.add('DepthwiseConv2D', name, (n) => cfg.depthwiseConv2dConfig(n, o, b.flavour), [x]);
+}
+
+/** keras.layers.ReLU(max_value): ReLU() or ReLU(6.). */
+export function relu(b: FunctionalBuilder, x: TensorRef, maxValue: number | null, name?: string): TensorRef {
+  return b.add('ReLU', name, (n) => cfg.reluConfig(n, maxValue, b.flavour), [x]);
+}
+
+export function reshape(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  targetShape: readonly number[],
+  name?: string,
+): TensorRef {
+  return b.add('Reshape', name, (n) => cfg.reshapeConfig(n, targetShape, b.flavour), [x]);
+}
+
+export function dropout(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  rate: number,
+  name?: string,
+  noiseShape: (number | null)[] | null = null,
+): TensorRef {
+  return b.add('Dropout', name, (n) => cfg.dropoutConfig(n, rate, noiseShape, b.flavour), [x]);
+}
+
+export function rescaling(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  scale: number | number[],
+  offset: number,
+  name?: string,
+  options: AddOptions = {},
+): TensorRef {
+  return b.add('Rescaling', name, (n) => cfg.rescalingConfig(n, scale, offset, b.flavour), [x], options);
+}
+
+export function normalization(b: FunctionalBuilder, x: TensorRef, name?: string): TensorRef {
+  return b.add('Normalization', name, (n) => cfg.normalizationConfig(n, 3, b.flavour), [x]);
+}
+
+export function multiply(b: FunctionalBuilder, xs: readonly TensorRef[], name?: string): TensorRef {
+  return b.add('Multiply', name, (n) => cfg.mergeConfig(n, b.flavour), xs);
 }
 
 export function maxPool(b: FunctionalBuilder, x: TensorRef, o: cfg.PoolOptions, name?: string): TensorRef {
@@ -60,8 +138,13 @@ export function averagePool(
   return b.add('AveragePooling2D', name, (n) => cfg.pool2dConfig(n, o, b.flavour), [x]);
 }
 
-export function globalAveragePool(b: FunctionalBuilder, x: TensorRef, name?: string): TensorRef {
-  return b.add('GlobalAveragePooling2D', name, (n) => cfg.globalPoolConfig(n, b.flavour), [x]);
+export function globalAveragePool(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  name?: string,
+  keepdims = false,
+): TensorRef {
+  return b.add('GlobalAveragePooling2D', name, (n) => cfg.globalPoolConfig(n, b.flavour, keepdims), [x]);
 }
 
 export function globalMaxPool(b: FunctionalBuilder, x: TensorRef, name?: string): TensorRef {

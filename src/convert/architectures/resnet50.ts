@@ -1,5 +1,4 @@
-import { FunctionalBuilder, type TensorRef } from './functional-builder.js';
-import type { KerasModelJson } from './keras-json.js';
+import { FunctionalBuilder, type BuiltModel, type TensorRef } from './functional-builder.js';
 import {
   activation,
   add,
@@ -12,6 +11,7 @@ import {
   zeroPadding,
 } from './layers.js';
 import type { ArchitectureOptions } from './options.js';
+import { resnet, stack1, stacks } from './resnet-common.js';
 import { poolFeatures } from './vgg.js';
 
 /** Stage widths [filters of the 1×1 and 3×3 convolutions, blocks] for stages 2…5. */
@@ -24,7 +24,7 @@ const STAGES: readonly [number, number][] = [
 const BLOCK_LETTERS = 'abcdef';
 
 /** keras-applications 1.0.x `resnet50.ResNet50`: res2a_branch2a / bn2a_branch2a names, BN epsilon 1e-3, he_normal. */
-function resnet50KerasApplications(o: ArchitectureOptions): KerasModelJson {
+function resnet50KerasApplications(o: ArchitectureOptions): BuiltModel {
   const b = new FunctionalBuilder('keras-2.2');
   const bn = (x: TensorRef, name: string): TensorRef => batchNorm(b, x, { epsilon: 1e-3, axis: 3 }, name);
   const relu = (x: TensorRef): TensorRef => activation(b, x, 'relu');
@@ -87,63 +87,26 @@ function resnet50KerasApplications(o: ArchitectureOptions): KerasModelJson {
   return b.toJson('resnet50', img, x);
 }
 
-/** tf.keras 2.x `resnet.ResNet50`: conv2_block1_1_conv names, BN epsilon 1.001e-5, shortcut first in Add. */
-function resnet50TfKeras(o: ArchitectureOptions): KerasModelJson {
-  const b = new FunctionalBuilder('tf-keras-2');
-  const bn = (x: TensorRef, name: string): TensorRef => batchNorm(b, x, { epsilon: 1.001e-5, axis: 3 }, name);
-  const conv = (
-    x: TensorRef,
-    filters: number,
-    k: number,
-    name: string,
-    strides: [number, number] = [1, 1],
-  ): TensorRef =>
-    conv2d(b, x, { filters, kernel: [k, k], strides, padding: k === 1 ? 'valid' : 'same' }, name);
-
-  const block1 = (
-    input0: TensorRef,
-    filters: number,
-    stride: number,
-    convShortcut: boolean,
-    name: string,
-  ): TensorRef => {
-    const strides: [number, number] = [stride, stride];
-    const shortcut = convShortcut
-      ? bn(conv(input0, 4 * filters, 1, `${name}_0_conv`, strides), `${name}_0_bn`)
-      : input0;
-    let x = activation(
-      b,
-      bn(conv(input0, filters, 1, `${name}_1_conv`, strides), `${name}_1_bn`),
-      'relu',
-      `${name}_1_relu`,
-    );
-    x = activation(b, bn(conv(x, filters, 3, `${name}_2_conv`), `${name}_2_bn`), 'relu', `${name}_2_relu`);
-    x = bn(conv(x, 4 * filters, 1, `${name}_3_conv`), `${name}_3_bn`);
-    x = add(b, [shortcut, x], `${name}_add`);
-    return activation(b, x, 'relu', `${name}_out`);
-  };
-
-  const img = input(b, o.inputShape);
-  let x = zeroPadding(b, img, 3, 'conv1_pad');
-  x = conv2d(b, x, { filters: 64, kernel: [7, 7], strides: [2, 2] }, 'conv1_conv');
-  x = activation(b, bn(x, 'conv1_bn'), 'relu', 'conv1_relu');
-  x = zeroPadding(b, x, 1, 'pool1_pad');
-  x = maxPool(b, x, { pool: [3, 3], strides: [2, 2] }, 'pool1_pool');
-  STAGES.forEach(([filters, blocks], index) => {
-    const name = `conv${index + 2}`;
-    x = block1(x, filters, index === 0 ? 1 : 2, true, `${name}_block1`);
-    for (let i = 2; i <= blocks; i++) x = block1(x, filters, 1, false, `${name}_block${i}`);
-  });
-  if (o.includeTop) {
-    x = globalAveragePool(b, x, 'avg_pool');
-    x = dense(b, x, o.classes, 'softmax', 'predictions');
-  } else {
-    x = poolFeatures(b, x, o.pooling, { avg: 'avg_pool', max: 'max_pool' });
-  }
-  return b.toJson('resnet50', img, x);
+/** tf.keras 2.x `resnet.ResNet50`: resnet_common's code with tf.keras naming ('predictions', class Functional). */
+function resnet50TfKeras(o: ArchitectureOptions): BuiltModel {
+  return resnet(
+    {
+      modelName: 'resnet50',
+      flavour: 'tf-keras-2',
+      top: 'predictions',
+      preact: false,
+      stack: stacks(
+        stack1(64, 3, 1, 'conv2'),
+        stack1(128, 4, 2, 'conv3'),
+        stack1(256, 6, 2, 'conv4'),
+        stack1(512, 3, 2, 'conv5'),
+      ),
+    },
+    o,
+  );
 }
 
 /** keras.applications.ResNet50 (25,636,712 parameters with the top) in either naming generation. */
-export function resnet50(o: ArchitectureOptions): KerasModelJson {
+export function resnet50(o: ArchitectureOptions): BuiltModel {
   return o.resnet50Naming === 'keras-applications' ? resnet50KerasApplications(o) : resnet50TfKeras(o);
 }

@@ -1,5 +1,4 @@
-import { FunctionalBuilder, type TensorRef } from './functional-builder.js';
-import type { KerasModelJson } from './keras-json.js';
+import { FunctionalBuilder, type BuiltModel, type TensorRef } from './functional-builder.js';
 import { conv2d, dense, flatten, globalAveragePool, globalMaxPool, input, maxPool } from './layers.js';
 import type { ArchitectureOptions } from './options.js';
 
@@ -15,11 +14,7 @@ export function poolFeatures(
   return x;
 }
 
-function vgg(
-  name: 'vgg16' | 'vgg19',
-  convsPerBlock: readonly number[],
-  o: ArchitectureOptions,
-): KerasModelJson {
+function vgg(name: 'vgg16' | 'vgg19', convsPerBlock: readonly number[], o: ArchitectureOptions): BuiltModel {
   const b = new FunctionalBuilder('keras-2.2');
   const img = input(b, o.inputShape);
   const filters = [64, 128, 256, 512, 512];
@@ -47,11 +42,11 @@ function vgg(
 }
 
 /** keras.applications.VGG16 (138,357,544 parameters with the top). */
-export function vgg16(o: ArchitectureOptions): KerasModelJson {
+export function vgg16(o: ArchitectureOptions): BuiltModel {
   return vgg('vgg16', [2, 2, 3, 3, 3], o);
 }
 
 /** keras.applications.VGG19 (143,667,240 parameters with the top). */
-export function vgg19(o: ArchitectureOptions): KerasModelJson {
+export function vgg19(o: ArchitectureOptions): BuiltModel {
   return vgg('vgg19', [2, 2, 4, 4, 4], o);
 }

@@ -14,7 +14,10 @@ export interface WeightSpec {
     | 'gamma'
     | 'beta'
     | 'moving_mean'
-    | 'moving_variance';
+    | 'moving_variance'
+    | 'mean'
+    | 'variance'
+    | 'count';
 }
 
 export interface LayerWeightSpec {
@@ -24,7 +27,7 @@ export interface LayerWeightSpec {
 }
 
 /** Output shape without the batch dimension, e.g. [224, 224, 3] or [1000]. */
-type Shape = number[];
+export type Shape = number[];
 
 function pair(value: JsonValue | undefined, what: string): [number, number] {
   if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) {
@@ -56,8 +59,22 @@ function channels(shape: Shape): number {
   return c;
 }
 
+/** Keras' broadcasting of merge inputs ([7, 7, 96] × [1, 1, 96] → [7, 7, 96]). */
+function broadcast(shapes: readonly Shape[]): Shape {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: Shape = [];
+  for (let i = 0; i < rank; i++) {
+    const dims = shapes.map((s) => s[s.length - rank + i] ?? 1);
+    const big = dims.filter((d) => d !== 1);
+    if (new Set(big).size > 1)
+      throw new Error(`inputs [${shapes.map((s) => s.join(', ')).join('] and [')}] do not broadcast`);
+    out.push(big[0] ?? 1);
+  }
+  return out;
+}
+
 /** Infers the output shape and the weights of one layer from its config and input shapes. */
-function inferLayer(layer: KerasLayerJson, inputs: Shape[]): { shape: Shape; weights: WeightSpec[] } {
+export function inferLayer(layer: KerasLayerJson, inputs: Shape[]): { shape: Shape; weights: WeightSpec[] } {
   const c = layer.config;
   const w = (suffix: string, shape: number[], role: WeightSpec['role']): WeightSpec => ({
     name: `${layer.name}/${suffix}:0`,
@@ -90,6 +107,21 @@ function inferLayer(layer: KerasLayerJson, inputs: Shape[]): { shape: Shape; wei
       if (c['use_bias'] !== false) weights.push(w('bias', [filters], 'bias'));
       return { shape: [...spatial(first, c, 'kernel_size'), filters], weights };
     }
+    case 'DepthwiseConv2D': {
+      const [kh, kw] = pair(c['kernel_size'], 'kernel_size');
+      const multiplier = num(c, 'depth_multiplier');
+      const cin = channels(first);
+      const weights = [w('depthwise_kernel', [kh, kw, cin, multiplier], 'depthwise_kernel')];
+      if (c['use_bias'] !== false) weights.push(w('bias', [cin * multiplier], 'bias'));
+      return { shape: [...spatial(first, c, 'kernel_size'), cin * multiplier], weights };
+    }
+    case 'Normalization': {
+      const n = channels(first);
+      return {
+        shape: first,
+        weights: [w('mean', [n], 'mean'), w('variance', [n], 'variance'), w('count', [], 'count')],
+      };
+    }
     case 'BatchNormalization': {
       const n = channels(first);
       const weights: WeightSpec[] = [];
@@ -115,17 +147,38 @@ function inferLayer(layer: KerasLayerJson, inputs: Shape[]): { shape: Shape; wei
       const [h = 0, wd = 0] = first;
       return { shape: [h + top + bottom, wd + left + right, channels(first)], weights: [] };
     }
+    case 'Cropping2D': {
+      const cropping = c['cropping'];
+      if (!Array.isArray(cropping)) throw new Error('cropping is not [[top, bottom], [left, right]]');
+      const [top, bottom] = pair(cropping[0], 'cropping[0]');
+      const [left, right] = pair(cropping[1], 'cropping[1]');
+      const [h = 0, wd = 0] = first;
+      return { shape: [h - top - bottom, wd - left - right, channels(first)], weights: [] };
+    }
     case 'GlobalAveragePooling2D':
     case 'GlobalMaxPooling2D':
-      return { shape: [channels(first)], weights: [] };
+      return { shape: c['keepdims'] === true ? [1, 1, channels(first)] : [channels(first)], weights: [] };
+    case 'Reshape': {
+      const target = c['target_shape'];
+      if (!Array.isArray(target) || !target.every((d) => typeof d === 'number' && d > 0))
+        throw new Error('target_shape is not a list of positive integers');
+      const shape = target as number[];
+      if (shape.reduce((a, b) => a * b, 1) !== first.reduce((a, b) => a * b, 1))
+        throw new Error(`cannot reshape [${first.join(', ')}] to [${shape.join(', ')}]`);
+      return { shape: [...shape], weights: [] };
+    }
     case 'Flatten':
       return { shape: [first.reduce((a, b) => a * b, 1)], weights: [] };
     case 'Concatenate': {
       const total = inputs.reduce((sum, shape) => sum + channels(shape), 0);
       return { shape: [...first.slice(0, -1), total], weights: [] };
     }
-    case 'Activation':
     case 'Add':
+    case 'Multiply':
+      return { shape: broadcast(inputs), weights: [] };
+    case 'Activation':
+    case 'ReLU':
+    case 'Rescaling':
     case 'Dropout':
       return { shape: first, weights: [] };
     default:

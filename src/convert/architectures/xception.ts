@@ -1,5 +1,4 @@
-import { FunctionalBuilder, type TensorRef } from './functional-builder.js';
-import type { KerasModelJson } from './keras-json.js';
+import { FunctionalBuilder, type BuiltModel, type TensorRef } from './functional-builder.js';
 import {
   activation,
   add,
@@ -15,7 +14,7 @@ import type { ArchitectureOptions } from './options.js';
 import { poolFeatures } from './vgg.js';
 
 /** keras-applications `xception.Xception` (22,910,480 parameters with the top). */
-export function xception(o: ArchitectureOptions): KerasModelJson {
+export function xception(o: ArchitectureOptions): BuiltModel {
   const b = new FunctionalBuilder('keras-2.2');
   const bn = (x: TensorRef, name?: string): TensorRef => batchNorm(b, x, { epsilon: 1e-3, axis: -1 }, name);
   const relu = (x: TensorRef, name: string): TensorRef => activation(b, x, 'relu', name);

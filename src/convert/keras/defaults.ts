@@ -1,22 +1,19 @@
 import type { Preprocessing } from '../../core/manifest.js';
+import { ARCHITECTURE_FACTS, findArchitecture } from '../architectures/options.js';
 
 type PreprocessingInput = Omit<Preprocessing, 'channelOrder' | 'color'> &
   Partial<Pick<Preprocessing, 'channelOrder' | 'color'>>;
 
-/** Keras' own preprocess_input per architecture, with load_img's default nearest resize. */
-const BY_ARCHITECTURE: Record<string, PreprocessingInput> = {
-  vgg16: { mode: 'caffe', resize: 'nearest', channelOrder: 'bgr' },
-  vgg19: { mode: 'caffe', resize: 'nearest', channelOrder: 'bgr' },
-  resnet50: { mode: 'caffe', resize: 'nearest', channelOrder: 'bgr' },
-  inception_v3: { mode: 'tf', resize: 'nearest' },
-  xception: { mode: 'tf', resize: 'nearest' },
-};
-
-function architectureKey(architecture: string): string {
-  const a = architecture.toLowerCase().replace(/-/g, '_');
-  if (a.startsWith('resnet50')) return 'resnet50';
-  if (a.startsWith('inceptionv3') || a.startsWith('inception_v3')) return 'inception_v3';
-  return a;
+/**
+ * Keras' own preprocess_input for a built-in architecture (any spelling: 'resnet50_v2', 'ResNet50V2';
+ * a ResNet50 generation suffix such as 'resnet50-ka' is ignored), with load_img's default nearest resize.
+ */
+function kerasPreprocessing(architecture: string): PreprocessingInput | undefined {
+  const arch = findArchitecture(architecture) ?? findArchitecture(architecture.replace(/[-_]ka$/i, ''));
+  if (!arch) return undefined;
+  const mode = ARCHITECTURE_FACTS[arch].preprocess;
+  if (mode === 'raw') return { mode: 'scale', factor: 1, offset: 0, resize: 'nearest' };
+  return mode === 'caffe' ? { mode, resize: 'nearest', channelOrder: 'bgr' } : { mode, resize: 'nearest' };
 }
 
 /**
@@ -28,7 +25,7 @@ export function defaultPreprocessing(
   channels: number,
   override: Partial<Preprocessing> = {},
 ): Preprocessing {
-  const base: PreprocessingInput = BY_ARCHITECTURE[architectureKey(architecture)] ?? {
+  const base: PreprocessingInput = kerasPreprocessing(architecture) ?? {
     mode: 'scale',
     factor: 1 / 255,
     offset: 0,

@@ -1,4 +1,5 @@
 import { NetlensError } from '../../core/errors.js';
+import { ARCHITECTURE_NAMES } from '../architectures/options.js';
 import type { KerasModelSpec, KerasWeights } from '../keras/types.js';
 import { groupWeights, h5Info, h5KerasGroups, type H5Info } from './h5.js';
 
@@ -72,8 +73,8 @@ export async function readKerasH5Model(path: string, onLayer?: LayerProgress): P
     throw new NetlensError(
       'invalid_model_file',
       `${path}: this HDF5 file has no model_config attribute, so it holds weights only. ` +
-        `Pass --arch (vgg16, vgg19, resnet50, inception_v3, xception) to convert it with a built-in architecture.`,
-      { details: { file: path } },
+        `Pass --arch (${ARCHITECTURE_NAMES.join(', ')}) to convert it with a built-in architecture.`,
+      { details: { file: path, valid: [...ARCHITECTURE_NAMES] } },
     );
   }
   let config: unknown;
