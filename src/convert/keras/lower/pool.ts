@@ -13,9 +13,15 @@ export function lowerPool2D(
   const strides = c['strides'] === null || c['strides'] === undefined ? size : pair(c['strides'], size);
   const g = spatialGeometry(ctx, layer, input, size, strides, [1, 1]);
   const attributes = { kernel_shape: g.kernel, strides: g.strides, pads: g.pads };
+  // A 'valid' MaxPool says so with auto_pad VALID rather than zero pads: onnxruntime's PadFusion folds a
+  // preceding zero Pad (Keras ZeroPadding2D) into a MaxPool's pads, where padding means −∞, which changes
+  // the result wherever a window's real values are all negative (ResNetV2's stem). It leaves auto_pad alone.
+  const maxAttributes = g.pads.every((p) => p === 0)
+    ? { kernel_shape: g.kernel, strides: g.strides, auto_pad: 'VALID' }
+    : attributes;
   const y =
     kind === 'max'
-      ? ctx.op('MaxPool', [input.name], layer.name, attributes)
+      ? ctx.op('MaxPool', [input.name], layer.name, maxAttributes)
       : // TF excludes padded cells from the mean.
         ctx.op('AveragePool', [input.name], layer.name, { ...attributes, count_include_pad: 0 });
   return { name: y, shape: [g.outH, g.outW, input.shape[2] as number] };
