@@ -5,7 +5,6 @@
  * within 1e-4 with identical top-5. VGG uses two photos to keep CI time down (528/549 MB of weights).
  * Seeded files are cached in test/.cache/seeded-weights (first run writes ~1.4 GB).
  */
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from '../src/core/errors.js';
 import {
@@ -14,10 +13,10 @@ import {
   type ArchitectureOptions,
 } from '../src/convert/architectures/index.js';
 import { convertKerasModel, readKerasH5Model } from '../src/convert/index.js';
-import { randomInputs, verifyAgainstTfjs } from '../src/convert/verify/verify.js';
-import type { Float32Tensor } from '../src/core/engine.js';
+import { verifyAgainstTfjs } from '../src/convert/verify/verify.js';
 import { seedFineTunedModel, FINE_TUNED_CLASSES } from '../scripts/convert/seed-full-model.js';
 import { seedWeightsFile, type SeedNaming } from '../scripts/convert/seed-weights.js';
+import { convertAndVerifySeeded, expectInformativeSoftmax, runOnnx } from './architecture-verify.js';
 import { photoInputs, PHOTOS } from './architectures-photos.js';
 
 const TIMEOUT = 600_000;
@@ -68,68 +67,28 @@ const CASES: Case[] = [
   { arch: 'vgg19', options: {}, parameters: 143_667_240, photos: PHOTOS.slice(2, 4), name: 'vgg19' },
 ];
 
-async function runOnnx(onnx: Uint8Array, inputs: readonly Float32Tensor[]): Promise<Float32Array[]> {
-  const session = await ort.InferenceSession.create(onnx);
-  try {
-    const outputs: Float32Array[] = [];
-    for (const input of inputs) {
-      const feeds = {
-        [session.inputNames[0] ?? 'input']: new ort.Tensor('float32', input.data, [...input.dims]),
-      };
-      const result = await session.run(feeds);
-      outputs.push(result[session.outputNames[0] ?? 'output']?.data as Float32Array);
-    }
-    return outputs;
-  } finally {
-    await session.release();
-  }
-}
-
-/** Seeded weights must act like trained ones: a clear winner, no saturation, no ties in the top-5. */
-function expectInformativeSoftmax(probabilities: Float32Array): void {
-  const sorted = Array.from(probabilities).sort((a, b) => b - a);
-  expect(sorted[0]).toBeGreaterThan(0.01); // a flat softmax would give 0.001
-  expect(sorted[0]).toBeLessThan(0.99);
-  for (let i = 0; i < 5; i++)
-    expect(sorted[i] as number).toBeGreaterThan((sorted[i + 1] as number) * (1 + 1e-4));
-}
-
 describe('built-in architectures: seeded Keras weight files → ONNX → TensorFlow.js reference', () => {
   for (const c of CASES) {
     it(
       `${c.name}${c.fileNaming === 'legacy' ? ' (legacy names)' : ''}: converts with exact parameters and matches TF.js on ${c.photos.length} photos + 1 random image (≤ 1e-4, same top-5)`,
       async () => {
-        const { path } = await seedWeightsFile(c.arch, c.options, 1, c.fileNaming);
-        const spec = await buildArchitectureSpec(c.arch, path);
+        const { spec, result, inputs, verification } = await convertAndVerifySeeded({
+          arch: c.arch,
+          file: c.options,
+          photos: c.photos,
+          ...(c.fileNaming ? { naming: c.fileNaming } : {}),
+        });
+        expect(verification.samples).toBe(c.photos.length + 1);
         expect(spec.matching).toBe(c.fileNaming === 'legacy' ? 'by-order' : 'by-name');
         expect(spec.detected.includeTop).toBe(c.options.includeTop ?? true);
         if (c.arch === 'resnet50')
           expect(spec.detected.resnet50Naming).toBe(c.options.resnet50Naming ?? 'tf-keras');
         expect(spec.defaults.name).toBe(c.name);
-
-        const result = await convertKerasModel(spec, {
-          name: spec.defaults.name,
-          architecture: c.arch,
-          preprocessing: spec.defaults.preprocessing,
-          ...(spec.defaults.labels ? { labels: spec.defaults.labels } : {}),
-        });
         expect(result.summary.parameters).toBe(c.parameters);
         const size = c.arch === 'inception_v3' || c.arch === 'xception' ? 299 : 224;
         expect(result.manifest.input).toMatchObject({ height: size, width: size, channels: 3 });
         expect(result.manifest.preprocessing.mode).toBe(size === 299 ? 'tf' : 'caffe');
         expect(result.manifest.preprocessing.resize).toBe('nearest');
-
-        const inputs = await photoInputs(result.manifest, c.photos);
-        // Plus one seeded random image in the preprocessed range (caffe: BGR minus means; tf: [-1, 1]).
-        const [lo, hi] = size === 299 ? [-1, 1] : [-124, 152];
-        const random = randomInputs(1, [size, size, 3], 7, lo, hi);
-        const verification = await verifyAgainstTfjs(spec, result.onnx, [...inputs, ...random], {
-          failAboveTolerance: false,
-        });
-        expect(verification.samples).toBe(c.photos.length + 1);
-        expect(verification.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-        expect(verification.top5Agreement).toBe(1);
-
         if (spec.built.options.includeTop) {
           expect(result.manifest.output).toMatchObject({ kind: 'probabilities', size: 1000 });
           expect(Object.keys(result.manifest.labels)).toHaveLength(1000);
@@ -170,7 +129,7 @@ describe('tf.keras fine-tuned full model (.h5): ResNet50 backbone as a nested mo
 describe('buildArchitectureSpec: bad input', () => {
   it('rejects an unknown architecture, listing the valid ones', async () => {
     await expect(buildArchitectureSpec('resnet18', 'x.h5')).rejects.toThrow(
-      /unknown architecture 'resnet18': valid values are vgg16, vgg19, resnet50, inception_v3, xception/,
+      /unknown architecture 'resnet18': valid values are vgg16, vgg19, resnet50, inception_v3, xception, resnet101, .*, efficientnet_b7$/,
     );
   });
 

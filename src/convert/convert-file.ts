@@ -54,7 +54,8 @@ function modelName(file: string): string {
   return name || 'model';
 }
 
-function randomRange(p: Preprocessing): [number, number] {
+/** The range of preprocessed pixel values, for random verification inputs. */
+export function randomRange(p: Preprocessing): [number, number] {
   switch (p.mode) {
     case 'caffe':
       return [-124, 152];

@@ -1,0 +1,102 @@
+/**
+ * Done-when of the converter issue for the architectures beyond the first five: each one, from seeded
+ * weights in Keras' official weights-only HDF5 layout, converts and matches TensorFlow.js within 1e-4 with
+ * the same top-5 on the shared photos and one random image. One member of each family runs at its full
+ * input size; the others at a smaller input Keras allows (weights=None), to keep CI within minutes: the
+ * weights and layers are the same, only the spatial size differs.
+ *
+ * NETLENS_FULL_ARCHITECTURES=1 runs every architecture at its full size instead (NASNetLarge and the larger
+ * EfficientNets take minutes each; results in docs/converter.md).
+ */
+import { describe, expect, it } from 'vitest';
+import { ARCHITECTURE_FACTS, type ArchitectureName } from '../src/convert/architectures/index.js';
+import {
+  convertAndVerifySeeded,
+  expectInformativeSoftmax,
+  runOnnx,
+  type SeededCase,
+} from './architecture-verify.js';
+import { PHOTOS } from './architectures-photos.js';
+
+const TIMEOUT = 900_000;
+const FULL = process.env['NETLENS_FULL_ARCHITECTURES'] === '1';
+
+interface FamilyCase extends SeededCase {
+  /** The input size in CI (undefined: the architecture's default, i.e. full size). */
+  ciSize?: number;
+}
+
+const small = (arch: ArchitectureName, ciSize: number, extra: Partial<FamilyCase> = {}): FamilyCase => ({
+  arch,
+  photos: PHOTOS,
+  ciSize,
+  ...extra,
+});
+const full = (arch: ArchitectureName, extra: Partial<FamilyCase> = {}): FamilyCase => ({
+  arch,
+  photos: PHOTOS,
+  ...extra,
+});
+
+/** Keras' preprocess_input per family (keras.applications.<family>.preprocess_input). */
+const PREPROCESS: Partial<Record<ArchitectureName, string>> = {
+  mobilenet: 'tf',
+  mobilenet_v2: 'tf',
+  densenet121: 'torch',
+  densenet169: 'torch',
+  densenet201: 'torch',
+  resnet101: 'caffe',
+  resnet152: 'caffe',
+  resnet50_v2: 'tf',
+  resnet101_v2: 'tf',
+  resnet152_v2: 'tf',
+  inception_resnet_v2: 'tf',
+  nasnet_mobile: 'tf',
+  nasnet_large: 'tf',
+};
+
+const CASES: FamilyCase[] = [
+  full('mobilenet'),
+  full('mobilenet_v2'),
+  full('densenet121'),
+  small('densenet169', 96),
+  small('densenet201', 64, { file: { includeTop: false }, build: { pooling: 'avg' } }),
+  full('resnet101'),
+  small('resnet152', 64),
+  full('resnet50_v2'),
+  small('resnet101_v2', 64, { file: { includeTop: false }, build: { pooling: 'max' } }),
+  small('resnet152_v2', 64),
+  full('inception_resnet_v2'),
+  full('nasnet_mobile'),
+  small('nasnet_large', 96),
+];
+
+describe('built-in architectures beyond the first five: seeded Keras weight files → ONNX → TensorFlow.js', () => {
+  for (const c of CASES) {
+    const size = FULL || c.ciSize === undefined ? ARCHITECTURE_FACTS[c.arch].defaultSize : c.ciSize;
+    const top = c.file?.includeTop ?? true;
+    it(
+      `${c.arch} ${top ? 'with' : 'without'} top at ${size}×${size}: ≤ 1e-4 and the same top-5 as TF.js on ${c.photos.length} photos + 1 random image`,
+      async () => {
+        const { spec, result, inputs } = await convertAndVerifySeeded({
+          ...c,
+          build: { ...c.build, inputShape: [size, size, 3] },
+        });
+        expect(spec.matching).toBe('by-name');
+        expect(spec.detected.includeTop).toBe(top);
+        expect(result.summary.parameters).toBe(spec.built.parameters);
+        expect(result.manifest.input).toMatchObject({ height: size, width: size, channels: 3 });
+        expect(result.manifest.preprocessing).toMatchObject({ mode: PREPROCESS[c.arch], resize: 'nearest' });
+        if (top) {
+          expect(result.manifest.output).toMatchObject({ kind: 'probabilities', size: 1000 });
+          for (const probabilities of await runOnnx(result.onnx, inputs.slice(0, 2)))
+            expectInformativeSoftmax(probabilities);
+        } else {
+          expect(spec.built.outputShape).toHaveLength(1);
+          expect(result.manifest.output.size).toBe(spec.built.outputShape[0]);
+        }
+      },
+      TIMEOUT,
+    );
+  }
+});
