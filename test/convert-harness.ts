@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convertKerasModel } from '../src/convert/keras/convert.js';
 import type { ConvertOptions, KerasModelSpec, KerasWeights } from '../src/convert/keras/types.js';
-import { tfjsBackend } from '../src/convert/verify/tfjs-backend.js';
-import { tfjsTopology } from '../src/convert/verify/tfjs-reference.js';
+import { buildTfjsModel } from '../src/convert/verify/tfjs-reference.js';
 import { randomInputs, verifyAgainstTfjs, type VerificationResult } from '../src/convert/verify/verify.js';
 
 /** A layer for a test graph: Keras class, config, and the names of the layers feeding it (default: previous). */
@@ -61,10 +60,7 @@ export function seeded(seed: number): () => number {
  * are positive and away from zero, like real statistics.
  */
 export async function randomWeights(config: unknown, seed = 1): Promise<KerasWeights> {
-  await tfjsBackend();
-  const model = await tf.models.modelFromJSON({
-    modelTopology: tfjsTopology(config),
-  } as unknown as tf.io.ModelJSON);
+  const model = await buildTfjsModel({ config, format: 'keras-h5-model', source: 'test-model' });
   const next = seeded(seed);
   const weights: KerasWeights = new Map();
   const visit = (layers: readonly tf.layers.Layer[]): void => {

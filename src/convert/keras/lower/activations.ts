@@ -53,7 +53,7 @@ export function applyActivation(
       // Keras 2 / TF.js: clip(0.2x + 0.5, 0, 1); Keras 3: relu6(x + 3) / 6.
       return out(
         ctx.op('HardSigmoid', [x.name], base, {
-          alpha: ctx.options.keras3 ? 1 / 6 : 0.2,
+          alpha: ctx.options.semantics.keras3 ? 1 / 6 : 0.2,
           beta: 0.5,
         }),
       );

@@ -1,6 +1,7 @@
 import { NetlensError } from '../../../core/errors.js';
 import type { DeferredFloat32, OnnxAttributes, OnnxGraphBuilder } from '../../onnx/index.js';
 import type { KerasLayer } from '../config.js';
+import type { KerasSemantics } from '../semantics.js';
 import type { KerasTensor, KerasWeights } from '../types.js';
 
 /**
@@ -14,8 +15,8 @@ export interface Value {
 
 export interface LoweringOptions {
   foldBatchNorm: boolean;
-  /** Keras 3 changed hard_sigmoid (x/6 + 0.5 instead of 0.2x + 0.5). */
-  keras3: boolean;
+  /** Behaviours that differ between Keras versions (hard_sigmoid, bilinear upsampling). */
+  semantics: KerasSemantics;
   /** Layers whose weights are removed from the map once taken (lowered exactly once). */
   release: ReadonlySet<string>;
 }

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Keras layers that TensorFlow.js layers lacks or implements differently, written on TF.js ops so the
+ * verification reference stays an implementation independent of the ONNX lowering. Each follows the
+ * Keras source named in its comment (keras-team/keras, keras/src/…). tfjs-topology.ts rewrites a model's
+ * config to use them; registerKerasLayers() makes them known to TF.js' deserialiser.
+ */
+
+type Shape = (number | null)[];
+/** What TF.js passes a layer's constructor: the Keras config with camelCase keys. */
+type LayerConfig = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+function shapesOf(inputShape: tf.Shape | tf.Shape[]): Shape[] {
+  return Array.isArray(inputShape[0]) ? (inputShape as Shape[]) : [inputShape as Shape];
+}
+
+function tensorsOf(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(inputs) ? inputs : [inputs];
+}
+
+/** layers/merging/base_merge.py `_compute_elemwise_op_output_shape`, over the shapes without batch. */
+function broadcastShape(shapes: Shape[]): Shape {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: Shape = new Array<number | null>(rank).fill(1);
+  out[0] = null;
+  for (const shape of shapes) {
+    const offset = rank - shape.length;
+    for (let i = 1; i < shape.length; i++) {
+      const a = out[offset + i] ?? null;
+      const b = shape[i] ?? null;
+      out[offset + i] = a === 1 ? b : b === 1 ? a : a;
+    }
+  }
+  return out;
+}
+
+/** base_merge.py `call`: lower-rank inputs get axes of size 1 after the batch axis. */
+function expandToSameRank(xs: tf.Tensor[]): tf.Tensor[] {
+  const rank = Math.max(...xs.map((x) => x.rank));
+  return xs.map((x) => {
+    let y = x;
+    while (y.rank < rank) y = tf.expandDims(y, 1);
+    return y;
+  });
+}
+
+/** keras/src/layers/merging/subtract.py: inputs[0] − inputs[1], broadcasting as every merge. */
+export class KerasSubtract extends tf.layers.Layer {
+  static className = 'Subtract';
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return broadcastShape(shapesOf(inputShape));
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [a, b] = expandToSameRank(tensorsOf(inputs));
+      return tf.sub(a as tf.Tensor, b as tf.Tensor);
+    });
+  }
+}
+
+/**
+ * GlobalAveragePooling2D / GlobalMaxPooling2D with `keepdims=True` (keras/src/layers/pooling/
+ * base_global_pooling.py: mean or max over H and W keeping them as size 1). TF.js has no keepdims.
+ */
+export class KerasGlobalPooling2DKeepdims extends tf.layers.Layer {
+  static className = 'NetlensGlobalPooling2DKeepdims';
+  private readonly reduce: 'avg' | 'max';
+  constructor(config: LayerConfig & { reduce?: string }) {
+    super(config);
+    this.reduce = config.reduce === 'max' ? 'max' : 'avg';
+  }
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [shape] = shapesOf(inputShape) as [Shape];
+    return [shape[0] ?? null, 1, 1, shape[3] ?? null];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [x] = tensorsOf(inputs) as [tf.Tensor];
+      return this.reduce === 'max' ? tf.max(x, [1, 2], true) : tf.mean(x, [1, 2], true);
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), reduce: this.reduce };
+  }
+}
+
+let registered = false;
+
+/** Registers the layers above with TF.js' deserialiser (once). */
+export function registerKerasLayers(): void {
+  if (registered) return;
+  registered = true;
+  for (const cls of [KerasSubtract, KerasGlobalPooling2DKeepdims]) tf.serialization.registerClass(cls);
+}

@@ -1,0 +1,61 @@
+import { normaliseModelConfig } from '../keras/keras3-config.js';
+import type { KerasSemantics } from '../keras/semantics.js';
+import { registerKerasLayers } from './tfjs-keras-layers.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const MODEL_CLASSES = new Set(['Functional', 'Model', 'Sequential']);
+
+/** Points a layer TF.js would build with other semantics (or not at all) at a layer of tfjs-keras-layers.ts. */
+function rewriteLayer(layer: Record<string, unknown>): void {
+  const className = layer['class_name'];
+  const config = layer['config'];
+  if (typeof className !== 'string' || !isRecord(config)) return;
+  if (
+    (className === 'GlobalAveragePooling2D' || className === 'GlobalMaxPooling2D') &&
+    config['keepdims'] === true
+  ) {
+    layer['class_name'] = 'NetlensGlobalPooling2DKeepdims';
+    config['reduce'] = className === 'GlobalMaxPooling2D' ? 'max' : 'avg';
+    delete config['keepdims'];
+  }
+}
+
+/** Initialisers set to Zeros (the weights are replaced anyway), regularisers and constraints dropped. */
+function stripTraining(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripTraining);
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k.endsWith('_initializer')) out[k] = { class_name: 'Zeros', config: {} };
+    else if (k.endsWith('_regularizer') || k.endsWith('_constraint')) out[k] = null;
+    else out[k] = stripTraining(v);
+  }
+  return out;
+}
+
+function rewriteModel(model: unknown, semantics: KerasSemantics): void {
+  if (!isRecord(model)) return;
+  const config = model['config'];
+  const layers = Array.isArray(config) ? config : isRecord(config) ? config['layers'] : undefined;
+  if (!Array.isArray(layers)) return;
+  for (const layer of layers) {
+    if (!isRecord(layer)) continue;
+    if (MODEL_CLASSES.has(String(layer['class_name']))) rewriteModel(layer, semantics);
+    else rewriteLayer(layer);
+  }
+}
+
+/**
+ * The model JSON TF.js reads: the Keras 2 form (Keras 3 configs rewritten), training-only parts
+ * dropped, and layers TF.js lacks or implements differently pointed at the Keras-exact layers of
+ * tfjs-keras-layers.ts (registered here).
+ */
+export function tfjsTopology(config: unknown, semantics: KerasSemantics): unknown {
+  registerKerasLayers();
+  const topology = stripTraining(normaliseModelConfig(config));
+  rewriteModel(topology, semantics);
+  return topology;
+}
