@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { convertKerasModel } from '../src/convert/keras/convert.js';
-import type { ConvertOptions, KerasModelSpec, KerasWeights } from '../src/convert/keras/types.js';
+import type {
+  ConversionResult,
+  ConvertOptions,
+  KerasModelSpec,
+  KerasWeights,
+} from '../src/convert/keras/types.js';
 import { buildTfjsModel } from '../src/convert/verify/tfjs-reference.js';
 import { randomInputs, verifyAgainstTfjs, type VerificationResult } from '../src/convert/verify/verify.js';
 
@@ -90,27 +95,30 @@ export async function randomWeights(config: unknown, seed = 1): Promise<KerasWei
 /** Converts a config with random weights and compares with TF.js on random inputs. */
 export async function convertAndVerify(
   config: unknown,
-  options: Partial<ConvertOptions> & { samples?: number; seed?: number; lo?: number; hi?: number } = {},
-): Promise<VerificationResult & { onnx: Uint8Array; spec: KerasModelSpec }> {
+  options: Partial<ConvertOptions> & {
+    samples?: number;
+    seed?: number;
+    lo?: number;
+    hi?: number;
+    /** The Keras version that wrote the model (decides version-dependent semantics). */
+    kerasVersion?: string;
+  } = {},
+): Promise<VerificationResult & { onnx: Uint8Array; spec: KerasModelSpec; result: ConversionResult }> {
+  const { samples, seed, lo, hi, kerasVersion, ...convertOptions } = options;
   const spec: KerasModelSpec = {
     config,
-    weights: await randomWeights(config, options.seed ?? 1),
+    weights: await randomWeights(config, seed ?? 1),
     format: 'keras-h5-model',
     source: 'test-model',
+    ...(kerasVersion ? { kerasVersion } : {}),
   };
-  const result = await convertKerasModel(spec, { name: 'test', ...options });
-  const inputs = randomInputs(
-    options.samples ?? 2,
-    result.summary.inputShape,
-    options.seed ?? 1,
-    options.lo ?? -2,
-    options.hi ?? 2,
-  );
+  const result = await convertKerasModel(spec, { name: 'test', ...convertOptions });
+  const inputs = randomInputs(samples ?? 2, result.summary.inputShape, seed ?? 1, lo ?? -2, hi ?? 2);
   const v = await verifyAgainstTfjs(spec, result.onnx, inputs, {
     outputLayer: result.summary.outputLayer,
     softmaxStripped: result.summary.softmaxStripped,
     softmaxAdded: result.summary.softmaxAdded,
     failAboveTolerance: false,
   });
-  return { ...v, onnx: result.onnx, spec };
+  return { ...v, onnx: result.onnx, spec, result };
 }

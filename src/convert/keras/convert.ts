@@ -44,7 +44,11 @@ export function defaultFeatureLayer(model: KerasGraphModel): string {
     const ref = l.inbound[0]?.[0];
     return ref ? layerOf(model, ref.layer) : undefined;
   };
-  if (layer && (layer.className === 'Activation' || layer.className === 'Softmax')) layer = next(layer);
+  // A classifier head: Dense, optionally followed by its activation as a layer.
+  if (layer && (layer.className === 'Activation' || layer.className === 'Softmax')) {
+    const dense = next(layer);
+    if (dense?.className === 'Dense') layer = dense;
+  }
   if (layer && layer.className === 'Dense') layer = next(layer);
   while (layer && IDENTITY_CLASSES.has(layer.className)) layer = next(layer);
   if (!layer || layer.className === 'InputLayer') {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { KERAS_ACTIVATIONS } from './tfjs-keras-activations.js';
 
 /**
  * Keras layers that TensorFlow.js layers lacks or implements differently, written on TF.js ops so the
@@ -87,9 +88,10 @@ export class KerasGlobalPooling2DKeepdims extends tf.layers.Layer {
 
 let registered = false;
 
-/** Registers the layers above with TF.js' deserialiser (once). */
+/** Registers the layers above and the activations of tfjs-keras-activations.ts with TF.js' deserialiser (once). */
 export function registerKerasLayers(): void {
   if (registered) return;
   registered = true;
   for (const cls of [KerasSubtract, KerasGlobalPooling2DKeepdims]) tf.serialization.registerClass(cls);
+  for (const cls of KERAS_ACTIVATIONS) tf.serialization.registerClass(cls);
 }

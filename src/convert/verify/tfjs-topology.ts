@@ -1,5 +1,7 @@
 import { normaliseModelConfig } from '../keras/keras3-config.js';
+import { activationOf } from '../keras/lower/activations.js';
 import type { KerasSemantics } from '../keras/semantics.js';
+import { tfjsActivationName } from './tfjs-keras-activations.js';
 import { registerKerasLayers } from './tfjs-keras-layers.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -9,10 +11,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const MODEL_CLASSES = new Set(['Functional', 'Model', 'Sequential']);
 
 /** Points a layer TF.js would build with other semantics (or not at all) at a layer of tfjs-keras-layers.ts. */
-function rewriteLayer(layer: Record<string, unknown>): void {
+function rewriteLayer(layer: Record<string, unknown>, semantics: KerasSemantics): void {
   const className = layer['class_name'];
   const config = layer['config'];
   if (typeof className !== 'string' || !isRecord(config)) return;
+  if ('activation' in config) {
+    const activation = activationOf(config['activation']);
+    config['activation'] = tfjsActivationName(
+      activation.name.toLowerCase(),
+      semantics.keras3,
+      activation.approximate === true,
+    );
+  }
   if (
     (className === 'GlobalAveragePooling2D' || className === 'GlobalMaxPooling2D') &&
     config['keepdims'] === true
@@ -44,7 +54,7 @@ function rewriteModel(model: unknown, semantics: KerasSemantics): void {
   for (const layer of layers) {
     if (!isRecord(layer)) continue;
     if (MODEL_CLASSES.has(String(layer['class_name']))) rewriteModel(layer, semantics);
-    else rewriteLayer(layer);
+    else rewriteLayer(layer, semantics);
   }
 }
 

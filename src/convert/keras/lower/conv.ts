@@ -1,5 +1,5 @@
 import type { KerasLayer } from '../config.js';
-import { activationName, applyActivation } from './activations.js';
+import { activationOf, applyActivation } from './activations.js';
 import { layerError, numberOr, pair, type LoweringContext, type Value } from './context.js';
 import { collectDeferred, depthwiseToOnnxDeferred, hwioToOihwDeferred } from './kernel-layout.js';
 
@@ -88,9 +88,9 @@ function finish(
   shape: number[],
   skipSoftmax: boolean,
 ): Value {
-  const activation = activationName(layer.config['activation']);
+  const activation = activationOf(layer.config['activation']);
   const value = { name, shape };
-  if (skipSoftmax && activation === 'softmax') return value;
+  if (skipSoftmax && activation.name === 'softmax') return value;
   return applyActivation(ctx, value, activation, layer.name, `layer '${layer.name}' (${layer.className})`);
 }
 

@@ -1,6 +1,6 @@
 import type { KerasLayer } from '../config.js';
 import { floatAttr } from '../../onnx/index.js';
-import { activationName, applyActivation } from './activations.js';
+import { activationOf, applyActivation } from './activations.js';
 import {
   fromKerasLayout,
   layerError,
@@ -17,8 +17,8 @@ export function lowerActivationLayer(
   input: Value,
   skipSoftmax = false,
 ): Value {
-  const activation = activationName(layer.config['activation']);
-  if (skipSoftmax && activation === 'softmax') return input;
+  const activation = activationOf(layer.config['activation']);
+  if (skipSoftmax && activation.name === 'softmax') return input;
   return applyActivation(ctx, input, activation, layer.name, `layer '${layer.name}' (Activation)`);
 }
 
