@@ -362,7 +362,7 @@ describe('layers TF.js cannot check, against Keras formulas', () => {
       [{ class_name: 'ReLU', config: { name: 'r', max_value: 1.5, negative_slope: 0.1, threshold: 0.3 } }],
     );
     const y = await run(config, x, [1, 4, 4, 2]);
-    const expected = Array.from(x, (v) => (v >= 1.5 ? 1.5 : v >= 0.3 ? v : 0.1 * (v - 0.3)));
+    const expected = Array.from(x, (v) => (v >= 1.5 ? 1.5 : v > 0.3 ? v : 0.1 * (v - 0.3)));
     expect(Array.from(y).map((v, i) => Math.abs(v - (expected[i] as number)))).toSatisfy(
       (d: number[]) => Math.max(...d) < 1e-6,
     );

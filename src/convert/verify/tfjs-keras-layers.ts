@@ -86,12 +86,46 @@ export class KerasGlobalPooling2DKeepdims extends tf.layers.Layer {
   }
 }
 
+/**
+ * Keras ReLU with threshold and negative_slope (keras/src/activations/activations.py ReLU.static_call;
+ * TF.js' ReLU layer reads only max_value): x·(x > threshold), clipped to [0, max_value], minus
+ * negative_slope·relu(threshold − x).
+ */
+export class KerasReLU extends tf.layers.Layer {
+  static className = 'NetlensKerasReLU';
+  private readonly maxValue: number | null;
+  private readonly negativeSlope: number;
+  private readonly threshold: number;
+  constructor(
+    config: LayerConfig & { maxValue?: number | null; negativeSlope?: number; threshold?: number },
+  ) {
+    super(config);
+    this.maxValue = config.maxValue ?? null;
+    this.negativeSlope = config.negativeSlope ?? 0;
+    this.threshold = config.threshold ?? 0;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [x] = tensorsOf(inputs) as [tf.Tensor];
+      let y = tf.mul(x, tf.cast(tf.greater(x, this.threshold), 'float32'));
+      if (this.maxValue !== null) y = tf.clipByValue(y, 0, this.maxValue);
+      const negative = tf.relu(tf.sub(this.threshold, x));
+      return tf.sub(y, tf.mul(this.negativeSlope, negative));
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    const { maxValue, negativeSlope, threshold } = this;
+    return { ...super.getConfig(), maxValue, negativeSlope, threshold };
+  }
+}
+
 let registered = false;
 
 /** Registers the layers above and the activations of tfjs-keras-activations.ts with TF.js' deserialiser (once). */
 export function registerKerasLayers(): void {
   if (registered) return;
   registered = true;
-  for (const cls of [KerasSubtract, KerasGlobalPooling2DKeepdims]) tf.serialization.registerClass(cls);
+  for (const cls of [KerasSubtract, KerasGlobalPooling2DKeepdims, KerasReLU])
+    tf.serialization.registerClass(cls);
   for (const cls of KERAS_ACTIVATIONS) tf.serialization.registerClass(cls);
 }

@@ -2,7 +2,7 @@ import { normaliseModelConfig } from '../keras/keras3-config.js';
 import { activationOf } from '../keras/lower/activations.js';
 import type { KerasSemantics } from '../keras/semantics.js';
 import { tfjsActivationName } from './tfjs-keras-activations.js';
-import { registerKerasLayers } from './tfjs-keras-layers.js';
+import { KerasReLU, registerKerasLayers } from './tfjs-keras-layers.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -30,6 +30,12 @@ function rewriteLayer(layer: Record<string, unknown>, semantics: KerasSemantics)
     layer['class_name'] = 'NetlensGlobalPooling2DKeepdims';
     config['reduce'] = className === 'GlobalMaxPooling2D' ? 'max' : 'avg';
     delete config['keepdims'];
+  }
+  if (
+    className === 'ReLU' &&
+    (Number(config['threshold'] ?? 0) !== 0 || Number(config['negative_slope'] ?? 0) !== 0)
+  ) {
+    layer['class_name'] = KerasReLU.className;
   }
 }
 

@@ -38,27 +38,41 @@ export function lowerSoftmax(
   };
 }
 
-/** Keras ReLU: max_value if x ≥ max_value; x if threshold ≤ x; negative_slope·(x − threshold) otherwise. */
+/**
+ * Keras ReLU (keras/src/activations/activations.py `ReLU.static_call`, the same in tf.keras 2's
+ * backend.relu): for x > threshold, x clipped to [0, max_value]; otherwise negative_slope·(x − threshold).
+ * The common forms are single ops onnxruntime fuses into a preceding Conv: Relu, Clip(0, max_value)
+ * (ReLU(6.) in MobileNets; a Relu followed by Min is not fused), LeakyRelu.
+ */
 export function lowerReLU(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
   const c = layer.config;
   const maxValue = typeof c['max_value'] === 'number' ? c['max_value'] : undefined;
   const slope = numberOr(c['negative_slope'], 0);
   const threshold = numberOr(c['threshold'], 0);
+  const base = layer.name;
+  const clip = (x: string): string =>
+    maxValue === undefined
+      ? x
+      : ctx.op('Clip', [x, ctx.scalar(`${base}/min`, 0), ctx.scalar(`${base}/max_value`, maxValue)], base);
   let y: string;
-  if (threshold === 0) {
-    y =
-      slope === 0
-        ? ctx.op('Relu', [input.name], layer.name)
-        : ctx.op('LeakyRelu', [input.name], layer.name, { alpha: floatAttr(slope) });
+  if (threshold === 0 && slope === 0) {
+    y = maxValue === undefined ? ctx.op('Relu', [input.name], base) : clip(input.name);
+  } else if (threshold === 0) {
+    // x < 0: slope·x; x ≥ 0: min(x, max_value).
+    y = ctx.op('LeakyRelu', [input.name], base, { alpha: floatAttr(slope) });
+    if (maxValue !== undefined) y = ctx.op('Min', [y, ctx.scalar(`${base}/max_value`, maxValue)], base);
   } else {
-    const t = ctx.scalar(`${layer.name}/threshold`, threshold);
-    const shifted = ctx.op('Sub', [input.name, t], layer.name);
-    const below = ctx.op('Mul', [shifted, ctx.scalar(`${layer.name}/negative_slope`, slope)], layer.name);
-    const keep = ctx.op('GreaterOrEqual', [input.name, t], layer.name);
-    y = ctx.op('Where', [keep, input.name, below], layer.name);
-  }
-  if (maxValue !== undefined) {
-    y = ctx.op('Min', [y, ctx.scalar(`${layer.name}/max_value`, maxValue)], layer.name);
+    const t = ctx.scalar(`${base}/threshold`, threshold);
+    const above = ctx.op('Greater', [input.name, t], base);
+    const below =
+      slope === 0
+        ? ctx.scalar(`${base}/zero`, 0)
+        : ctx.op(
+            'Mul',
+            [ctx.op('Sub', [input.name, t], base), ctx.scalar(`${base}/negative_slope`, slope)],
+            base,
+          );
+    y = ctx.op('Where', [above, clip(input.name), below], base);
   }
   return { name: y, shape: input.shape };
 }
