@@ -4,6 +4,7 @@
  *  - `{module, class_name, config, registered_name}` objects → `{class_name, config}`
  *  - dtype policies `{class_name: 'DTypePolicy', config: {name}}` → 'float32'
  *  - InputLayer `batch_shape` → `batch_input_shape`
+ *  - `__tuple__`, `__numpy__` and `__tensor__` objects → their items / values
  *  - inbound nodes `{args: [KerasTensor…], kwargs}` → `[[layer, node, tensor, {}]…]`
  */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -40,6 +41,14 @@ function normaliseValue(value: unknown, key: string): unknown {
     return isRecord(config) && typeof config['name'] === 'string' ? config['name'] : 'float32';
   }
   if (value['class_name'] === '__tuple__' && Array.isArray(value['items'])) return value['items'];
+  // Arrays and tensors in layer configs (Rescaling's per-channel scale): their values.
+  if (
+    (value['class_name'] === '__numpy__' || value['class_name'] === '__tensor__') &&
+    isRecord(value['config']) &&
+    'value' in value['config']
+  ) {
+    return value['config']['value'];
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (k === 'module' || k === 'registered_name' || k === 'build_config' || k === 'compile_config') continue;

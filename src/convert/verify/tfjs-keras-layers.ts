@@ -119,13 +119,64 @@ export class KerasReLU extends tf.layers.Layer {
   }
 }
 
+/**
+ * keras/src/layers/preprocessing/normalization.py (tf.keras 2's has the same formula and weights): mean
+ * and variance from the config, or weights mean, variance, count (adapt()); (x − mean) / max(√var, 1e-7),
+ * or mean + x · max(√var, 1e-7) with invert. Kept axes: the last (axis −1) or none (axis None).
+ */
+export class KerasNormalization extends tf.layers.Layer {
+  static className = 'Normalization';
+  private readonly axis: number[];
+  private readonly invert: boolean;
+  private readonly configMean: number | number[] | null;
+  private readonly configVariance: number | number[] | null;
+  constructor(
+    config: LayerConfig & {
+      axis?: number | number[] | null;
+      invert?: boolean;
+      mean?: number | number[] | null;
+      variance?: number | number[] | null;
+    },
+  ) {
+    super(config);
+    this.axis = config.axis === null ? [] : Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
+    this.invert = config.invert === true;
+    this.configMean = config.mean ?? null;
+    this.configVariance = config.variance ?? null;
+  }
+  private keptSize(inputShape: tf.Shape): number {
+    return this.axis.length === 0 ? 1 : (inputShape[inputShape.length - 1] ?? 1);
+  }
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const [shape] = shapesOf(inputShape) as [Shape];
+    if (this.configMean === null) {
+      const size = this.axis.length === 0 ? [] : [this.keptSize(shape)];
+      const zeros = tf.initializers.zeros();
+      this.addWeight('mean', size, 'float32', zeros, undefined, false);
+      this.addWeight('variance', size, 'float32', tf.initializers.ones(), undefined, false);
+      this.addWeight('count', [], 'float32', zeros, undefined, false);
+    }
+    this.built = true;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [x] = tensorsOf(inputs) as [tf.Tensor];
+      const [meanVar, varVar] = this.weights;
+      const mean = meanVar ? meanVar.read() : tf.tensor(this.configMean ?? 0);
+      const variance = varVar ? varVar.read() : tf.tensor(this.configVariance ?? 1);
+      const std = tf.maximum(tf.sqrt(variance), 1e-7);
+      return this.invert ? tf.add(mean, tf.mul(x, std)) : tf.div(tf.sub(x, mean), std);
+    });
+  }
+}
+
 let registered = false;
 
 /** Registers the layers above and the activations of tfjs-keras-activations.ts with TF.js' deserialiser (once). */
 export function registerKerasLayers(): void {
   if (registered) return;
   registered = true;
-  for (const cls of [KerasSubtract, KerasGlobalPooling2DKeepdims, KerasReLU])
+  for (const cls of [KerasSubtract, KerasGlobalPooling2DKeepdims, KerasReLU, KerasNormalization])
     tf.serialization.registerClass(cls);
   for (const cls of KERAS_ACTIVATIONS) tf.serialization.registerClass(cls);
 }

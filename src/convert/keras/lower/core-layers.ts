@@ -92,12 +92,6 @@ function channelAxisOk(axis: unknown, rank: number): boolean {
   return v === -1 || v === rank;
 }
 
-/** Per-channel constant shaped to broadcast against the internal layout. */
-function channelConst(ctx: LoweringContext, base: string, data: Float32Array, rank: number): string {
-  const dims = rank === 3 ? [data.length, 1, 1] : [data.length];
-  return ctx.constFloat(base, data, dims);
-}
-
 export function lowerBatchNormalization(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
   const c = layer.config;
   const rank = input.shape.length;
@@ -176,69 +170,4 @@ export function lowerReshape(ctx: LoweringContext, layer: KerasLayer, input: Val
   const keras = toKerasLayout(ctx, input, layer.name);
   const y = ctx.op('Reshape', [keras, ctx.constInt64(`${layer.name}/shape`, [0, ...shape])], layer.name);
   return fromKerasLayout(ctx, y, shape, layer.name);
-}
-
-function perChannel(
-  value: unknown,
-  channels: number,
-  what: string,
-  ctx: LoweringContext,
-  layer: KerasLayer,
-): Float32Array {
-  if (typeof value === 'number') return new Float32Array(channels).fill(value);
-  if (Array.isArray(value)) {
-    const flat = value.flat(4) as unknown[];
-    if (flat.length === 1) return new Float32Array(channels).fill(Number(flat[0]));
-    if (flat.length === channels) return Float32Array.from(flat, Number);
-  }
-  throw layerError(
-    ctx,
-    layer,
-    `${what} ${JSON.stringify(value)} is neither a number nor one value per channel`,
-  );
-}
-
-export function lowerRescaling(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
-  const rank = input.shape.length;
-  const channels = input.shape[rank - 1] as number;
-  const scale = perChannel(layer.config['scale'] ?? 1, channels, 'scale', ctx, layer);
-  const offset = perChannel(layer.config['offset'] ?? 0, channels, 'offset', ctx, layer);
-  const mul = ctx.op('Mul', [input.name, channelConst(ctx, `${layer.name}/scale`, scale, rank)], layer.name);
-  return {
-    name: ctx.op('Add', [mul, channelConst(ctx, `${layer.name}/offset`, offset, rank)], layer.name),
-    shape: input.shape,
-  };
-}
-
-/** Keras Normalization: (x − mean) / max(√variance, 1e-7), per channel (axis −1). */
-export function lowerNormalization(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
-  const rank = input.shape.length;
-  const channels = input.shape[rank - 1] as number;
-  if (!channelAxisOk(layer.config['axis'] ?? -1, rank)) {
-    throw layerError(ctx, layer, `axis ${JSON.stringify(layer.config['axis'])} is not supported; only -1`);
-  }
-  let mean: Float32Array;
-  let variance: Float32Array;
-  if (layer.config['mean'] !== undefined && layer.config['mean'] !== null) {
-    mean = perChannel(layer.config['mean'], channels, 'mean', ctx, layer);
-    variance = perChannel(layer.config['variance'], channels, 'variance', ctx, layer);
-  } else {
-    const w = ctx.takeWeights(layer, [
-      { role: 'mean', dims: [channels] },
-      { role: 'variance', dims: [channels] },
-      { role: 'count', dims: [] },
-    ]);
-    mean = w[0] as Float32Array;
-    variance = w[1] as Float32Array;
-  }
-  const inv = Float32Array.from(variance, (v) => 1 / Math.max(Math.sqrt(v), 1e-7));
-  const centred = ctx.op(
-    'Sub',
-    [input.name, channelConst(ctx, `${layer.name}/mean`, mean, rank)],
-    layer.name,
-  );
-  return {
-    name: ctx.op('Mul', [centred, channelConst(ctx, `${layer.name}/inv_std`, inv, rank)], layer.name),
-    shape: input.shape,
-  };
 }

@@ -6,13 +6,12 @@ import {
   lowerBatchNormalization,
   lowerFlatten,
   lowerLeakyReLU,
-  lowerNormalization,
   lowerReLU,
   lowerReshape,
-  lowerRescaling,
   lowerSoftmax,
 } from './core-layers.js';
 import { layerError, type LoweringContext, type Value } from './context.js';
+import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
 import { lowerConcatenate, lowerElementwise } from './merge.js';
 import { lowerCropping2D, lowerGlobalPool2D, lowerPool2D, lowerZeroPadding2D } from './pool.js';
 
