@@ -31,12 +31,34 @@ function rewriteLayer(layer: Record<string, unknown>, semantics: KerasSemantics)
     config['reduce'] = className === 'GlobalMaxPooling2D' ? 'max' : 'avg';
     delete config['keepdims'];
   }
+  if (className === 'TFOpLambda') moveOperandsToConfig(layer, config);
   if (
     className === 'ReLU' &&
     (Number(config['threshold'] ?? 0) !== 0 || Number(config['negative_slope'] ?? 0) !== 0)
   ) {
     layer['class_name'] = KerasReLU.className;
   }
+}
+
+/**
+ * TF.js hands a layer its call keywords only while building the graph, not when predicting: a
+ * TFOpLambda's constant operands (`y: 3.0` in its call) move into its config, where KerasTfOpLambda reads them.
+ */
+function moveOperandsToConfig(layer: Record<string, unknown>, config: Record<string, unknown>): void {
+  const nodes = Array.isArray(layer['inbound_nodes']) ? (layer['inbound_nodes'] as unknown[]) : [];
+  const operands: Record<string, unknown> = {};
+  const isConstant = (v: unknown): boolean => typeof v === 'number' || Array.isArray(v);
+  layer['inbound_nodes'] = nodes.map((node) =>
+    Array.isArray(node)
+      ? node.map((ref: unknown) => {
+          if (!Array.isArray(ref)) return ref;
+          const kwargs = isRecord(ref[3]) ? ref[3] : {};
+          for (const role of ['x', 'y']) if (isConstant(kwargs[role])) operands[role] = kwargs[role];
+          return [ref[0], ref[1], ref[2], {}];
+        })
+      : node,
+  );
+  config['operands'] = operands;
 }
 
 /** Initialisers set to Zeros (the weights are replaced anyway), regularisers and constraints dropped. */

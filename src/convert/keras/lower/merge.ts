@@ -46,7 +46,7 @@ export function broadcastShapes(
  * right after the batch axis (base_merge.py `call`, `ops.expand_dims(x, axis=1)` repeated), in the
  * internal layout of the new rank (rank-3 image tensors are NCHW).
  */
-function expandToRank(ctx: LoweringContext, value: Value, rank: number, base: string): Value {
+export function expandToRank(ctx: LoweringContext, value: Value, rank: number, base: string): Value {
   const missing = rank - value.shape.length;
   if (missing <= 0) return value;
   const shape = [...new Array<number>(missing).fill(1), ...value.shape];

@@ -13,6 +13,7 @@ import {
 import { layerError, type LoweringContext, type Value } from './context.js';
 import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
 import { lowerConcatenate, lowerElementwise } from './merge.js';
+import { lowerTfOp } from './tf-ops.js';
 import { lowerCropping2D, lowerGlobalPool2D, lowerPool2D, lowerZeroPadding2D } from './pool.js';
 
 /** A single-input layer lowering. `skipSoftmax` drops a trailing softmax (for logits outputs). */
@@ -69,6 +70,7 @@ export const SUPPORTED_LAYERS: readonly string[] = [
   'InputLayer',
   ...Object.keys(UNARY),
   ...Object.keys(MERGE),
+  'TFOpLambda',
   'Functional',
   'Model',
   'Sequential',
@@ -79,7 +81,9 @@ export function lowerLayer(
   layer: KerasLayer,
   inputs: Value[],
   skipSoftmax: boolean,
+  kwargs: Record<string, unknown> = {},
 ): Value {
+  if (layer.className === 'TFOpLambda') return lowerTfOp(ctx, layer, inputs, kwargs);
   const merge = MERGE[layer.className];
   if (merge) return merge(ctx, layer, inputs);
   const unary = UNARY[layer.className];
