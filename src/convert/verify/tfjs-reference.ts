@@ -83,10 +83,14 @@ export async function buildTfjsReference(
   return cutTfjsModel(model, outputLayer);
 }
 
-/** Runs the reference on one NHWC batch; returns the flat output. */
-export function runTfjs(model: tf.LayersModel, data: Float32Array, dims: readonly number[]): Float32Array {
+/** Runs the reference on one NHWC batch; returns the flat output and its dims. */
+export function runTfjs(
+  model: tf.LayersModel,
+  data: Float32Array,
+  dims: readonly number[],
+): { data: Float32Array; dims: number[] } {
   return tf.tidy(() => {
     const out = model.predict(tf.tensor(data, [...dims], 'float32')) as tf.Tensor;
-    return out.dataSync() as Float32Array;
+    return { data: out.dataSync() as Float32Array, dims: out.shape };
   });
 }

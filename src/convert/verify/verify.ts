@@ -102,8 +102,9 @@ export async function verifyAgainstTfjs(
       const result = await session.run(feeds);
       const onnxTensor = result[session.outputNames[0] as string] as ort.Tensor;
       let onnxOut = onnxTensor.data as Float32Array;
-      let refOut = runTfjs(reference, input.data, input.dims);
-      const refShape = (reference.outputs[0]?.shape ?? []).slice(1).join(', ');
+      const ref = runTfjs(reference, input.data, input.dims);
+      let refOut = ref.data;
+      const refShape = ref.dims.slice(1).join(', ');
       const onnxShape = onnxTensor.dims.slice(1).join(', ');
       if (onnxOut.length !== refOut.length || refShape !== onnxShape) {
         throw new NetlensError(

@@ -1,15 +1,7 @@
 import type { KerasLayer } from '../config.js';
 import { floatAttr } from '../../onnx/index.js';
 import { activationOf, applyActivation } from './activations.js';
-import {
-  fromKerasLayout,
-  layerError,
-  numberOr,
-  onnxAxis,
-  toKerasLayout,
-  type LoweringContext,
-  type Value,
-} from './context.js';
+import { layerError, numberOr, onnxAxis, type LoweringContext, type Value } from './context.js';
 
 export function lowerActivationLayer(
   ctx: LoweringContext,
@@ -142,32 +134,4 @@ export function lowerBatchNormalization(ctx: LoweringContext, layer: KerasLayer,
     name: ctx.op('Add', [mul, ctx.constFloat(`${layer.name}/shift`, t, [channels])], layer.name),
     shape: input.shape,
   };
-}
-
-export function lowerFlatten(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
-  if (input.shape.length === 1) return input;
-  // Keras flattens NHWC: go back to channels-last first so Dense kernels keep their row order.
-  const nhwc = toKerasLayout(ctx, input, layer.name);
-  const size = input.shape.reduce((a, b) => a * b, 1);
-  return { name: ctx.op('Flatten', [nhwc], layer.name, { axis: 1 }), shape: [size] };
-}
-
-export function lowerReshape(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
-  const target = layer.config['target_shape'];
-  if (!Array.isArray(target) || !target.every((d) => typeof d === 'number')) {
-    throw layerError(ctx, layer, `target_shape ${JSON.stringify(target)} is not a list of integers`);
-  }
-  const size = input.shape.reduce((a, b) => a * b, 1);
-  const known = (target as number[]).filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const shape = (target as number[]).map((d) => (d === -1 ? size / known : d));
-  if (shape.reduce((a, b) => a * b, 1) !== size || shape.some((d) => !Number.isInteger(d))) {
-    throw layerError(
-      ctx,
-      layer,
-      `cannot reshape [${input.shape.join(', ')}] to [${(target as number[]).join(', ')}]`,
-    );
-  }
-  const keras = toKerasLayout(ctx, input, layer.name);
-  const y = ctx.op('Reshape', [keras, ctx.constInt64(`${layer.name}/shape`, [0, ...shape])], layer.name);
-  return fromKerasLayout(ctx, y, shape, layer.name);
 }

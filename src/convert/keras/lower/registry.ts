@@ -4,14 +4,13 @@ import { lowerConv2D, lowerDense, lowerDepthwiseConv2D, lowerSeparableConv2D } f
 import {
   lowerActivationLayer,
   lowerBatchNormalization,
-  lowerFlatten,
   lowerLeakyReLU,
   lowerReLU,
-  lowerReshape,
   lowerSoftmax,
 } from './core-layers.js';
 import { layerError, type LoweringContext, type Value } from './context.js';
 import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
+import { lowerFlatten, lowerPermute, lowerReshape } from './reshape-layers.js';
 import { lowerConcatenate, lowerElementwise } from './merge.js';
 import { lowerTfOp } from './tf-ops.js';
 import { lowerCropping2D, lowerGlobalPool2D, lowerPool2D, lowerZeroPadding2D } from './pool.js';
@@ -46,6 +45,7 @@ const UNARY: Record<string, UnaryLowering> = {
   Cropping2D: lowerCropping2D,
   Flatten: lowerFlatten,
   Reshape: lowerReshape,
+  Permute: lowerPermute,
   Rescaling: lowerRescaling,
   Normalization: lowerNormalization,
   Dropout: identity,
