@@ -171,6 +171,56 @@ export class KerasNormalization extends tf.layers.Layer {
   }
 }
 
+/**
+ * PReLU (keras/src/layers/activations/prelu.py `call`): relu(x) − alpha·relu(−x), alpha broadcast like
+ * any operand. TF.js' own PReLU, on the WASM backend, indexes alpha as if it broadcast on the last axis
+ * only (wrong for shared_axes=[3]: alpha [H, W, 1]).
+ */
+export class KerasPReLU extends tf.layers.Layer {
+  static className = 'NetlensKerasPReLU';
+  private readonly sharedAxes: number[];
+  constructor(config: LayerConfig & { sharedAxes?: number | number[] | null }) {
+    super(config);
+    const axes = config.sharedAxes;
+    this.sharedAxes = axes === null || axes === undefined ? [] : Array.isArray(axes) ? axes : [axes];
+  }
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const [shape] = shapesOf(inputShape) as [Shape];
+    const dims = shape.slice(1).map((d, i) => (this.sharedAxes.includes(i + 1) ? 1 : (d ?? 1)));
+    this.addWeight('alpha', dims, 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [x] = tensorsOf(inputs) as [tf.Tensor];
+      const alpha = (this.weights[0] as tf.LayerVariable).read();
+      return tf.sub(tf.relu(x), tf.mul(alpha, tf.relu(tf.neg(x))));
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), sharedAxes: this.sharedAxes };
+  }
+}
+
+/** ELU with any alpha (keras/src/activations/activations.py elu): x > 0 ? x : alpha·(exp(x) − 1). TF.js' ELU takes alpha 1 only. */
+export class KerasELU extends tf.layers.Layer {
+  static className = 'NetlensKerasELU';
+  private readonly alpha: number;
+  constructor(config: LayerConfig & { alpha?: number }) {
+    super(config);
+    this.alpha = config.alpha ?? 1;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [x] = tensorsOf(inputs) as [tf.Tensor];
+      return tf.where(tf.greater(x, 0), x, tf.mul(this.alpha, tf.sub(tf.exp(x), 1)));
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), alpha: this.alpha };
+  }
+}
+
 /** TF ops on TF.js, by tfOpKey: the element-wise functions a TFOpLambda may apply. */
 const TF_UNARY: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   'nn.relu': (x) => tf.relu(x),
@@ -255,6 +305,8 @@ export function registerKerasLayers(): void {
     KerasReLU,
     KerasNormalization,
     KerasTfOpLambda,
+    KerasPReLU,
+    KerasELU,
   ])
     tf.serialization.registerClass(cls);
   for (const cls of KERAS_ACTIVATIONS) tf.serialization.registerClass(cls);

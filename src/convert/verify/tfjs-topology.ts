@@ -2,7 +2,7 @@ import { normaliseModelConfig } from '../keras/keras3-config.js';
 import { activationOf } from '../keras/lower/activations.js';
 import type { KerasSemantics } from '../keras/semantics.js';
 import { tfjsActivationName } from './tfjs-keras-activations.js';
-import { KerasReLU, registerKerasLayers } from './tfjs-keras-layers.js';
+import { KerasELU, KerasPReLU, KerasReLU, registerKerasLayers } from './tfjs-keras-layers.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -32,6 +32,8 @@ function rewriteLayer(layer: Record<string, unknown>, semantics: KerasSemantics)
     delete config['keepdims'];
   }
   if (className === 'TFOpLambda') moveOperandsToConfig(layer, config);
+  if (className === 'PReLU') layer['class_name'] = KerasPReLU.className;
+  if (className === 'ELU' && Number(config['alpha'] ?? 1) !== 1) layer['class_name'] = KerasELU.className;
   if (
     className === 'ReLU' &&
     (Number(config['threshold'] ?? 0) !== 0 || Number(config['negative_slope'] ?? 0) !== 0)

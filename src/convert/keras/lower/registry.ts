@@ -3,11 +3,14 @@ import type { KerasLayer } from '../config.js';
 import { lowerConv2D, lowerDense, lowerDepthwiseConv2D, lowerSeparableConv2D } from './conv.js';
 import {
   lowerActivationLayer,
-  lowerBatchNormalization,
+  lowerELU,
   lowerLeakyReLU,
+  lowerPReLU,
   lowerReLU,
   lowerSoftmax,
-} from './core-layers.js';
+  lowerThresholdedReLU,
+} from './activation-layers.js';
+import { lowerBatchNormalization } from './normalization-layers.js';
 import { layerError, type LoweringContext, type Value } from './context.js';
 import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
 import { lowerFlatten, lowerPermute, lowerReshape } from './reshape-layers.js';
@@ -32,6 +35,9 @@ const UNARY: Record<string, UnaryLowering> = {
   Activation: lowerActivationLayer,
   ReLU: lowerReLU,
   LeakyReLU: lowerLeakyReLU,
+  PReLU: lowerPReLU,
+  ELU: lowerELU,
+  ThresholdedReLU: lowerThresholdedReLU,
   Softmax: lowerSoftmax,
   MaxPooling2D: (c, l, x) => lowerPool2D(c, l, x, 'max'),
   MaxPool2D: (c, l, x) => lowerPool2D(c, l, x, 'max'),

@@ -3,6 +3,8 @@ import { floatAttr } from '../../onnx/index.js';
 import { activationOf, applyActivation } from './activations.js';
 import { layerError, numberOr, onnxAxis, type LoweringContext, type Value } from './context.js';
 
+/** Activation layers (keras/src/layers/activations/*.py), each one ONNX op where Keras' formula allows. */
+
 export function lowerActivationLayer(
   ctx: LoweringContext,
   layer: KerasLayer,
@@ -77,61 +79,47 @@ export function lowerLeakyReLU(ctx: LoweringContext, layer: KerasLayer, input: V
   };
 }
 
-function channelAxisOk(axis: unknown, rank: number): boolean {
-  const a = Array.isArray(axis) ? axis : [axis ?? -1];
-  if (a.length !== 1) return false;
-  const v = Number(a[0]);
-  return v === -1 || v === rank;
+/** ELU: x > 0 ? x : alpha·(exp(x) − 1) (keras/src/layers/activations/elu.py). */
+export function lowerELU(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const alpha = numberOr(layer.config['alpha'], 1);
+  return { name: ctx.op('Elu', [input.name], layer.name, { alpha: floatAttr(alpha) }), shape: input.shape };
 }
 
-export function lowerBatchNormalization(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
-  const c = layer.config;
-  const rank = input.shape.length;
-  if (!channelAxisOk(c['axis'], rank)) {
-    throw layerError(
-      ctx,
-      layer,
-      `axis ${JSON.stringify(c['axis'])} is not supported; only the channel axis (-1)`,
-    );
-  }
-  const channels = input.shape[rank - 1] as number;
-  const center = c['center'] !== false;
-  const scale = c['scale'] !== false;
-  const epsilon = numberOr(c['epsilon'], 1e-3);
-  const expected: { role: string; dims: number[] }[] = [];
-  if (scale) expected.push({ role: 'gamma', dims: [channels] });
-  if (center) expected.push({ role: 'beta', dims: [channels] });
-  expected.push({ role: 'moving_mean', dims: [channels] }, { role: 'moving_variance', dims: [channels] });
-  const w = ctx.takeWeights(layer, expected);
-  let i = 0;
-  const gamma = scale ? (w[i++] as Float32Array) : new Float32Array(channels).fill(1);
-  const beta = center ? (w[i++] as Float32Array) : new Float32Array(channels);
-  const mean = w[i++] as Float32Array;
-  const variance = w[i++] as Float32Array;
-  if (rank === 3 || rank === 1) {
-    const inputs = [
-      input.name,
-      ctx.constFloat(`${layer.name}/gamma`, gamma, [channels]),
-      ctx.constFloat(`${layer.name}/beta`, beta, [channels]),
-      ctx.constFloat(`${layer.name}/moving_mean`, mean, [channels]),
-      ctx.constFloat(`${layer.name}/moving_variance`, variance, [channels]),
-    ];
-    return {
-      name: ctx.op('BatchNormalization', inputs, layer.name, { epsilon: floatAttr(epsilon) }),
-      shape: input.shape,
-    };
-  }
-  // Other ranks keep Keras layout (channels last): x·s + t with s = γ/√(σ²+ε), t = β − μ·s.
-  const s = new Float32Array(channels);
-  const t = new Float32Array(channels);
-  for (let k = 0; k < channels; k++) {
-    const sk = (gamma[k] as number) / Math.sqrt((variance[k] as number) + epsilon);
-    s[k] = sk;
-    t[k] = (beta[k] as number) - (mean[k] as number) * sk;
-  }
-  const mul = ctx.op('Mul', [input.name, ctx.constFloat(`${layer.name}/scale`, s, [channels])], layer.name);
+/** tf.keras ThresholdedReLU: x > theta ? x : 0 (Keras 3 dropped the layer). ONNX ThresholdedRelu exactly. */
+export function lowerThresholdedReLU(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const theta = numberOr(layer.config['theta'], 1);
   return {
-    name: ctx.op('Add', [mul, ctx.constFloat(`${layer.name}/shift`, t, [channels])], layer.name),
+    name: ctx.op('ThresholdedRelu', [input.name], layer.name, { alpha: floatAttr(theta) }),
     shape: input.shape,
   };
+}
+
+/**
+ * PReLU (keras/src/layers/activations/prelu.py): x ≥ 0 ? x : alpha·x with a learned alpha shaped like
+ * the input without batch, size 1 on `shared_axes` (numbered from 1). ONNX PRelu broadcasts the slope
+ * the same way once it is laid out like the graph's tensor (CHW for images).
+ */
+export function lowerPReLU(ctx: LoweringContext, layer: KerasLayer, input: Value): Value {
+  const raw = layer.config['shared_axes'];
+  const shared = raw === null || raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  const rank = input.shape.length;
+  if (!shared.every((a) => Number.isInteger(a) && (a as number) >= 1 && (a as number) <= rank)) {
+    throw layerError(ctx, layer, `shared_axes ${JSON.stringify(raw)} must be axes 1…${rank}`);
+  }
+  const dims = input.shape.map((d, i) => (shared.includes(i + 1) ? 1 : d));
+  const [alpha] = ctx.takeWeights(layer, [{ role: 'alpha', dims }]);
+  let slope = alpha as Float32Array;
+  let slopeDims = dims;
+  if (rank === 3) {
+    // [H, W, C] → [C, H, W]
+    const [h, w, c] = dims as [number, number, number];
+    const chw = new Float32Array(slope.length);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++) chw[(k * h + y) * w + x] = slope[(y * w + x) * c + k] as number;
+    slope = chw;
+    slopeDims = [c, h, w];
+  }
+  const s = ctx.constFloat(`${layer.name}/alpha`, slope, slopeDims);
+  return { name: ctx.op('PRelu', [input.name, s], layer.name), shape: input.shape };
 }
