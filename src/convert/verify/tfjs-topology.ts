@@ -2,7 +2,14 @@ import { normaliseModelConfig } from '../keras/keras3-config.js';
 import { activationOf } from '../keras/lower/activations.js';
 import type { KerasSemantics } from '../keras/semantics.js';
 import { tfjsActivationName } from './tfjs-keras-activations.js';
-import { KerasELU, KerasPReLU, KerasReLU, registerKerasLayers } from './tfjs-keras-layers.js';
+import {
+  KerasConv2DTranspose,
+  KerasELU,
+  KerasPReLU,
+  KerasReLU,
+  KerasUpSampling2DHalfPixel,
+  registerKerasLayers,
+} from './tfjs-keras-layers.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,6 +40,14 @@ function rewriteLayer(layer: Record<string, unknown>, semantics: KerasSemantics)
   }
   if (className === 'TFOpLambda') moveOperandsToConfig(layer, config);
   if (className === 'PReLU') layer['class_name'] = KerasPReLU.className;
+  if (className === 'UpSampling2D' && typeof config['size'] === 'number')
+    config['size'] = [config['size'], config['size']];
+  if (className === 'UpSampling2D' && config['interpolation'] === 'bilinear' && semantics.resizeHalfPixel) {
+    layer['class_name'] = KerasUpSampling2DHalfPixel.className;
+  }
+  if (className === 'Conv2DTranspose' && config['output_padding'] != null) {
+    layer['class_name'] = KerasConv2DTranspose.className;
+  }
   if (className === 'ELU' && Number(config['alpha'] ?? 1) !== 1) layer['class_name'] = KerasELU.className;
   if (
     className === 'ReLU' &&

@@ -81,7 +81,8 @@ function convAttributes(g: SpatialGeometry, group: number): Record<string, numbe
   return { kernel_shape: g.kernel, strides: g.strides, dilations: g.dilations, pads: g.pads, group };
 }
 
-function finish(
+/** The layer's own `activation`, applied to its output (a trailing softmax dropped when asked). */
+export function finish(
   ctx: LoweringContext,
   layer: KerasLayer,
   name: string,

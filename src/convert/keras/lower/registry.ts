@@ -16,6 +16,7 @@ import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
 import { lowerFlatten, lowerPermute, lowerReshape } from './reshape-layers.js';
 import { lowerConcatenate, lowerElementwise } from './merge.js';
 import { lowerTfOp } from './tf-ops.js';
+import { lowerConv2DTranspose, lowerUpSampling2D } from './upsampling.js';
 import { lowerCropping2D, lowerGlobalPool2D, lowerPool2D, lowerZeroPadding2D } from './pool.js';
 
 /** A single-input layer lowering. `skipSoftmax` drops a trailing softmax (for logits outputs). */
@@ -30,6 +31,9 @@ const UNARY: Record<string, UnaryLowering> = {
   DepthwiseConv2D: lowerDepthwiseConv2D,
   SeparableConv2D: lowerSeparableConv2D,
   SeparableConvolution2D: lowerSeparableConv2D,
+  Conv2DTranspose: lowerConv2DTranspose,
+  Convolution2DTranspose: lowerConv2DTranspose,
+  UpSampling2D: lowerUpSampling2D,
   Dense: lowerDense,
   BatchNormalization: lowerBatchNormalization,
   Activation: lowerActivationLayer,
