@@ -10,7 +10,7 @@ import {
   lowerSoftmax,
   lowerThresholdedReLU,
 } from './activation-layers.js';
-import { lowerBatchNormalization } from './normalization-layers.js';
+import { lowerBatchNormalization, lowerLayerNormalization } from './normalization-layers.js';
 import { layerError, type LoweringContext, type Value } from './context.js';
 import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
 import { lowerFlatten, lowerPermute, lowerReshape } from './reshape-layers.js';
@@ -36,6 +36,7 @@ const UNARY: Record<string, UnaryLowering> = {
   UpSampling2D: lowerUpSampling2D,
   Dense: lowerDense,
   BatchNormalization: lowerBatchNormalization,
+  LayerNormalization: lowerLayerNormalization,
   Activation: lowerActivationLayer,
   ReLU: lowerReLU,
   LeakyReLU: lowerLeakyReLU,
