@@ -99,27 +99,42 @@ export function h5Keras3Vars(
 }
 
 /**
- * Layer key for a weight: the path segment before the variable name ('block1_conv1/kernel:0' →
- * 'block1_conv1', 'sequential_1/conv2d_2/kernel' → 'conv2d_2'), so layers of nested models are keyed
- * by their own names; names without '/' ('block1_conv1_W_1:0') belong to the group's layer.
+ * Layer key for a weight: the path before the variable name ('block1_conv1/kernel:0' → 'block1_conv1',
+ * 'sequential_1/conv2d_2/kernel' → 'conv2d_2'), so layers of nested models are keyed by their own names.
+ * Layer names may hold '/' themselves (DenseNet's 'conv1/conv', tf.keras MobileNetV3's 'Conv/BatchNorm'):
+ * given the model's layer names, the longest suffix of the path that is one of them wins. Names without
+ * '/' ('block1_conv1_W_1:0') belong to the group's layer.
  */
-export function weightLayerKey(groupLayer: string, weightName: string): string {
-  const parts = weightName.split('/');
-  return parts.length >= 2 ? (parts[parts.length - 2] as string) : groupLayer;
+export function weightLayerKey(
+  groupLayer: string,
+  weightName: string,
+  layerNames: ReadonlySet<string> = new Set(),
+): string {
+  const parts = weightName.split('/').slice(0, -1);
+  if (parts.length === 0) return groupLayer;
+  for (let i = 0; i < parts.length; i++) {
+    const candidate = parts.slice(i).join('/');
+    if (layerNames.has(candidate)) return candidate;
+  }
+  return parts[parts.length - 1] as string;
 }
 
 /**
  * Groups weights by layer in file order. A group whose weights name several layers is a nested model:
  * its weights are keyed by the inner layer names; otherwise the group (layer) name is the key.
+ * `layerNames` (every layer name of the model config, nested ones included) resolves names with '/'.
  */
-export function groupWeights(entries: readonly H5WeightEntry[]): KerasWeights {
+export function groupWeights(
+  entries: readonly H5WeightEntry[],
+  layerNames: ReadonlySet<string> = new Set(),
+): KerasWeights {
   const byGroup = new Map<string, H5WeightEntry[]>();
   for (const e of entries) byGroup.set(e.layer, [...(byGroup.get(e.layer) ?? []), e]);
   const weights: KerasWeights = new Map();
   for (const [group, list] of byGroup) {
-    const keys = new Set(list.map((e) => weightLayerKey(group, e.weightName)));
+    const keys = new Set(list.map((e) => weightLayerKey(group, e.weightName, layerNames)));
     for (const e of list) {
-      const key = keys.size > 1 ? weightLayerKey(group, e.weightName) : group;
+      const key = keys.size > 1 ? weightLayerKey(group, e.weightName, layerNames) : group;
       const tensors = weights.get(key) ?? [];
       tensors.push({ name: e.weightName, dims: e.dims, data: e.data });
       weights.set(key, tensors);

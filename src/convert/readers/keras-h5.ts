@@ -36,13 +36,36 @@ async function readGroups(
   root: string,
   info: H5Info,
   onLayer?: LayerProgress,
+  modelLayerNames?: ReadonlySet<string>,
 ): Promise<{ layerNames: string[]; weights: KerasWeights }> {
   const total = (root === '/' ? info.attrs.layer_names : info.modelWeights?.layer_names)?.length ?? 0;
   let done = 0;
   const { layerNames, entries } = await h5KerasGroups(path, root, (layer) => onLayer?.(++done, total, layer));
   if (!layerNames) throw noWeights(path, root === '/' ? 'the root' : `group '${root}'`);
   onLayer?.(total, total, '');
-  return { layerNames, weights: groupWeights(entries) };
+  return { layerNames, weights: groupWeights(entries, modelLayerNames) };
+}
+
+/** Every layer name in a model config, nested models' layers included (`{class_name, config: {name}}` objects). */
+function configLayerNames(config: unknown): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    const record = value as Record<string, unknown>;
+    const inner = record['config'];
+    if (typeof record['class_name'] === 'string' && typeof inner === 'object' && inner !== null) {
+      const name = (inner as Record<string, unknown>)['name'];
+      if (typeof name === 'string') names.add(name);
+    }
+    if (typeof record['name'] === 'string' && 'class_name' in record) names.add(record['name']);
+    for (const v of Object.values(record)) visit(v);
+  };
+  visit(config);
+  return names;
 }
 
 /** Reads a weights-only Keras HDF5 file (save_weights / official ImageNet weights): root attr layer_names. */
@@ -98,7 +121,7 @@ export async function readKerasH5Model(path: string, onLayer?: LayerProgress): P
       { details: { file: path } },
     );
   }
-  const { weights } = await readGroups(path, 'model_weights', info, onLayer);
+  const { weights } = await readGroups(path, 'model_weights', info, onLayer, configLayerNames(config));
   return {
     config,
     weights,
