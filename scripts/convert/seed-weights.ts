@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { buildArchitecture, type BuiltArchitecture } from '../../src/convert/architectures/build.js';
 import {
   ARCHITECTURE_FACTS,
+  ARCHITECTURE_NAMES,
   type ArchitectureName,
   type ArchitectureOptions,
   type KerasPreprocessMode,
@@ -63,6 +64,14 @@ const RESIDUAL_END: Partial<Record<ArchitectureName, RegExp>> = {
   resnet101_v2: /_3_conv$/,
   resnet152_v2: /_3_conv$/,
   mobilenet_v2: /^block_(2|4|5|7|8|9|11|12|14|15)_project_BN$/,
+  mobilenet_v3_small: /^expanded_conv_(2|4|5|7|9|10)\/project\/BatchNorm$/,
+  mobilenet_v3_large: /^expanded_conv_(2|4|5|7|8|9|11|13|14)\/project\/BatchNorm$/,
+  ...Object.fromEntries(
+    ARCHITECTURE_NAMES.filter((a) => a.startsWith('efficientnet_')).map((a) => [
+      a,
+      /^block\d+[b-z]_project_bn$/,
+    ]),
+  ),
 };
 
 /** BatchNormalization layers closing one of two branches that are summed: γ² ≈ ½ keeps the sum's scale. */
@@ -105,6 +114,9 @@ export interface SeedPlan {
   layers: { layer: string; weights: WeightInit[] }[];
 }
 
+/** Squeeze-and-excite gates: a bias around +2 keeps them mostly open (sigmoid ≈ 0.88), as trained gates are. */
+const SE_GATE = /(_se_expand|squeeze_excite\/Conv_1)$/;
+
 function fanIn(w: WeightSpec): number {
   // Kernels are [kh, kw, in, out] (conv), [kh, kw, in, multiplier] (depthwise) or [in, out] (dense).
   if (w.role === 'depthwise_kernel') return (w.shape[0] ?? 1) * (w.shape[1] ?? 1);
@@ -135,6 +147,7 @@ function initFor(
     case 'depthwise_kernel':
       return { ...base, dist: 'normal', a: 0, b: Math.sqrt(2 / fanIn(w)) };
     case 'bias':
+      if (SE_GATE.test(layer)) return { ...base, dist: 'normal', a: 2, b: 0.5 };
       return { ...base, dist: 'normal', a: 0, b: classifier ? 0.2 : 0.02 };
     case 'gamma':
       if (residualEnd) return { ...base, dist: 'uniform', a: 0.1, b: 0.3 };

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from '../../core/errors.js';
+import { buildTfjsModel } from '../verify/tfjs-reference.js';
 import { buildArchitecture } from './build.js';
 import type { KerasModelJson } from './keras-json.js';
 import { ARCHITECTURE_NAMES, type ArchitectureName } from './options.js';
@@ -41,9 +42,14 @@ function layerNames(model: KerasModelJson): string[] {
   return model.config.layers.map((l) => l.name);
 }
 
-async function tfjsModel(model: KerasModelJson): Promise<tf.LayersModel> {
-  await tf.setBackend('cpu');
-  return tf.models.modelFromJSON({ modelTopology: model } as unknown as tf.io.ModelJSON);
+/** TF.js' model from the JSON, through the verification's topology (Keras layers TF.js lacks added). */
+function tfjsModel(model: KerasModelJson): Promise<tf.LayersModel> {
+  return buildTfjsModel({
+    config: model,
+    format: 'keras-h5-weights',
+    kerasVersion: model.keras_version,
+    source: model.config.name,
+  });
 }
 
 describe('parameter counts', () => {
@@ -77,6 +83,9 @@ describe('TensorFlow.js reads the JSON (an independent Keras implementation)', (
     ['mobilenet_v2', { inputShape: [97, 131, 3] }],
     ['densenet121', { includeTop: false, pooling: 'avg', inputShape: [64, 64, 3] }],
     ['nasnet_mobile', {}],
+    ['mobilenet_v3_small', {}],
+    ['mobilenet_v3_large', { includeTop: false, pooling: 'avg', inputShape: [96, 96, 3] }],
+    ['efficientnet_b0', {}],
   ];
   for (const [arch, options] of cases) {
     it(`${arch} ${JSON.stringify(options)}: same layers, weight shapes, parameters and output shape`, async () => {
@@ -184,20 +193,22 @@ describe('Keras layer names and order (what the official weight files list)', ()
     ]); // prettier-ignore
   });
 
-  it("MobileNetV3 uses tf.keras' names; hard_sigmoid's TFOpLambda layers are Rescaling layers of the same names", () => {
+  it("MobileNetV3 uses tf.keras' names and writes hard_sigmoid's `x + 3.` and `* (1/6)` as TFOpLambda layers", () => {
     const built = buildArchitecture('mobilenet_v3_small');
     expect(layerNames(built.model).slice(0, 8)).toEqual([
       'input_1', 'rescaling', 'Conv', 'Conv/BatchNorm', 'tf.__operators__.add', 're_lu', 'tf.math.multiply', 'multiply',
     ]); // prettier-ignore
     const layer = (n: string) => built.model.config.layers.find((l) => l.name === n);
     expect(layer('tf.__operators__.add')).toMatchObject({
-      class_name: 'Rescaling',
-      config: { scale: 1, offset: 3 },
+      class_name: 'TFOpLambda',
+      config: { function: '__operators__.add' },
+      inbound_nodes: [[['Conv/BatchNorm', 0, 0, { y: 3, name: null }]]],
     });
     expect(layer('re_lu')).toMatchObject({ class_name: 'ReLU', config: { max_value: 6 } });
     expect(layer('tf.math.multiply')).toMatchObject({
-      class_name: 'Rescaling',
-      config: { scale: 1 / 6, offset: 0 },
+      class_name: 'TFOpLambda',
+      config: { function: 'math.multiply' },
+      inbound_nodes: [[['re_lu', 0, 0, { y: 1 / 6, name: null }]]],
     });
     expect(layer('multiply')?.inbound_nodes[0]?.map((n) => n[0])).toEqual([
       'Conv/BatchNorm',

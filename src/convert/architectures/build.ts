@@ -1,11 +1,11 @@
 import { densenet121, densenet169, densenet201 } from './densenet.js';
-import { efficientnetBuilder } from './efficientnet.js';
+import { efficientnetBuilder, efficientnetKeras3, type EfficientNetName } from './efficientnet.js';
 import type { BuiltModel } from './functional-builder.js';
 import { inceptionResNetV2 } from './inception-resnet-v2.js';
 import { inceptionV3 } from './inception-v3.js';
 import type { KerasModelJson } from './keras-json.js';
 import { mobilenet, mobilenetV2 } from './mobilenet.js';
-import { mobilenetV3Large, mobilenetV3Small } from './mobilenet-v3.js';
+import { mobilenetV3Keras3, mobilenetV3Large, mobilenetV3Small } from './mobilenet-v3.js';
 import { nasnetLarge, nasnetMobile } from './nasnet.js';
 import { type ArchitectureName, type ArchitectureOptions, resolveOptions } from './options.js';
 import { resnet101, resnet101V2, resnet152, resnet152V2, resnet50V2 } from './resnet-common.js';
@@ -68,7 +68,31 @@ export function buildArchitecture(
   options: Partial<ArchitectureOptions> = {},
 ): BuiltArchitecture {
   const resolved = resolveOptions(arch, options);
-  const { model, standIns } = BUILDERS[arch](resolved);
+  return assemble(arch, resolved, BUILDERS[arch](resolved));
+}
+
+/**
+ * EfficientNet and MobileNetV3 as Keras 3 builds them (Keras 3's layer names; still in the Keras 2 JSON
+ * form, which scripts/convert/keras3-json.ts turns into Keras 3's), for Keras 3 test files.
+ */
+export function buildKeras3Architecture(
+  arch: EfficientNetName | 'mobilenet_v3_small' | 'mobilenet_v3_large',
+  options: Partial<ArchitectureOptions> = {},
+): BuiltArchitecture {
+  const resolved = resolveOptions(arch, options);
+  const built =
+    arch === 'mobilenet_v3_small' || arch === 'mobilenet_v3_large'
+      ? mobilenetV3Keras3(arch === 'mobilenet_v3_small' ? 'small' : 'large', resolved)
+      : efficientnetKeras3(arch, resolved);
+  return assemble(arch, resolved, built);
+}
+
+function assemble(
+  arch: ArchitectureName,
+  resolved: ArchitectureOptions,
+  built: BuiltModel,
+): BuiltArchitecture {
+  const { model, standIns } = built;
   const { shapes, weights } = inferModel(model);
   const output = model.config.output_layers[0]?.[0] ?? '';
   return {

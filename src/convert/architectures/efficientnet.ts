@@ -61,8 +61,12 @@ export interface EfficientNetVariant {
  * weights) → Rescaling(1/√std), the compensation Keras applies because the official files store the
  * standard deviations where the variance belongs. The model takes raw RGB pixels in [0, 255].
  */
-function efficientnet(v: EfficientNetVariant, o: ArchitectureOptions): BuiltModel {
-  const b = new FunctionalBuilder('tf-keras-2');
+function efficientnet(
+  v: EfficientNetVariant,
+  o: ArchitectureOptions,
+  flavour: 'tf-keras-2' | 'keras-3' = 'tf-keras-2',
+): BuiltModel {
+  const b = new FunctionalBuilder(flavour);
   const bn = (x: TensorRef, name: string): TensorRef => batchNorm(b, x, { epsilon: 1e-3, axis: 3 }, name);
   const swish = (x: TensorRef, name: string): TensorRef => activation(b, x, 'swish', name);
   const conv1x1 = (x: TensorRef, filters: number, name: string): TensorRef =>
@@ -187,6 +191,10 @@ export const EFFICIENTNET_VARIANTS = {
 } as const;
 
 export type EfficientNetName = keyof typeof EFFICIENTNET_VARIANTS;
+
+/** The same model as Keras 3 writes it (names differ only in the input: 'input_layer'). */
+export const efficientnetKeras3 = (name: EfficientNetName, o: ArchitectureOptions): BuiltModel =>
+  efficientnet(EFFICIENTNET_VARIANTS[name], o, 'keras-3');
 
 export const efficientnetBuilder =
   (name: EfficientNetName) =>

@@ -17,6 +17,8 @@ export interface AddOptions {
    * left out of the weight file's layer list.
    */
   standIn?: boolean;
+  /** Call keywords stored with the call's inputs (tf.keras' TFOpLambda: `{ y: 3.0, name: null }`). */
+  kwargs?: JsonObject;
 }
 
 /** A model as `to_json()` writes it, and the layers that only stand in for part of a Keras layer. */
@@ -25,7 +27,11 @@ export interface BuiltModel {
   standIns: string[];
 }
 
-const KERAS_VERSION: Record<KerasFlavour, string> = { 'keras-2.2': '2.2.4', 'tf-keras-2': '2.4.0' };
+const KERAS_VERSION: Record<KerasFlavour, string> = {
+  'keras-2.2': '2.2.4',
+  'tf-keras-2': '2.4.0',
+  'keras-3': '3.11.3',
+};
 
 function snakeCase(className: string): string {
   // Keras' _to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'BatchNormalization' → 'batch_normalization'.
@@ -47,12 +53,20 @@ export class FunctionalBuilder {
 
   constructor(readonly flavour: KerasFlavour) {}
 
-  /** The name Keras gives an unnamed layer of this class (`activation_1` in Keras 2.2, `activation` first in tf.keras). */
-  autoName(className: string, prefix = className === 'InputLayer' ? 'input' : snakeCase(className)): string {
+  /**
+   * The name Keras gives an unnamed layer of this class: `activation_1` first in Keras 2.2, `activation`
+   * in tf.keras and Keras 3; inputs `input_1` (Keras 2) or `input_layer` (Keras 3).
+   */
+  autoName(className: string, prefix = this.defaultPrefix(className)): string {
     const count = (this.counters.get(prefix) ?? 0) + 1;
     this.counters.set(prefix, count);
     if (prefix === 'input' || this.flavour === 'keras-2.2') return `${prefix}_${count}`;
     return count === 1 ? prefix : `${prefix}_${count - 1}`;
+  }
+
+  private defaultPrefix(className: string): string {
+    if (className !== 'InputLayer') return snakeCase(className);
+    return this.flavour === 'keras-3' ? 'input_layer' : 'input';
   }
 
   /** Adds a layer called on `inputs`; `config(name)` builds its config once the name is known. */
@@ -74,7 +88,7 @@ export class FunctionalBuilder {
       inbound_nodes:
         inputs.length === 0
           ? []
-          : [inputs.map((t): [string, number, number, JsonObject] => [t.layer, 0, 0, {}])],
+          : [inputs.map((t): [string, number, number, JsonObject] => [t.layer, 0, 0, { ...options.kwargs }])],
     };
     this.layers.push(layer);
     return {
@@ -88,7 +102,7 @@ export class FunctionalBuilder {
 
   toJson(modelName: string, input: TensorRef, output: TensorRef): BuiltModel {
     const model: KerasModelJson = {
-      class_name: this.flavour === 'tf-keras-2' ? 'Functional' : 'Model',
+      class_name: this.flavour === 'keras-2.2' ? 'Model' : 'Functional',
       config: {
         name: modelName,
         layers: kerasLayerOrder(this.layers, [output.layer], this.standIns),

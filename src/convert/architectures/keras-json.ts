@@ -32,7 +32,8 @@ export interface KerasModelJson {
 
 /**
  * Which Keras wrote the model: standalone Keras 2.2.4 with keras-applications 1.0.x
- * (auto names start at `_1`, class_name `Model`), or tf.keras 2.x (first auto name has no suffix,
- * class_name `Functional`).
+ * (auto names start at `_1`, class_name `Model`), tf.keras 2.x (first auto name has no suffix,
+ * class_name `Functional`), or Keras 3 (as tf.keras, inputs named `input_layer`; the JSON here stays in
+ * the Keras 2 form, scripts/convert/keras3-json.ts writes Keras 3's).
  */
-export type KerasFlavour = 'keras-2.2' | 'tf-keras-2';
+export type KerasFlavour = 'keras-2.2' | 'tf-keras-2' | 'keras-3';

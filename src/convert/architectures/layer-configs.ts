@@ -2,7 +2,7 @@ import type { JsonObject, KerasFlavour } from './keras-json.js';
 
 /**
  * Layer `config` objects exactly as Keras serialises them (every field `get_config()` writes), for the
- * layer classes the built-in architectures use. `flavour` picks standalone Keras 2.2.4 or tf.keras 2.x.
+ * layer classes the built-in architectures use. `flavour` picks standalone Keras 2.2.4 or tf.keras 2.x / Keras 3.
  */
 
 type Pair = [number, number];
@@ -11,7 +11,7 @@ function initializer(
   flavour: KerasFlavour,
   kind: 'glorot_uniform' | 'he_normal' | 'zeros' | 'ones',
 ): JsonObject {
-  if (flavour === 'tf-keras-2') {
+  if (flavour !== 'keras-2.2') {
     const className = {
       glorot_uniform: 'GlorotUniform',
       he_normal: 'HeNormal',
@@ -39,12 +39,12 @@ function initializer(
 }
 
 function base(name: string, flavour: KerasFlavour): JsonObject {
-  return flavour === 'tf-keras-2' ? { name, trainable: true, dtype: 'float32' } : { name, trainable: true };
+  return flavour !== 'keras-2.2' ? { name, trainable: true, dtype: 'float32' } : { name, trainable: true };
 }
 
 export function inputLayerConfig(name: string, shape: readonly number[], flavour: KerasFlavour): JsonObject {
   const config: JsonObject = { batch_input_shape: [null, ...shape], dtype: 'float32', sparse: false, name };
-  if (flavour === 'tf-keras-2') config['ragged'] = false;
+  if (flavour !== 'keras-2.2') config['ragged'] = false;
   return config;
 }
 
@@ -70,7 +70,7 @@ export function conv2dConfig(name: string, o: Conv2DOptions, flavour: KerasFlavo
     data_format: 'channels_last',
     dilation_rate: [1, 1],
   };
-  if (flavour === 'tf-keras-2') config['groups'] = 1;
+  if (flavour !== 'keras-2.2') config['groups'] = 1;
   return {
     ...config,
     activation: o.activation ?? 'linear',
@@ -252,7 +252,7 @@ export function pool2dConfig(name: string, o: PoolOptions, flavour: KerasFlavour
 
 export function globalPoolConfig(name: string, flavour: KerasFlavour, keepdims = false): JsonObject {
   const config: JsonObject = { ...base(name, flavour), data_format: 'channels_last' };
-  if (flavour === 'tf-keras-2') config['keepdims'] = keepdims;
+  if (flavour !== 'keras-2.2') config['keepdims'] = keepdims;
   else if (keepdims) throw new Error('keepdims needs tf.keras');
   return config;
 }
@@ -288,4 +288,10 @@ export function mergeConfig(name: string, flavour: KerasFlavour): JsonObject {
 
 export function concatenateConfig(name: string, axis: number, flavour: KerasFlavour): JsonObject {
   return { ...base(name, flavour), axis };
+}
+
+/** tf.keras' TFOpLambda (what `x + 3.` on a Keras tensor becomes): the TF function's name, e.g. '__operators__.add'. */
+export function tfOpLambdaConfig(name: string, fn: string, flavour: KerasFlavour): JsonObject {
+  if (flavour === 'keras-2.2') throw new Error('TFOpLambda needs tf.keras');
+  return { name, trainable: true, dtype: 'float32', function: fn };
 }

@@ -177,3 +177,23 @@ export function concatenate(
 ): TensorRef {
   return b.add('Concatenate', name, (n) => cfg.concatenateConfig(n, axis, b.flavour), xs);
 }
+
+/**
+ * tf.keras' TFOpLambda for `x <op> y` with a constant y: `tf.__operators__.add` for `x + 3.`,
+ * `tf.math.multiply` for `x * (1. / 6.)`, automatically named after the function as tf.keras does. In
+ * the Keras 3 flavour it stands for Keras 3's operation node (`add`, `multiply`), which the Keras 3
+ * writer (scripts/convert/keras3-json.ts) emits as such.
+ */
+const KERAS3_OPERATION = { '__operators__.add': 'add', 'math.multiply': 'multiply' } as const;
+
+export function tfOpLambda(
+  b: FunctionalBuilder,
+  x: TensorRef,
+  fn: '__operators__.add' | 'math.multiply',
+  y: number,
+): TensorRef {
+  return b.add('TFOpLambda', undefined, (n) => cfg.tfOpLambdaConfig(n, fn, b.flavour), [x], {
+    autoPrefix: b.flavour === 'keras-3' ? KERAS3_OPERATION[fn] : `tf.${fn}`,
+    kwargs: { y, name: null },
+  });
+}

@@ -13,6 +13,7 @@ import {
   multiply,
   relu,
   rescaling,
+  tfOpLambda,
   zeroPadding,
 } from './layers.js';
 import { makeDivisible } from './mobilenet.js';
@@ -38,45 +39,92 @@ const LARGE: BlockSpec[] = [
   [6, 160, 'k', 2, true, true], [6, 160, 'k', 1, true, true], [6, 160, 'k', 1, true, true],
 ]; // prettier-ignore
 
+/** Layer names of the two generations: tf.keras 2.x ('Conv/BatchNorm') and Keras 3 ('conv_bn'). */
+interface Naming {
+  model: { small: string; large: string };
+  /** A block's prefix from its id (0 has none). */
+  prefix: (id: number) => string;
+  /** Joins a name and its suffix ('Conv' + 'BatchNorm'). */
+  join: (name: string, part: string) => string;
+  bn: string;
+  conv: string;
+  conv1: string;
+  conv2: string;
+  logits: string;
+  predictions: string;
+  add: string;
+  se: { pool: string; conv: string; relu: string; conv1: string; mul: string };
+}
+
+const TF_KERAS: Naming = {
+  model: { small: 'MobilenetV3small', large: 'MobilenetV3large' },
+  prefix: (id) => (id ? `expanded_conv_${id}/` : 'expanded_conv/'),
+  join: (name, part) => `${name}/${part}`,
+  bn: 'BatchNorm',
+  conv: 'Conv',
+  conv1: 'Conv_1',
+  conv2: 'Conv_2',
+  logits: 'Logits',
+  predictions: 'Predictions',
+  add: 'Add',
+  se: { pool: 'AvgPool', conv: 'Conv', relu: 'Relu', conv1: 'Conv_1', mul: 'Mul' },
+};
+
+const KERAS_3: Naming = {
+  model: { small: 'MobileNetV3Small', large: 'MobileNetV3Large' },
+  prefix: (id) => (id ? `expanded_conv_${id}_` : 'expanded_conv_'),
+  join: (name, part) => `${name}_${part}`,
+  bn: 'bn',
+  conv: 'conv',
+  conv1: 'conv_1',
+  conv2: 'conv_2',
+  logits: 'logits',
+  predictions: 'predictions',
+  add: 'add',
+  se: { pool: 'avg_pool', conv: 'conv', relu: 'relu', conv1: 'conv_1', mul: 'mul' },
+};
+
 /**
- * keras.applications.MobileNetV3Small/Large (alpha 1, minimalistic False, include_preprocessing True) with
- * tf.keras 2.x's layer names ('Conv/BatchNorm', 'expanded_conv_1/depthwise'), which the official weight
- * files carry. tf.keras writes `hard_sigmoid(x) = ReLU(6.)(x + 3.) * (1. / 6.)`, whose `+ 3.` and
- * `* (1/6)` become TFOpLambda layers `tf.__operators__.add` and `tf.math.multiply`; here each is a
- * Rescaling layer of that name doing the same arithmetic. The model takes raw RGB pixels in [0, 255].
+ * keras.applications.MobileNetV3Small/Large (alpha 1, minimalistic False, include_preprocessing True).
+ * Generation 'tf-keras' has tf.keras 2.x's layer names ('Conv/BatchNorm', 'expanded_conv_1/depthwise'),
+ * which the official weight files carry, and `hard_swish(x) = Multiply()([x, hard_sigmoid(x)])`;
+ * 'keras-3' has Keras 3's ('conv_bn', 'expanded_conv_1_depthwise') and `Activation('hard_swish')`. Both
+ * write `hard_sigmoid(x) = ReLU(6.)(x + 3.) * (1. / 6.)`, whose `+ 3.` and `* (1/6)` are TFOpLambda layers
+ * `tf.__operators__.add` / `tf.math.multiply` in tf.keras (operation nodes `add` / `multiply` in Keras 3).
+ * The model takes raw RGB pixels in [0, 255].
  */
 function mobilenetV3(
-  modelName: string,
-  blocks: BlockSpec[],
-  lastPointChannels: number,
+  size: 'small' | 'large',
   o: ArchitectureOptions,
+  generation: 'tf-keras' | 'keras-3' = 'tf-keras',
 ): BuiltModel {
-  const b = new FunctionalBuilder('tf-keras-2');
+  const blocks = size === 'small' ? SMALL : LARGE;
+  const lastPointChannels = size === 'small' ? 1024 : 1280;
+  const n = generation === 'tf-keras' ? TF_KERAS : KERAS_3;
+  const b = new FunctionalBuilder(generation === 'tf-keras' ? 'tf-keras-2' : 'keras-3');
   const bn = (x: TensorRef, name: string): TensorRef =>
     batchNorm(b, x, { epsilon: 1e-3, axis: -1, momentum: 0.999 }, name);
   const plainRelu: Act = (x) => relu(b, x, null);
-  const hardSigmoid: Act = (x) => {
-    const shifted = rescaling(b, x, 1, 3, undefined, { autoPrefix: 'tf.__operators__.add' });
-    return rescaling(b, relu(b, shifted, 6), 1 / 6, 0, undefined, { autoPrefix: 'tf.math.multiply' });
-  };
-  const hardSwish: Act = (x) => {
-    // Keras constructs Multiply() before evaluating its inputs; names have separate counters, so the order
-    // of the calls below gives the same names.
-    return multiply(b, [x, hardSigmoid(x)]);
-  };
+  const hardSigmoid: Act = (x) =>
+    tfOpLambda(b, relu(b, tfOpLambda(b, x, '__operators__.add', 3), 6), 'math.multiply', 1 / 6);
+  // tf.keras constructs Multiply() before evaluating its inputs; names have separate counters, so the
+  // order of the calls below gives the same names.
+  const hardSwish: Act = (x) =>
+    generation === 'tf-keras' ? multiply(b, [x, hardSigmoid(x)]) : activation(b, x, 'hard_swish');
 
   const seBlock = (inputs: TensorRef, filters: number, prefix: string): TensorRef => {
-    let x = globalAveragePool(b, inputs, `${prefix}squeeze_excite/AvgPool`, true);
+    const se = (part: string): string => n.join(`${prefix}squeeze_excite`, part);
+    let x = globalAveragePool(b, inputs, se(n.se.pool), true);
     x = conv2d(
       b,
       x,
       { filters: makeDivisible(filters * 0.25), kernel: [1, 1], padding: 'same' },
-      `${prefix}squeeze_excite/Conv`,
+      se(n.se.conv),
     );
-    x = relu(b, x, null, `${prefix}squeeze_excite/Relu`);
-    x = conv2d(b, x, { filters, kernel: [1, 1], padding: 'same' }, `${prefix}squeeze_excite/Conv_1`);
+    x = relu(b, x, null, se(n.se.relu));
+    x = conv2d(b, x, { filters, kernel: [1, 1], padding: 'same' }, se(n.se.conv1));
     x = hardSigmoid(x);
-    return multiply(b, [inputs, x], `${prefix}squeeze_excite/Mul`);
+    return multiply(b, [inputs, x], se(n.se.mul));
   };
 
   const invertedResBlock = (x0: TensorRef, spec: BlockSpec, id: number): TensorRef => {
@@ -85,18 +133,17 @@ function mobilenetV3(
     const act = hs ? hardSwish : plainRelu;
     const inFilters = x0.shape[2] ?? 0;
     let x = x0;
-    let prefix = 'expanded_conv/';
+    const prefix = n.prefix(id);
     if (id) {
-      prefix = `expanded_conv_${id}/`;
       x = conv2d(
         b,
         x,
         { filters: makeDivisible(inFilters * expansion), kernel: [1, 1], padding: 'same', useBias: false },
         `${prefix}expand`,
       );
-      x = act(bn(x, `${prefix}expand/BatchNorm`));
+      x = act(bn(x, n.join(`${prefix}expand`, n.bn)));
     }
-    if (stride === 2) x = zeroPadding(b, x, correctPad(x, kernel), `${prefix}depthwise/pad`);
+    if (stride === 2) x = zeroPadding(b, x, correctPad(x, kernel), n.join(`${prefix}depthwise`, 'pad'));
     x = depthwiseConv2d(
       b,
       x,
@@ -108,43 +155,45 @@ function mobilenetV3(
       },
       `${prefix}depthwise`,
     );
-    x = act(bn(x, `${prefix}depthwise/BatchNorm`));
+    x = act(bn(x, n.join(`${prefix}depthwise`, n.bn)));
     if (se) x = seBlock(x, makeDivisible(inFilters * expansion), prefix);
     x = conv2d(b, x, { filters, kernel: [1, 1], padding: 'same', useBias: false }, `${prefix}project`);
-    x = bn(x, `${prefix}project/BatchNorm`);
-    if (stride === 1 && inFilters === filters) x = add(b, [x0, x], `${prefix}Add`);
+    x = bn(x, n.join(`${prefix}project`, n.bn));
+    if (stride === 1 && inFilters === filters) x = add(b, [x0, x], `${prefix}${n.add}`);
     return x;
   };
 
   const img = input(b, o.inputShape);
   let x = rescaling(b, img, 1 / 127.5, -1);
-  x = conv2d(b, x, { filters: 16, kernel: [3, 3], strides: [2, 2], padding: 'same', useBias: false }, 'Conv');
-  x = hardSwish(bn(x, 'Conv/BatchNorm'));
+  x = conv2d(b, x, { filters: 16, kernel: [3, 3], strides: [2, 2], padding: 'same', useBias: false }, n.conv);
+  x = hardSwish(bn(x, n.join(n.conv, n.bn)));
   blocks.forEach((spec, id) => {
     x = invertedResBlock(x, spec, id);
   });
   const lastConvChannels = makeDivisible((x.shape[2] ?? 0) * 6);
-  x = conv2d(b, x, { filters: lastConvChannels, kernel: [1, 1], padding: 'same', useBias: false }, 'Conv_1');
-  x = hardSwish(bn(x, 'Conv_1/BatchNorm'));
+  x = conv2d(b, x, { filters: lastConvChannels, kernel: [1, 1], padding: 'same', useBias: false }, n.conv1);
+  x = hardSwish(bn(x, n.join(n.conv1, n.bn)));
 
   if (o.includeTop) {
     x = globalAveragePool(b, x, undefined, true);
-    x = conv2d(b, x, { filters: lastPointChannels, kernel: [1, 1], padding: 'same' }, 'Conv_2');
+    x = conv2d(b, x, { filters: lastPointChannels, kernel: [1, 1], padding: 'same' }, n.conv2);
     x = hardSwish(x);
     x = dropout(b, x, 0.2);
-    x = conv2d(b, x, { filters: o.classes, kernel: [1, 1], padding: 'same' }, 'Logits');
+    x = conv2d(b, x, { filters: o.classes, kernel: [1, 1], padding: 'same' }, n.logits);
     x = flatten(b, x);
-    x = activation(b, x, 'softmax', 'Predictions');
+    x = activation(b, x, 'softmax', n.predictions);
   } else {
     x = poolFeatures(b, x, o.pooling, { avg: 'avg_pool', max: 'max_pool' });
   }
-  return b.toJson(modelName, img, x);
+  return b.toJson(n.model[size], img, x);
 }
 
 /** keras.applications.MobileNetV3Small (2,554,968 parameters with the top). */
-export const mobilenetV3Small = (o: ArchitectureOptions): BuiltModel =>
-  mobilenetV3('MobilenetV3small', SMALL, 1024, o);
+export const mobilenetV3Small = (o: ArchitectureOptions): BuiltModel => mobilenetV3('small', o);
 
 /** keras.applications.MobileNetV3Large (5,507,432 parameters with the top). */
-export const mobilenetV3Large = (o: ArchitectureOptions): BuiltModel =>
-  mobilenetV3('MobilenetV3large', LARGE, 1280, o);
+export const mobilenetV3Large = (o: ArchitectureOptions): BuiltModel => mobilenetV3('large', o);
+
+/** The same models as Keras 3 names and writes them (for Keras 3 files built from them). */
+export const mobilenetV3Keras3 = (size: 'small' | 'large', o: ArchitectureOptions): BuiltModel =>
+  mobilenetV3(size, o, 'keras-3');

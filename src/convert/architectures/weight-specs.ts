@@ -176,6 +176,8 @@ export function inferLayer(layer: KerasLayerJson, inputs: Shape[]): { shape: Sha
     case 'Add':
     case 'Multiply':
       return { shape: broadcast(inputs), weights: [] };
+    // TFOpLambda: the built-ins use it only for arithmetic with a constant (x + 3., x * (1/6)).
+    case 'TFOpLambda':
     case 'Activation':
     case 'ReLU':
     case 'Rescaling':
