@@ -73,11 +73,25 @@ describe('bad input: a specific NetlensError and no output file', () => {
     }
   });
 
-  it('weight shapes that do not match the architecture name layer, weight and both shapes', async () => {
+  it("weights that do not fit the file's own config: layer, weight, both shapes, and no talk of --arch", async () => {
     const e = await expectFailure(path.join(fixtures, 'shape_mismatch.h5'));
     expect(e.code).toBe('invalid_model_file');
     expect(e.message).toMatch(
-      /layer 'conv' \(Conv2D\) weight 'conv\/kernel:0' \(kernel\) has shape \[3, 3, 3, 5\] but the architecture needs \[3, 3, 3, 4\]/,
+      /layer 'conv' \(Conv2D\) weight 'conv\/kernel:0' \(kernel\) has shape \[3, 3, 3, 5\] but the file's model config needs \[3, 3, 3, 4\]\. The file's weights do not match its own model config/,
+    );
+    expect(e.message).not.toMatch(/--arch|include_top|classes/);
+  });
+
+  it('weights that do not fit a built-in architecture (--arch) point at --arch, classes and include_top', async () => {
+    const { convertKerasModel } = await import('../src/convert/keras/convert.js');
+    const { readModelFile } = await import('../src/convert/read-model.js');
+    const { spec } = await readModelFile(path.join(fixtures, 'shape_mismatch.h5'));
+    const e = await convertKerasModel({ ...spec, format: 'keras-h5-weights' }, { name: 'm' }).catch(
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(NetlensError);
+    expect((e as NetlensError).message).toMatch(
+      /has shape \[3, 3, 3, 5\] but the architecture needs \[3, 3, 3, 4\]\. The weights do not belong to this architecture: check --arch, and the classes and include_top/,
     );
   });
 
@@ -92,9 +106,9 @@ describe('bad input: a specific NetlensError and no output file', () => {
   it('an unsupported layer names the layer, its class and the supported list', async () => {
     const e = await expectFailure(path.join(fixtures, 'unsupported_layer.h5'));
     expect(e.code).toBe('unsupported_layer');
-    expect(e.message).toMatch(/layer 'deconv' has class Conv2DTranspose/);
+    expect(e.message).toMatch(/layer 'local' has class LocallyConnected2D/);
     expect(e.message).toMatch(/Supported layers: .*BatchNormalization.*SeparableConv2D/);
-    expect(e.details['className']).toBe('Conv2DTranspose');
+    expect(e.details['className']).toBe('LocallyConnected2D');
   });
 
   it('a Lambda layer explains why it cannot be converted', async () => {

@@ -142,6 +142,7 @@ async function convertInternal<T extends { bytes: number; sha256: string }>(
   const ctx = new LoweringContext(b, spec.weights, spec.source, {
     foldBatchNorm: false,
     semantics: kerasSemantics(spec),
+    architectureSource: spec.format === 'keras-h5-weights' ? 'built-in' : 'file',
     release: options.releaseWeights === true ? releasableLayers(model) : new Set(),
   });
   progress({ phase: 'lower', done: 0, total: model.layers.length });
