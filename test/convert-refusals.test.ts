@@ -102,3 +102,57 @@ describe('refused layers', () => {
     });
   }
 });
+
+describe('input channels', () => {
+  const modelTaking = (shape: number[]) => ({
+    config: functionalConfig(shape, [
+      { class_name: 'Conv2D', config: { name: 'c', filters: 2, kernel_size: [1, 1], use_bias: false } },
+    ]),
+    weights: new Map([
+      [
+        'c',
+        [{ name: 'c/kernel:0', dims: [1, 1, shape[2] ?? 1, 2], data: new Float32Array(2 * (shape[2] ?? 1)) }],
+      ],
+    ]),
+    format: 'keras-h5-model' as const,
+    source: 'rgba.h5',
+  });
+
+  it('1 channel → grayscale, 3 → rgb', async () => {
+    const gray = await convertKerasModel(modelTaking([8, 8, 1]), { name: 'g', output: 'features' });
+    expect(gray.manifest.preprocessing.color).toBe('grayscale');
+    const rgb = await convertKerasModel(modelTaking([8, 8, 3]), { name: 'c', output: 'features' });
+    expect(rgb.manifest.preprocessing.color).toBe('rgb');
+  });
+
+  it('4 channels (RGBA) are refused before any work, naming the channel count and the supported ones', async () => {
+    const progress: string[] = [];
+    const error = await convertKerasModel(modelTaking([8, 8, 4]), {
+      name: 'rgba',
+      onProgress: (p) => progress.push(p.phase),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetlensError);
+    expect((error as NetlensError).code).toBe('invalid_model_file');
+    expect((error as NetlensError).message).toMatch(
+      /rgba\.h5: the model takes images with 4 channels\. netlens feeds models decoded images, RGB \(3 channels\) or grayscale \(1 channel, PIL 'L'\).*Supported inputs: \(H, W, 1\) and \(H, W, 3\)/,
+    );
+    expect((error as NetlensError).details).toMatchObject({
+      inputShape: [8, 8, 4],
+      supportedChannels: [1, 3],
+    });
+    expect(progress).toEqual([]);
+  });
+
+  it('a flat input is not an image', async () => {
+    const spec = {
+      config: functionalConfig([12], [{ class_name: 'Dense', config: { name: 'd', units: 2 } }]),
+      weights: new Map(),
+      format: 'keras-h5-model' as const,
+      source: 'mlp.h5',
+    };
+    const error = await convertKerasModel(spec, { name: 'mlp' }).catch((e: unknown) => e);
+    expect((error as NetlensError).message).toMatch(
+      /takes a tensor of shape \[12\], not an image \(height, width, channels\)/,
+    );
+  });
+});
