@@ -152,6 +152,46 @@ g = f.create_group('fc'); g.attrs['weight_names'] = [b'fc/kernel:0']; g.create_d
   });
 });
 
+describe('bad options are refused before the model is read', () => {
+  /** Converts with a progress spy: a refusal before any work reports no phase at all. */
+  async function refusedEarly(options: Record<string, unknown>): Promise<NetlensError> {
+    const phases: string[] = [];
+    const e = await expectFailure(REAL, {
+      ...options,
+      onProgress: (p: { phase: string }) => phases.push(p.phase),
+    });
+    expect(phases).toEqual([]);
+    return e;
+  }
+
+  it('--name with uppercase letters', async () => {
+    const e = await refusedEarly({ name: 'MyModel' });
+    expect(e.code).toBe('invalid_argument');
+    expect(e.message).toMatch(
+      /--name 'MyModel' is not a valid model name: use lowercase letters, digits, '\.', '_' or '-', starting with a letter or digit \(e\.g\. 'mymodel'\)/,
+    );
+  });
+
+  it('--factor with --preprocess caffe', async () => {
+    const e = await refusedEarly({ preprocessing: { mode: 'caffe', factor: 0.5 } });
+    expect(e.message).toMatch(/--factor apply to --preprocess scale only, not --preprocess caffe/);
+  });
+
+  it('a missing labels file', async () => {
+    const e = await refusedEarly({ labels: path.join(scratch, 'no-such-labels.txt') });
+    expect(e.message).toMatch(/--labels: '.*no-such-labels\.txt' is neither 'imagenet' nor a readable file/);
+  });
+
+  it('--verify-images naming a missing folder, or one without images', async () => {
+    const missing = await refusedEarly({ verify: true, verifyImages: path.join(scratch, 'nope') });
+    expect(missing.code).toBe('not_found');
+    expect(missing.message).toMatch(/--verify-images: '.*nope' is not a directory/);
+    const empty = mkdtempSync(path.join(tmpdir(), 'netlens-empty-'));
+    const e = await refusedEarly({ verify: true, verifyImages: empty });
+    expect(e.message).toMatch(/holds no images/);
+  });
+});
+
 describe('bad options', () => {
   it('a labels file with the wrong number of labels', async () => {
     const labels = path.join(scratch, 'three.txt');
