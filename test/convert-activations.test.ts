@@ -72,7 +72,7 @@ describe('activations match TensorFlow.js (Keras-exact where TF.js differs)', ()
   it('an unknown activation names the layer, its class and the supported activations', async () => {
     const spec = {
       config: functionalConfig(
-        [5, 4, 2],
+        [5, 4, 3],
         [{ class_name: 'Activation', config: { name: 'act', activation: 'crelu' } }],
       ),
       weights: new Map(),

@@ -73,11 +73,25 @@ describe('bad input: a specific NetlensError and no output file', () => {
     }
   });
 
-  it('weight shapes that do not match the architecture name layer, weight and both shapes', async () => {
+  it("weights that do not fit the file's own config: layer, weight, both shapes, and no talk of --arch", async () => {
     const e = await expectFailure(path.join(fixtures, 'shape_mismatch.h5'));
     expect(e.code).toBe('invalid_model_file');
     expect(e.message).toMatch(
-      /layer 'conv' \(Conv2D\) weight 'conv\/kernel:0' \(kernel\) has shape \[3, 3, 3, 5\] but the architecture needs \[3, 3, 3, 4\]/,
+      /layer 'conv' \(Conv2D\) weight 'conv\/kernel:0' \(kernel\) has shape \[3, 3, 3, 5\] but the file's model config needs \[3, 3, 3, 4\]\. The file's weights do not match its own model config/,
+    );
+    expect(e.message).not.toMatch(/--arch|include_top|classes/);
+  });
+
+  it('weights that do not fit a built-in architecture (--arch) point at --arch, classes and include_top', async () => {
+    const { convertKerasModel } = await import('../src/convert/keras/convert.js');
+    const { readModelFile } = await import('../src/convert/read-model.js');
+    const { spec } = await readModelFile(path.join(fixtures, 'shape_mismatch.h5'));
+    const e = await convertKerasModel({ ...spec, format: 'keras-h5-weights' }, { name: 'm' }).catch(
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(NetlensError);
+    expect((e as NetlensError).message).toMatch(
+      /has shape \[3, 3, 3, 5\] but the architecture needs \[3, 3, 3, 4\]\. The weights do not belong to this architecture: check --arch, and the classes and include_top/,
     );
   });
 
@@ -92,9 +106,9 @@ describe('bad input: a specific NetlensError and no output file', () => {
   it('an unsupported layer names the layer, its class and the supported list', async () => {
     const e = await expectFailure(path.join(fixtures, 'unsupported_layer.h5'));
     expect(e.code).toBe('unsupported_layer');
-    expect(e.message).toMatch(/layer 'deconv' has class Conv2DTranspose/);
+    expect(e.message).toMatch(/layer 'local' has class LocallyConnected2D/);
     expect(e.message).toMatch(/Supported layers: .*BatchNormalization.*SeparableConv2D/);
-    expect(e.details['className']).toBe('Conv2DTranspose');
+    expect(e.details['className']).toBe('LocallyConnected2D');
   });
 
   it('a Lambda layer explains why it cannot be converted', async () => {
@@ -135,6 +149,46 @@ g = f.create_group('fc'); g.attrs['weight_names'] = [b'fc/kernel:0']; g.create_d
     const e = await expectFailure(REAL, { verify: true, verifyRandom: 1, tolerance: -1 });
     expect(e.code).toBe('integrity_error');
     expect(e.message).toMatch(/verification failed .*tolerance -1/);
+  });
+});
+
+describe('bad options are refused before the model is read', () => {
+  /** Converts with a progress spy: a refusal before any work reports no phase at all. */
+  async function refusedEarly(options: Record<string, unknown>): Promise<NetlensError> {
+    const phases: string[] = [];
+    const e = await expectFailure(REAL, {
+      ...options,
+      onProgress: (p: { phase: string }) => phases.push(p.phase),
+    });
+    expect(phases).toEqual([]);
+    return e;
+  }
+
+  it('--name with uppercase letters', async () => {
+    const e = await refusedEarly({ name: 'MyModel' });
+    expect(e.code).toBe('invalid_argument');
+    expect(e.message).toMatch(
+      /--name 'MyModel' is not a valid model name: use lowercase letters, digits, '\.', '_' or '-', starting with a letter or digit \(e\.g\. 'mymodel'\)/,
+    );
+  });
+
+  it('--factor with --preprocess caffe', async () => {
+    const e = await refusedEarly({ preprocessing: { mode: 'caffe', factor: 0.5 } });
+    expect(e.message).toMatch(/--factor apply to --preprocess scale only, not --preprocess caffe/);
+  });
+
+  it('a missing labels file', async () => {
+    const e = await refusedEarly({ labels: path.join(scratch, 'no-such-labels.txt') });
+    expect(e.message).toMatch(/--labels: '.*no-such-labels\.txt' is neither 'imagenet' nor a readable file/);
+  });
+
+  it('--verify-images naming a missing folder, or one without images', async () => {
+    const missing = await refusedEarly({ verify: true, verifyImages: path.join(scratch, 'nope') });
+    expect(missing.code).toBe('not_found');
+    expect(missing.message).toMatch(/--verify-images: '.*nope' is not a directory/);
+    const empty = mkdtempSync(path.join(tmpdir(), 'netlens-empty-'));
+    const e = await refusedEarly({ verify: true, verifyImages: empty });
+    expect(e.message).toMatch(/holds no images/);
   });
 });
 

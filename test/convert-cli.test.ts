@@ -89,6 +89,14 @@ describe('netlens convert', () => {
     expect(cut.output).toEqual({ name: 'features', kind: 'features', size: 8 * 8 * 64 });
   });
 
+  it('rejects --name with uppercase letters before converting (nothing written)', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'netlens-cli-'));
+    await expect(convert([RESNET8, '--name', 'ResNet8', '--out', out])).rejects.toThrow(
+      /--name 'ResNet8' is not a valid model name/,
+    );
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('rejects an unknown --arch with the valid choices', async () => {
     await expect(convert([RESNET8, '--arch', 'alexnet'])).rejects.toThrow(
       /vgg16, vgg19, resnet50, inception_v3, xception/,

@@ -72,7 +72,7 @@ describe('tf.keras TFOpLambda', () => {
 
   it('an unsupported function names the layer, its class, the function and the supported ones', async () => {
     const spec = {
-      config: functionalConfig([5, 4, 2], [op('tf.compat.v1.gather', 'compat.v1.gather', ['input_1'])]),
+      config: functionalConfig([5, 4, 3], [op('tf.compat.v1.gather', 'compat.v1.gather', ['input_1'])]),
       weights: new Map(),
       format: 'keras-h5-model' as const,
       source: 'm.h5',

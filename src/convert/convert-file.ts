@@ -6,7 +6,7 @@ import { convertKerasModelToFile, defaultFeatureLayer } from './keras/convert.js
 import { parseModelConfig } from './keras/config.js';
 import type { OutputKind } from './keras/output-kind.js';
 import type { ConversionSummary, ConvertProgress, KerasModelSpec } from './keras/types.js';
-import { resolveLabels } from './labels.js';
+import { checkConvertOptions } from './convert-options.js';
 import { trackPeakMemory } from './peak-memory.js';
 import { readModelFile, type ReadModelOptions } from './read-model.js';
 import type { VerificationResult } from './verify/verify.js';
@@ -77,6 +77,8 @@ export async function convertModelFile(
   options: ConvertFileOptions,
 ): Promise<ConvertFileResult> {
   const started = Date.now();
+  // Everything that can be wrong without the model is checked before reading it.
+  const givenLabels = await checkConvertOptions(options);
   const stopMemory = trackPeakMemory();
   const progress = options.onProgress ?? (() => undefined);
   const read = await readModelFile(file, {
@@ -93,10 +95,7 @@ export async function convertModelFile(
 
   const name = options.name ?? defaults.name ?? modelName(file);
   const architecture = options.architecture ?? defaults.architecture ?? 'custom';
-  const labels =
-    typeof options.labels === 'string'
-      ? await resolveLabels(options.labels)
-      : (options.labels ?? defaults.labels);
+  const labels = givenLabels ?? defaults.labels;
   const preprocessing = { ...defaults.preprocessing, ...options.preprocessing };
   const common = {
     name,

@@ -8,7 +8,13 @@ import { kerasSemantics } from './semantics.js';
 import { activationName } from './lower/activations.js';
 import { LoweringContext, type Value } from './lower/context.js';
 import { lowerGraph } from './lower/graph.js';
-import type { ConversionResult, ConversionSummary, ConvertOptions, KerasModelSpec } from './types.js';
+import type {
+  ConversionResult,
+  ConversionSummary,
+  ConvertOptions,
+  ConvertProgress,
+  KerasModelSpec,
+} from './types.js';
 import { writeOnnxFile } from '../onnx/write-file.js';
 import type { OutputKind } from './output-kind.js';
 
@@ -119,29 +125,44 @@ function resolveOutput(
   return { ref, kind: options.output ?? (softmax ? 'probabilities' : 'logits') };
 }
 
-/** Converts a Keras model (any supported file format, already read) into ONNX bytes and a manifest. */
-async function convertInternal<T extends { bytes: number; sha256: string }>(
+/** The ONNX graph of a Keras model, before it is serialised, and the facts the manifest and summary need. */
+export interface LoweredModel {
+  builder: OnnxGraphBuilder;
+  inputShape: number[];
+  outputShape: number[];
+  outputName: string;
+  outputRef: TensorRef;
+  kind: OutputKind;
+  parameters: number;
+  layers: number;
+  softmaxStripped: boolean;
+  softmaxAdded: boolean;
+  unusedWeightLayers: string[];
+}
+
+/**
+ * Lowers a Keras model to an ONNX graph (not yet serialised), whatever its input: convertKerasModel
+ * adds the manifest, which only image inputs (1 or 3 channels) can have.
+ */
+export function lowerKerasModel(
   spec: KerasModelSpec,
-  options: ConvertOptions,
-  serialise: (builder: OnnxGraphBuilder) => T,
-): Promise<{ out: T; manifest: ManifestInput; summary: ConversionSummary }> {
-  const started = Date.now();
-  const progress = options.onProgress ?? (() => undefined);
+  options: Omit<ConvertOptions, 'onProgress'>,
+  progress = (_: ConvertProgress) => {},
+): LoweredModel {
   progress({ phase: 'graph', done: 0, total: 1 });
   const model = parseModelConfig(spec.config, spec.source);
   const shape = inputShape(model, spec.source);
   const { ref: outputRef, kind } = resolveOutput(model, options);
-
-  const opset = options.opset ?? DEFAULT_OPSET;
   const b = new OnnxGraphBuilder({
     name: options.name,
-    opset,
+    opset: options.opset ?? DEFAULT_OPSET,
     producerName: 'netlens',
     docString: `converted from ${spec.source}`,
   });
   const ctx = new LoweringContext(b, spec.weights, spec.source, {
     foldBatchNorm: false,
     semantics: kerasSemantics(spec),
+    architectureSource: spec.format === 'keras-h5-weights' ? 'built-in' : 'file',
     release: options.releaseWeights === true ? releasableLayers(model) : new Set(),
   });
   progress({ phase: 'lower', done: 0, total: model.layers.length });
@@ -170,8 +191,53 @@ async function convertInternal<T extends { bytes: number; sha256: string }>(
   b.addNode('Identity', [finalTensor], [outputName]);
   b.addOutput(outputName, ['batch', ...result.shape]);
   progress({ phase: 'lower', done: model.layers.length, total: model.layers.length });
+  return {
+    builder: b,
+    inputShape: shape,
+    outputShape: result.shape,
+    outputName,
+    outputRef,
+    kind,
+    parameters: ctx.parameters,
+    layers: model.layers.length,
+    softmaxStripped: kind === 'logits' && endsInSoftmax(lastLayer),
+    softmaxAdded,
+    unusedWeightLayers: ctx.unusedWeightLayers(),
+  };
+}
 
-  const outputSize = result.shape.reduce((a, c) => a * c, 1);
+/**
+ * netlens serves images decoded as RGB (3 channels) or grayscale (1 channel, PIL 'L'): a model whose
+ * input is anything else cannot be served, so it is refused before any work.
+ */
+function checkImageInput(model: KerasGraphModel, source: string): void {
+  const shape = inputShape(model, source);
+  const channels = shape[2];
+  if (shape.length === 3 && (channels === 1 || channels === 3)) return;
+  const what =
+    shape.length === 3
+      ? `images with ${channels} channels`
+      : `a tensor of shape [${shape.join(', ')}], not an image (height, width, channels)`;
+  throw new NetlensError(
+    'invalid_model_file',
+    `${source}: the model takes ${what}. netlens feeds models decoded images, RGB (3 channels) or grayscale ` +
+      `(1 channel, PIL 'L'), so it cannot serve this model. Supported inputs: (H, W, 1) and (H, W, 3).`,
+    { details: { file: source, inputShape: shape, supportedChannels: [1, 3] } },
+  );
+}
+
+/** Converts a Keras model (any supported file format, already read) into ONNX bytes and a manifest. */
+async function convertInternal<T extends { bytes: number; sha256: string }>(
+  spec: KerasModelSpec,
+  options: ConvertOptions,
+  serialise: (builder: OnnxGraphBuilder) => T,
+): Promise<{ out: T; manifest: ManifestInput; summary: ConversionSummary }> {
+  const started = Date.now();
+  const progress = options.onProgress ?? (() => undefined);
+  checkImageInput(parseModelConfig(spec.config, spec.source), spec.source);
+  const lowered = lowerKerasModel(spec, options, progress);
+  const { builder: b, inputShape: shape, outputShape, outputName, outputRef, kind } = lowered;
+  const outputSize = outputShape.reduce((a, c) => a * c, 1);
   const architecture = options.architecture ?? 'custom';
   const labels =
     options.labels ?? (kind === 'features' ? [] : Array.from({ length: outputSize }, (_, i) => `class_${i}`));
@@ -186,22 +252,16 @@ async function convertInternal<T extends { bytes: number; sha256: string }>(
   progress({ phase: 'serialise', done: 0, total: 1 });
   const out = serialise(b);
   progress({ phase: 'serialise', done: 1, total: 1 });
+  const [height, width, channels] = shape as [number, number, number];
   const manifest: ManifestInput = {
     manifestVersion: 1,
     name: options.name,
     architecture,
     ...(options.description ? { description: options.description } : {}),
     file: `${options.name}.onnx`,
-    input: {
-      name: INPUT_NAME,
-      layout: 'NHWC',
-      height: shape[0] ?? 1,
-      width: shape[1] ?? 1,
-      channels: shape[2] ?? 1,
-      dtype: 'float32',
-    },
+    input: { name: INPUT_NAME, layout: 'NHWC', height, width, channels, dtype: 'float32' },
     output: { name: outputName, kind, size: outputSize },
-    preprocessing: defaultPreprocessing(architecture, shape[2] ?? 1, options.preprocessing),
+    preprocessing: defaultPreprocessing(architecture, channels, options.preprocessing),
     labels,
     sha256: { model: out.sha256, ...(spec.sourceSha256 ? { source: spec.sourceSha256 } : {}) },
     provenance: {
@@ -210,29 +270,26 @@ async function convertInternal<T extends { bytes: number; sha256: string }>(
       ...(spec.kerasVersion ? { kerasVersion: spec.kerasVersion } : {}),
       converter: CONVERTER_NAME,
       convertedAt: new Date().toISOString(),
-      opset,
-      parameters: ctx.parameters,
+      opset: b.opset,
+      parameters: lowered.parameters,
       ...(options.license ? { license: options.license } : {}),
     },
   };
-  return {
-    out,
-    manifest,
-    summary: {
-      parameters: ctx.parameters,
-      onnxBytes: out.bytes,
-      nodes: b.nodeCount,
-      opHistogram: b.opHistogram(),
-      layers: model.layers.length,
-      inputShape: shape,
-      outputShape: result.shape,
-      outputLayer: outputRef.layer,
-      softmaxStripped: kind === 'logits' && endsInSoftmax(lastLayer),
-      softmaxAdded,
-      unusedWeightLayers: ctx.unusedWeightLayers(),
-      millis: Date.now() - started,
-    },
+  const summary: ConversionSummary = {
+    parameters: lowered.parameters,
+    onnxBytes: out.bytes,
+    nodes: b.nodeCount,
+    opHistogram: b.opHistogram(),
+    layers: lowered.layers,
+    inputShape: shape,
+    outputShape,
+    outputLayer: outputRef.layer,
+    softmaxStripped: lowered.softmaxStripped,
+    softmaxAdded: lowered.softmaxAdded,
+    unusedWeightLayers: lowered.unusedWeightLayers,
+    millis: Date.now() - started,
   };
+  return { out, manifest, summary };
 }
 
 /** Layers lowered exactly once (nested models multiply their inner layers' calls); only these may be released. */

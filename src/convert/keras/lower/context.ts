@@ -19,6 +19,11 @@ export interface LoweringOptions {
   semantics: KerasSemantics;
   /** Layers whose weights are removed from the map once taken (lowered exactly once). */
   release: ReadonlySet<string>;
+  /**
+   * Where the model's architecture came from: 'built-in' (--arch, with a weights-only file) or 'file'
+   * (the file's own model config). Decides what a weight mismatch means and what the message suggests.
+   */
+  architectureSource: 'built-in' | 'file';
 }
 
 export class LoweringContext {
@@ -79,7 +84,7 @@ export class LoweringContext {
         `${this.source}: layer '${layer.name}' (${layer.className}) needs ${expected.length} weight arrays ` +
           `(${expected.map((e) => e.role).join(', ')}) but the file has none for it. Layers with weights in the file: ` +
           `${available.slice(0, 12).join(', ')}${available.length > 12 ? `, … (${available.length})` : ''}. ` +
-          `Check that the weights belong to this architecture.`,
+          this.mismatchAdvice(),
         { details: { file: this.source, layer: layer.name, className: layer.className } },
       );
     }
@@ -104,8 +109,8 @@ export class LoweringContext {
         throw new NetlensError(
           'invalid_model_file',
           `${this.source}: layer '${layer.name}' (${layer.className}) weight '${t.name}' (${e.role}) has shape ` +
-            `[${t.dims.join(', ')}] but the architecture needs [${e.dims.join(', ')}]; the weights do not belong ` +
-            `to this architecture (wrong --arch, classes or include_top?)`,
+            `[${t.dims.join(', ')}] but ${this.options.architectureSource === 'built-in' ? 'the architecture' : "the file's model config"} ` +
+            `needs [${e.dims.join(', ')}]. ${this.mismatchAdvice()}`,
           {
             details: { file: this.source, layer: layer.name, weight: t.name, got: t.dims, expected: e.dims },
           },
@@ -114,6 +119,12 @@ export class LoweringContext {
       this.parameters += t.data.length;
       return t.data;
     });
+  }
+
+  private mismatchAdvice(): string {
+    return this.options.architectureSource === 'built-in'
+      ? 'The weights do not belong to this architecture: check --arch, and the classes and include_top (--pooling) the weights file was saved with.'
+      : "The file's weights do not match its own model config: it is inconsistent (weights from another model, or an edited config). Save the model again with model.save().";
   }
 
   /** Layers that carry weights in the file but were never used (for a warning in the summary). */
