@@ -6,6 +6,7 @@
  *  - InputLayer `batch_shape` → `batch_input_shape`
  *  - `__tuple__`, `__numpy__` and `__tensor__` objects → their items / values
  *  - inbound nodes `{args: [KerasTensor…], kwargs}` → `[[layer, node, tensor, {}]…]`
+ *  - a single model input or output `[name, 0, 0]` → `[[name, 0, 0]]`
  *  - operation nodes (keras.src.ops.*: `x + 3.0` in a Functional model) → tf.keras' TFOpLambda form
  */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -116,6 +117,8 @@ function normaliseValue(value: unknown, key: string): unknown {
     if (k === 'module' || k === 'registered_name' || k === 'build_config' || k === 'compile_config') continue;
     if (k === 'shared_object_id') continue;
     if (k === 'inbound_nodes') out[k] = normaliseInbound(v);
+    else if ((k === 'input_layers' || k === 'output_layers') && Array.isArray(v) && typeof v[0] === 'string')
+      out[k] = [v]; // a single-input Functional: Keras 3 writes [name, 0, 0], Keras 2 [[name, 0, 0]]
     else out[k] = normaliseValue(v, k);
   }
   if (key === '' && out['class_name'] === 'InputLayer' && isRecord(out['config'])) {
