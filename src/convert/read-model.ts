@@ -7,6 +7,7 @@ import type { Preprocessing } from '../core/manifest.js';
 import {
   ARCHITECTURE_NAMES,
   buildArchitectureSpec,
+  nestedBackbone,
   type ArchitectureSpecOptions,
 } from './architectures/index.js';
 import type { KerasModelSpec } from './keras/types.js';
@@ -109,6 +110,8 @@ export async function readModelFile(given: string, options: ReadModelOptions = {
   if (options.arch && kind !== 'hdf5') {
     result.defaults.architecture = options.arch;
   }
+  // A fine-tuned keras.applications backbone names the architecture, and so Keras' preprocessing for it.
+  result.defaults.architecture ??= nestedBackbone(result.spec.config);
   result.spec.sourceSha256 = options.sourceSha256 ?? (await sha256File(path));
   return result;
 }

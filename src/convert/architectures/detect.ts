@@ -1,5 +1,5 @@
 import { NetlensError } from '../../core/errors.js';
-import type { ArchitectureName, ResNet50Naming } from './options.js';
+import { findArchitecture, type ArchitectureName, type ResNet50Naming } from './options.js';
 import type { WeightFileContents } from './match-weights.js';
 
 /** What a weights-only file says about the model it belongs to. */
@@ -76,4 +76,29 @@ export function detectWeights(
     detected.resnet50Naming = tfKeras >= kerasApplications ? 'tf-keras' : 'keras-applications';
   }
   return detected;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The built-in architecture a fine-tuned model is built on, from the name of the nested model among its
+ * layers (`Sequential([EfficientNetB0(...), Dropout, Dense])` has a layer 'efficientnetb0'; Keras'
+ * MobileNet names carry alpha and size, 'mobilenetv2_1.00_224'). Undefined when no single one is found.
+ */
+export function nestedBackbone(modelConfig: unknown): ArchitectureName | undefined {
+  const config = isObject(modelConfig) ? modelConfig['config'] : undefined;
+  const layers = isObject(config) && Array.isArray(config['layers']) ? config['layers'] : [];
+  const found = new Set<ArchitectureName>();
+  for (const layer of layers) {
+    if (!isObject(layer) || !['Functional', 'Model', 'Sequential'].includes(String(layer['class_name'])))
+      continue;
+    const inner = layer['config'];
+    const name = isObject(inner) && typeof inner['name'] === 'string' ? inner['name'] : layer['name'];
+    if (typeof name !== 'string') continue;
+    const arch = findArchitecture(name) ?? findArchitecture(name.replace(/_\d+\.\d+_\d+$/, ''));
+    if (arch) found.add(arch);
+  }
+  return found.size === 1 ? [...found][0] : undefined;
 }

@@ -17,7 +17,7 @@ export {
   type KerasPreprocessMode,
 } from './options.js';
 export { matchWeights, type WeightFileContents, type WeightMatching } from './match-weights.js';
-export { detectWeights, type DetectedWeights } from './detect.js';
+export { detectWeights, nestedBackbone, type DetectedWeights } from './detect.js';
 export { kerasLayerOrder } from './keras-layer-order.js';
 export { inferModel, countParameters, type LayerWeightSpec, type WeightSpec } from './weight-specs.js';
 export type { KerasModelJson, KerasLayerJson, KerasFlavour } from './keras-json.js';
