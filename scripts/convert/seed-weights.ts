@@ -32,7 +32,7 @@ const PYTHON = '/usr/bin/python3';
 /** Typical standard deviation of a preprocessed photo pixel per Keras preprocess_input mode. */
 const INPUT_STD: Record<KerasPreprocessMode, number> = { caffe: 64, tf: 0.5, torch: 1.1, raw: 1 };
 
-/** Calibrated on the shared photos so each classifier's logits have a standard deviation of about 2–4. */
+/** Calibrated on the shared photos at full size so each classifier's logits have a standard deviation of about 2–4. */
 const CLASSIFIER_GAIN: Partial<Record<ArchitectureName, number>> = {
   vgg16: 0.5,
   vgg19: 0.5,
@@ -49,6 +49,16 @@ const CLASSIFIER_GAIN: Partial<Record<ArchitectureName, number>> = {
   mobilenet_v2: 0.6,
   nasnet_mobile: 2.5,
   nasnet_large: 2,
+  mobilenet_v3_small: 0.6,
+  mobilenet_v3_large: 2.7,
+  efficientnet_b0: 3,
+  efficientnet_b1: 1,
+  efficientnet_b2: 4.5,
+  efficientnet_b3: 1,
+  efficientnet_b4: 0.45,
+  efficientnet_b5: 0.33,
+  efficientnet_b6: 0.33,
+  efficientnet_b7: 0.3,
 };
 
 /**
