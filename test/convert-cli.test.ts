@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseManifest } from '../src/core/manifest.js';
 import { createConvertCommand } from '../src/convert/cli.js';
+import { seedWeightsFile } from '../scripts/convert/seed-weights.js';
 
 const RESNET8 = path.resolve(import.meta.dirname, '../../shared/data/keras/resnet8_cifar10.h5');
 
@@ -99,7 +100,28 @@ describe('netlens convert', () => {
 
   it('rejects an unknown --arch with the valid choices', async () => {
     await expect(convert([RESNET8, '--arch', 'alexnet'])).rejects.toThrow(
-      /vgg16, vgg19, resnet50, inception_v3, xception/,
+      /'alexnet' is invalid\. valid values are vgg16, vgg19, resnet50, inception_v3, xception, .*nasnet_large, mobilenet_v3_small, .*efficientnet_b7\./,
     );
+  });
+
+  it("takes an architecture by Keras' spelling (--arch EfficientNetB0) and writes its manifest", async () => {
+    const { path: weights } = await seedWeightsFile('efficientnet_b0', {}, 1);
+    const out = mkdtempSync(path.join(tmpdir(), 'netlens-cli-arch-'));
+    const json = JSON.parse(await convert([weights, '--arch', 'EfficientNetB0', '--json', '--out', out])) as {
+      manifest: { name: string; architecture: string; preprocessing: object; output: object };
+      summary: { parameters: number };
+    };
+    expect(json.summary.parameters).toBe(5_330_571);
+    expect(json.manifest).toMatchObject({
+      name: 'efficientnet-b0',
+      architecture: 'efficientnet_b0',
+      preprocessing: { mode: 'scale', factor: 1, offset: 0, resize: 'nearest' },
+      output: { kind: 'probabilities', size: 1000 },
+    });
+    expect(readdirSync(out).sort()).toEqual([
+      'efficientnet-b0.features.onnx',
+      'efficientnet-b0.json',
+      'efficientnet-b0.onnx',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../src/convert/keras/config.js';
+import { normaliseModelConfig } from '../src/convert/keras/keras3-config.js';
 import { lowerKerasModel } from '../src/convert/keras/convert.js';
 import type { KerasWeights } from '../src/convert/keras/types.js';
 import { randomInputs } from '../src/convert/verify/verify.js';
@@ -90,6 +91,18 @@ async function run(bytes: Uint8Array, x: Float32Array): Promise<Float32Array> {
 }
 
 describe('Keras 3 Functional configs', () => {
+  it("a single-input model's [name, 0, 0] inputs and outputs become Keras 2's [[name, 0, 0]] (TF.js needs them)", () => {
+    const single = {
+      ...keras3,
+      config: { ...keras3.config, input_layers: ['input_layer', 0, 0], output_layers: ['add', 0, 0] },
+    };
+    const normalised = normaliseModelConfig(single) as {
+      config: { input_layers: unknown; output_layers: unknown };
+    };
+    expect(normalised.config.input_layers).toEqual([['input_layer', 0, 0]]);
+    expect(normalised.config.output_layers).toEqual([['add', 0, 0]]);
+  });
+
   it('normalise to the Keras 2 graph: inputs, list arguments of merges, batch_shape', () => {
     const graph = parseModelConfig(keras3, 'keras3.json');
     expect(graph.inputs).toEqual([{ layer: 'input_layer', node: 0, tensor: 0 }]);
