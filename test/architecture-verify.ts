@@ -96,7 +96,14 @@ export async function convertAndVerifySeeded(c: SeededCase): Promise<SeededResul
 
 function recordResult(c: SeededCase, spec: ArchitectureSpec, v: VerificationResult, seconds: number): void {
   const o = spec.built.options;
-  const key = `${c.arch}-${o.inputShape[0]}x${o.inputShape[1]}-${o.includeTop ? 'top' : `notop-${o.pooling}`}${c.naming === 'legacy' ? '-legacy' : ''}`;
+  // What else distinguishes the file: ResNet50's naming generation, old files' names (paired by order).
+  const variant = [
+    c.arch === 'resnet50' ? `${o.resnet50Naming} names` : '',
+    c.naming === 'legacy' ? 'legacy names, paired by order' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const key = `${c.arch}-${o.inputShape[0]}x${o.inputShape[1]}-${o.includeTop ? 'top' : `notop-${o.pooling}`}${variant ? `-${variant.replace(/\W+/g, '-')}` : ''}`;
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(
     join(RESULTS_DIR, `${key}.json`),
@@ -106,6 +113,7 @@ function recordResult(c: SeededCase, spec: ArchitectureSpec, v: VerificationResu
       includeTop: o.includeTop,
       pooling: o.pooling,
       input: o.inputShape,
+      ...(variant ? { variant } : {}),
       matching: spec.matching,
       maxAbsDiff: v.maxAbsDiff,
       top5Agreement: v.top5Agreement,

@@ -95,6 +95,7 @@ describe('built-in architectures beyond the first five: seeded Keras weight file
           build: { ...c.build, inputShape: [size, size, 3] },
         });
         expect(spec.matching).toBe('by-name');
+        expect(spec.defaults.name).toBe(`${c.arch.replace(/_/g, '-')}${top ? '' : '-notop'}`);
         expect(spec.detected.includeTop).toBe(top);
         expect(result.summary.parameters).toBe(spec.built.parameters);
         expect(result.manifest.input).toMatchObject({ height: size, width: size, channels: 3 });

@@ -26,6 +26,7 @@ interface Result {
   includeTop: boolean;
   pooling: string;
   input: [number, number, number];
+  variant?: string;
   maxAbsDiff: number;
   top5Agreement: number;
   samples: number;
@@ -47,7 +48,7 @@ for (const arch of ARCHITECTURE_NAMES) {
     continue;
   }
   for (const r of mine) {
-    const form = r.includeTop ? 'top' : `notop, ${r.pooling}`;
+    const form = `${r.includeTop ? 'top' : `notop, ${r.pooling}`}${r.variant ? ` (${r.variant})` : ''}`;
     const size = `${r.input[0]}×${r.input[1]}${r.input[0] === facts.defaultSize ? ' (full)' : ''}`;
     const top5 =
       r.top5Agreement === 1

@@ -38,7 +38,7 @@ export interface ArchitectureSpec extends KerasModelSpec {
 
 function defaultName(arch: ArchitectureName, built: BuiltArchitecture): string {
   const naming = arch === 'resnet50' && built.options.resnet50Naming === 'keras-applications' ? '-ka' : '';
-  return `${arch.replace('_', '-')}${naming}${built.options.includeTop ? '' : '-notop'}`;
+  return `${arch.replace(/_/g, '-')}${naming}${built.options.includeTop ? '' : '-notop'}`;
 }
 
 /**
