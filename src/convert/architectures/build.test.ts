@@ -324,6 +324,26 @@ describe('configs', () => {
     ]);
   });
 
+  it('classes and pooling on the new families (a 1×1-conv classifier, Reshape targets, pooling names)', () => {
+    const mobilenet = buildArchitecture('mobilenet', { classes: 5 });
+    expect(mobilenet.outputShape).toEqual([5]);
+    expect(mobilenet.weights.at(-1)?.weights.map((w) => w.shape)).toEqual([[1, 1, 1024, 5], [5]]);
+    expect(mobilenet.model.config.layers.find((l) => l.name === 'reshape_2')?.config['target_shape']).toEqual(
+      [5],
+    );
+    expect(buildArchitecture('efficientnet_b0', { classes: 5 }).parameters).toBe(5_330_571 - 1281 * 995);
+    expect(buildArchitecture('mobilenet_v3_small', { classes: 5 }).outputShape).toEqual([5]);
+    const notop = buildArchitecture('nasnet_mobile', { includeTop: false, pooling: 'max' });
+    expect(notop.model.config.output_layers).toEqual([['global_max_pooling2d_1', 0, 0]]);
+    expect(
+      buildArchitecture('densenet121', { includeTop: false, pooling: 'max' }).model.config.output_layers,
+    ).toEqual([['max_pool', 0, 0]]);
+    expect(buildArchitecture('efficientnet_b3', { includeTop: false }).outputShape).toEqual([10, 10, 1536]);
+    expect(
+      buildArchitecture('mobilenet_v2', { includeTop: false, inputShape: [96, 128, 3] }).outputShape,
+    ).toEqual([3, 4, 1280]);
+  });
+
   it('rejects bad options with errors naming the valid values', () => {
     const fails = (f: () => unknown, pattern: RegExp): void => {
       expect(f).toThrow(NetlensError);
@@ -333,5 +353,7 @@ describe('configs', () => {
     fails(() => buildArchitecture('vgg16', { inputShape: [224, 224, 1] }), /3 channels/);
     fails(() => buildArchitecture('resnet50', { classes: 0 }), /positive integer/);
     fails(() => buildArchitecture('resnet50', { pooling: 'mean' as 'avg' }), /avg, max, none/);
+    fails(() => buildArchitecture('inception_resnet_v2', { inputShape: [74, 74, 3] }), /≥ 75/);
+    fails(() => buildArchitecture('efficientnet_b7', { inputShape: [31, 64, 3] }), /≥ 32/);
   });
 });
