@@ -56,7 +56,16 @@ describe('netlens convert', () => {
     expect(manifest.labels[3]).toEqual({ id: '3', label: 'cat' });
     expect(manifest.preprocessing).toMatchObject({ mode: 'tf', resize: 'bilinear', color: 'rgb' });
     expect(manifest.input).toMatchObject({ height: 32, width: 32, channels: 3, layout: 'NHWC' });
-    expect(manifest.provenance.verification?.maxAbsDiff).toBeLessThan(1e-4);
+    const verification = manifest.provenance.verification;
+    expect(verification?.maxAbsDiff).toBeLessThan(1e-4);
+    // The summary prints the manifest's number (the larger of the two models'), and each model's.
+    expect(verification?.maxAbsDiff).toBe(
+      Math.max(verification?.modelMaxAbsDiff ?? NaN, verification?.featuresMaxAbsDiff ?? NaN),
+    );
+    const [, printed, model, features] = /max \|Δ\| (\S+) \(model (\S+), features (\S+)\)/.exec(text) ?? [];
+    expect(Number(printed)).toBeCloseTo(verification?.maxAbsDiff ?? NaN, 8);
+    expect(Number(model)).toBeCloseTo(verification?.modelMaxAbsDiff ?? NaN, 8);
+    expect(Number(features)).toBeCloseTo(verification?.featuresMaxAbsDiff ?? NaN, 8);
     expect(manifest.provenance).toMatchObject({
       format: 'keras-h5-model',
       kerasVersion: '2.4.0',

@@ -51,8 +51,14 @@ export function formatSummary(r: ConvertFileResult): string {
   }
   if (r.verification) {
     const v = r.verification;
+    const f = r.featuresVerification;
+    // The same number as the manifest's provenance.verification.maxAbsDiff: the larger of the two models'.
+    const max = Math.max(v.maxAbsDiff, f?.maxAbsDiff ?? 0);
+    const each = f
+      ? ` (model ${v.maxAbsDiff.toExponential(2)}, features ${f.maxAbsDiff.toExponential(2)})`
+      : '';
     lines.push(
-      `verified    against ${v.reference}: max |Δ| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance}), top-1 agreement ` +
+      `verified    against ${v.reference}: max |Δ| ${max.toExponential(2)}${each} (≤ ${v.tolerance}), top-1 agreement ` +
         `${(v.top1Agreement * 100).toFixed(1)}%, top-5 ${(v.top5Agreement * 100).toFixed(1)}% over ${v.samples} inputs`,
     );
   }

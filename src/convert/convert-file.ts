@@ -203,6 +203,8 @@ export async function convertModelFile(
       manifest.provenance.verification = {
         reference: verification.reference,
         maxAbsDiff: Math.max(verification.maxAbsDiff, featuresVerification?.maxAbsDiff ?? 0),
+        modelMaxAbsDiff: verification.maxAbsDiff,
+        ...(featuresVerification ? { featuresMaxAbsDiff: featuresVerification.maxAbsDiff } : {}),
         top1Agreement: verification.top1Agreement,
         samples: verification.samples,
       };

@@ -77,7 +77,11 @@ export const ManifestSchema = z.object({
     verification: z
       .object({
         reference: z.string(),
+        /** The larger of the model's and the features model's maximum absolute differences. */
         maxAbsDiff: z.number(),
+        /** Each model's own maximum absolute difference (older manifests have only maxAbsDiff). */
+        modelMaxAbsDiff: z.number().optional(),
+        featuresMaxAbsDiff: z.number().optional(),
         top1Agreement: z.number(),
         samples: z.number().int(),
       })
