@@ -30,6 +30,8 @@ export interface KerasModelSpec {
   format: KerasFormat;
   /** What the model was read from (a file name), for messages and the manifest. */
   source: string;
+  /** The absolute path of the file read, where the verification reference reads it again itself. */
+  path?: string;
   kerasVersion?: string;
   /** sha256 of the source file(s), when known. */
   sourceSha256?: string;
