@@ -71,6 +71,16 @@ describe('netlens convert', () => {
       kerasVersion: '2.4.0',
       parameters: 78_666,
     });
+    // onnxruntime's view of the graph: every ReLU after a convolution folded into it.
+    const graph = manifest.provenance.graph;
+    expect(graph).toMatchObject({ opset: 17, unfusedActivations: {} });
+    expect(graph?.fused['Conv+Relu']).toBeGreaterThanOrEqual(7);
+    expect(graph?.optimizedNodes).toBeLessThan(graph?.nodes ?? 0);
+    expect(text).toMatch(
+      new RegExp(
+        `onnxruntime ${graph?.nodes} → ${graph?.optimizedNodes} nodes optimised; fused Conv\\+Relu×\\d+`,
+      ),
+    );
   });
 
   it('--output logits --cut-at and --no-features', async () => {

@@ -28,6 +28,11 @@ export interface ConvertFileOptions extends Omit<ReadModelOptions, 'onLayer'> {
   verifyImages?: string;
   verifyRandom?: number;
   tolerance?: number;
+  /**
+   * Record onnxruntime's optimised graph in the manifest (provenance.graph; default true). It loads the
+   * model in onnxruntime once more (memory ≈ 3× the model's size at that moment).
+   */
+  graphStats?: boolean;
   description?: string;
   license?: string;
   onProgress?: (p: ConvertProgress) => void;
@@ -209,6 +214,16 @@ export async function convertModelFile(
         samples: verification.samples,
       };
       progress({ phase: 'verify', done: 1, total: 1 });
+    }
+
+    if (options.graphStats !== false) {
+      progress({ phase: 'optimise', done: 0, total: 1 });
+      const { optimisedGraphStats } = await import('./graph-stats.js');
+      manifest.provenance.graph = await optimisedGraphStats(mainTemp, {
+        opset: manifest.provenance.opset,
+        ops: summary.opHistogram,
+      });
+      progress({ phase: 'optimise', done: 1, total: 1 });
     }
 
     progress({ phase: 'write', done: 0, total: 1 });

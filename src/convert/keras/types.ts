@@ -38,7 +38,7 @@ export interface KerasModelSpec {
 }
 
 export interface ConvertProgress {
-  phase: 'read' | 'graph' | 'lower' | 'serialise' | 'verify' | 'write';
+  phase: 'read' | 'graph' | 'lower' | 'serialise' | 'verify' | 'optimise' | 'write';
   done: number;
   total: number;
   detail?: string;
