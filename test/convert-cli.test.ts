@@ -106,6 +106,20 @@ describe('netlens convert', () => {
     await convert([RESNET8, '--name', 'r8-cut', '--cut-at', 'activation_6', '--out', out]);
     const cut = parseManifest(JSON.parse(readFileSync(path.join(out, 'r8-cut.json'), 'utf8')));
     expect(cut.output).toEqual({ name: 'features', kind: 'features', size: 8 * 8 * 64 });
+    // Without --verify the optimised graph is recorded only when asked (it loads the model once more).
+    expect(cut.provenance.graph).toBeUndefined();
+    const text = await convert([
+      RESNET8,
+      '--name',
+      'r8-graph',
+      '--graph-stats',
+      '--no-features',
+      '--out',
+      out,
+    ]);
+    const withGraph = parseManifest(JSON.parse(readFileSync(path.join(out, 'r8-graph.json'), 'utf8')));
+    expect(withGraph.provenance.graph?.fused['Conv+Relu']).toBeGreaterThanOrEqual(7);
+    expect(text).toMatch(/onnxruntime \d+ → \d+ nodes optimised; fused Conv\+Relu×/);
   });
 
   it('rejects --name with uppercase letters before converting (nothing written)', async () => {

@@ -20,7 +20,7 @@ interface ConvertCliOptions {
   verify?: boolean;
   verifyImages?: string;
   features: boolean;
-  graphStats: boolean;
+  graphStats?: boolean;
   out: string;
   json?: boolean;
 }
@@ -126,8 +126,8 @@ export function createConvertCommand(): Command {
     .option('--verify-images <dir>', 'also verify on the images in this directory')
     .option('--no-features', 'do not write the penultimate-features model')
     .option(
-      '--no-graph-stats',
-      "do not record onnxruntime's optimised graph in the manifest (saves loading the model once more)",
+      '--graph-stats',
+      "record onnxruntime's optimised graph in the manifest without --verify too (loads the model in onnxruntime once more)",
     )
     .option('--out <dir>', 'output directory', 'models/onnx')
     .option('--json', 'print the result as JSON instead of the summary')
@@ -160,7 +160,7 @@ export function createConvertCommand(): Command {
           ...(o.cutAt ? { cutAt: o.cutAt } : {}),
           ...(o.pooling ? { pooling: o.pooling, includeTop: false } : {}),
           features: o.features,
-          graphStats: o.graphStats,
+          ...(o.graphStats ? { graphStats: true } : {}),
           verify: o.verify === true || o.verifyImages !== undefined,
           ...(o.verifyImages ? { verifyImages: o.verifyImages } : {}),
           onProgress: (p) => {

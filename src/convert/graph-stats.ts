@@ -90,9 +90,49 @@ export function summariseOptimised(
 }
 
 /**
- * Loads the ONNX file in onnxruntime-node (CPU, one thread, level 'all') with the optimised graph
- * written to a temporary folder — initializers to a separate file that is never read back — and counts
- * node types before and after.
+ * Session options that make onnxruntime write the optimised graph to `file`, its initializers to a
+ * separate file next to it that is never read back (only the nodes are counted).
+ */
+export function saveOptimisedGraphOptions(file: string): {
+  optimizedModelFilePath: string;
+  logSeverityLevel: 3;
+  extra: Record<string, unknown>;
+} {
+  return {
+    optimizedModelFilePath: file,
+    // Errors only: saving an NCHWc-optimised graph warns that it is hardware-specific (it is only counted).
+    logSeverityLevel: 3,
+    extra: {
+      session: {
+        optimized_model_external_initializers_file_name: `${path.basename(file)}.initializers`,
+        optimized_model_external_initializers_min_size_in_bytes: '64',
+      },
+    },
+  };
+}
+
+/** Counts the nodes of an optimised graph written with saveOptimisedGraphOptions. */
+export async function readOptimisedGraphStats(
+  optimisedFile: string,
+  before: { opset: number; ops: Record<string, number> },
+): Promise<GraphStats> {
+  const ort = await import('onnxruntime-node');
+  const nodes = decodeNodes(new Uint8Array(await readFile(optimisedFile)));
+  return {
+    opset: before.opset,
+    nodes: Object.values(before.ops).reduce((a, b) => a + b, 0),
+    ops: before.ops,
+    optimizedNodes: nodes.length,
+    optimizedOps: histogram(nodes.map(opName)),
+    ...summariseOptimised(nodes),
+    optimizer: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, cpu, graphOptimizationLevel all`,
+  };
+}
+
+/**
+ * Loads the ONNX file in onnxruntime-node (CPU, one thread, level 'all') only to write and count its
+ * optimised graph. This holds the model in onnxruntime (≈ 3× the file's size): convertModelFile does it
+ * only when asked; with --verify it reads the graph the verification's session wrote instead.
  */
 export async function optimisedGraphStats(
   onnxPath: string,
@@ -106,27 +146,10 @@ export async function optimisedGraphStats(
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: 1,
-      // Errors only: saving an NCHWc-optimised graph warns that it is hardware-specific (it is only counted).
-      logSeverityLevel: 3,
-      optimizedModelFilePath: optimised,
-      extra: {
-        session: {
-          optimized_model_external_initializers_file_name: 'initializers.bin',
-          optimized_model_external_initializers_min_size_in_bytes: '64',
-        },
-      },
+      ...saveOptimisedGraphOptions(optimised),
     });
     await session.release();
-    const nodes = decodeNodes(new Uint8Array(await readFile(optimised)));
-    return {
-      opset: before.opset,
-      nodes: Object.values(before.ops).reduce((a, b) => a + b, 0),
-      ops: before.ops,
-      optimizedNodes: nodes.length,
-      optimizedOps: histogram(nodes.map(opName)),
-      ...summariseOptimised(nodes),
-      optimizer: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, cpu, graphOptimizationLevel all`,
-    };
+    return await readOptimisedGraphStats(optimised, before);
   } catch (cause) {
     throw new NetlensError('internal', `onnxruntime could not optimise ${onnxPath}: ${messageOf(cause)}`, {
       cause,
