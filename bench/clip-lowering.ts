@@ -41,7 +41,9 @@ interface Node {
 
 /** The graph with every Clip(x, min=0, max) as Min(Relu(x), max): the converter's lowering before. */
 function reluMin(bytes: Uint8Array): { bytes: Uint8Array; rewritten: number } {
-  const type = protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace).lookupType('onnx.ModelProto');
+  const type = protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace).lookupType(
+    'onnx.ModelProto',
+  );
   const model = type.toObject(type.decode(bytes), { bytes: Array }) as { graph: { node: Node[] } };
   const nodes: Node[] = [];
   let rewritten = 0;
@@ -81,7 +83,8 @@ interface Round {
 async function timeRound(s: ort.InferenceSession, feeds: ort.Tensor[], images: number): Promise<Round> {
   const cpu = process.cpuUsage();
   const started = performance.now();
-  for (let i = 0; i < images; i++) await s.run({ [s.inputNames[0] as string]: feeds[i % feeds.length] as ort.Tensor });
+  for (let i = 0; i < images; i++)
+    await s.run({ [s.inputNames[0] as string]: feeds[i % feeds.length] as ort.Tensor });
   const wall = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { wallMs: wall / images, cpuMs: (used.user + used.system) / 1000 / images };
@@ -112,7 +115,8 @@ async function main(): Promise<void> {
     const [a, b] = await Promise.all(
       contenders.map(async (c) => (await c.session.run({ input: feed })).output?.data as Float32Array),
     );
-    for (let i = 0; i < (a?.length ?? 0); i++) maxDiff = Math.max(maxDiff, Math.abs((a?.[i] ?? 0) - (b?.[i] ?? 0)));
+    for (let i = 0; i < (a?.length ?? 0); i++)
+      maxDiff = Math.max(maxDiff, Math.abs((a?.[i] ?? 0) - (b?.[i] ?? 0)));
   }
   const loadBefore = loadavg();
   for (const c of contenders) await timeRound(c.session, feeds, 10); // warm-up
@@ -144,7 +148,9 @@ async function main(): Promise<void> {
     '',
     '| lowering | wall ms/image (median) | best | CPU ms/image (median) | best |',
     '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.name} | ${fmt(r.wall)} | ${fmt(r.wallBest)} | ${fmt(r.cpu)} | ${fmt(r.cpuBest)} |`),
+    ...rows.map(
+      (r) => `| ${r.name} | ${fmt(r.wall)} | ${fmt(r.wallBest)} | ${fmt(r.cpu)} | ${fmt(r.cpuBest)} |`,
+    ),
     '',
     `Speed-up (before / after, medians): **${(b.cpu / a.cpu).toFixed(2)}× in CPU time**, ${(b.wall / a.wall).toFixed(2)}× in wall time.`,
     '',
