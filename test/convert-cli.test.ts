@@ -57,12 +57,31 @@ describe('netlens convert', () => {
     expect(manifest.labels[3]).toEqual({ id: '3', label: 'cat' });
     expect(manifest.preprocessing).toMatchObject({ mode: 'tf', resize: 'bilinear', color: 'rgb' });
     expect(manifest.input).toMatchObject({ height: 32, width: 32, channels: 3, layout: 'NHWC' });
-    expect(manifest.provenance.verification?.maxAbsDiff).toBeLessThan(1e-4);
+    const verification = manifest.provenance.verification;
+    expect(verification?.maxAbsDiff).toBeLessThan(1e-4);
+    // The summary prints the manifest's number (the larger of the two models'), and each model's.
+    expect(verification?.maxAbsDiff).toBe(
+      Math.max(verification?.modelMaxAbsDiff ?? NaN, verification?.featuresMaxAbsDiff ?? NaN),
+    );
+    const [, printed, model, features] = /max \|Δ\| (\S+) \(model (\S+), features (\S+)\)/.exec(text) ?? [];
+    expect(Number(printed)).toBeCloseTo(verification?.maxAbsDiff ?? NaN, 8);
+    expect(Number(model)).toBeCloseTo(verification?.modelMaxAbsDiff ?? NaN, 8);
+    expect(Number(features)).toBeCloseTo(verification?.featuresMaxAbsDiff ?? NaN, 8);
     expect(manifest.provenance).toMatchObject({
       format: 'keras-h5-model',
       kerasVersion: '2.4.0',
       parameters: 78_666,
     });
+    // onnxruntime's view of the graph: every ReLU after a convolution folded into it.
+    const graph = manifest.provenance.graph;
+    expect(graph).toMatchObject({ opset: 17, unfusedActivations: {} });
+    expect(graph?.fused['Conv+Relu']).toBeGreaterThanOrEqual(7);
+    expect(graph?.optimizedNodes).toBeLessThan(graph?.nodes ?? 0);
+    expect(text).toMatch(
+      new RegExp(
+        `onnxruntime ${graph?.nodes} → ${graph?.optimizedNodes} nodes optimised; fused Conv\\+Relu×\\d+`,
+      ),
+    );
   });
 
   it('--output logits --cut-at and --no-features', async () => {
@@ -88,6 +107,20 @@ describe('netlens convert', () => {
     await convert([RESNET8, '--name', 'r8-cut', '--cut-at', 'activation_6', '--out', out]);
     const cut = parseManifest(JSON.parse(readFileSync(path.join(out, 'r8-cut.json'), 'utf8')));
     expect(cut.output).toEqual({ name: 'features', kind: 'features', size: 8 * 8 * 64 });
+    // Without --verify the optimised graph is recorded only when asked (it loads the model once more).
+    expect(cut.provenance.graph).toBeUndefined();
+    const text = await convert([
+      RESNET8,
+      '--name',
+      'r8-graph',
+      '--graph-stats',
+      '--no-features',
+      '--out',
+      out,
+    ]);
+    const withGraph = parseManifest(JSON.parse(readFileSync(path.join(out, 'r8-graph.json'), 'utf8')));
+    expect(withGraph.provenance.graph?.fused['Conv+Relu']).toBeGreaterThanOrEqual(7);
+    expect(text).toMatch(/onnxruntime \d+ → \d+ nodes optimised; fused Conv\+Relu×/);
   });
 
   it('rejects --name with uppercase letters before converting (nothing written)', async () => {

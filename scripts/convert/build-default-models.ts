@@ -77,10 +77,14 @@ for (const model of MODELS) {
     ...(existsSync(sharedImages) ? { verifyImages: sharedImages } : {}),
     verifyRandom: 2,
   });
-  const v = result.verification;
+  // The manifest's number: the larger of the model's and the features model's differences.
+  const v = result.manifest.provenance.verification;
+  const g = result.manifest.provenance.graph;
   console.error(
     `${model.name}: ${result.summary.parameters.toLocaleString('en')} params, ${(result.summary.onnxBytes / 1e6).toFixed(1)} MB, ` +
-      `verified max |Δ| ${v?.maxAbsDiff.toExponential(2)} top-1 ${((v?.top1Agreement ?? 0) * 100).toFixed(0)}% over ${v?.samples} inputs, ` +
+      `verified max |Δ| ${v?.maxAbsDiff.toExponential(2)} (model ${v?.modelMaxAbsDiff?.toExponential(2)}, features ` +
+      `${v?.featuresMaxAbsDiff?.toExponential(2)}) top-1 ${((v?.top1Agreement ?? 0) * 100).toFixed(0)}% over ${v?.samples} inputs, ` +
+      `onnxruntime ${g?.nodes} → ${g?.optimizedNodes} nodes, ` +
       `${(result.millis / 1000).toFixed(1)} s → ${path.relative(root, result.written.manifestPath)}`,
   );
 }

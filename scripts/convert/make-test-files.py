@@ -293,8 +293,7 @@ def head_weights(features, classes):
     return [("kernel", rng.normal(0, 0.5, (features, classes))), ("bias", rng.normal(0, 0.1, classes))]
 
 
-def save_pooled_h5(path, b, features, classes=3):
-    head = head_weights(features, classes)
+def save_pooled_h5(path, b, head, classes=3):
     config = {"class_name": "Sequential", "config": {"name": "finetuned", "layers": [
         {"class_name": "InputLayer", "config": {"batch_input_shape": [None] + b.input_shape, "dtype": "float32",
                                                 "sparse": False, "ragged": False, "name": "input_1"}},
@@ -308,10 +307,10 @@ def save_pooled_h5(path, b, features, classes=3):
                         ("predictions", [(f"predictions/{r}:0", w) for r, w in head])], keras_version="2.9.0")
 
 
-def save_pooled_keras(path, b, features, classes=3):
+def save_pooled_keras(path, b, head, classes=3):
     import zipfile
     dtype = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
-    head = head_weights(features, classes)
+    features = head[0][1].shape[0]
     config = {"module": "keras", "class_name": "Sequential", "registered_name": None, "config": {
         "name": "finetuned", "trainable": True, "dtype": dtype, "layers": [
             {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
@@ -352,9 +351,11 @@ def save_pooled_keras(path, b, features, classes=3):
 
 def pooled_finetuned(out):
     for stem, make in (("pooled_efficientnet", effnet_backbone), ("pooled_mobilenet_v3", mobilenet_v3_backbone)):
+        # The .h5 and .keras twins hold the same weights: the same model as each Keras writes it.
         b, features = make()
-        save_pooled_h5(os.path.join(out, f"{stem}.h5"), b, features)
-        save_pooled_keras(os.path.join(out, f"{stem}.keras"), b, features)
+        head = head_weights(features, 3)
+        save_pooled_h5(os.path.join(out, f"{stem}.h5"), b, head)
+        save_pooled_keras(os.path.join(out, f"{stem}.keras"), b, head)
 
 
 def main():

@@ -25,11 +25,20 @@ interface ConvertCliOptions {
   verify?: boolean;
   verifyImages?: string;
   features: boolean;
+  graphStats?: boolean;
   out: string;
   json?: boolean;
 }
 
-const PHASES: ConvertProgress['phase'][] = ['read', 'graph', 'lower', 'serialise', 'verify', 'write'];
+const PHASES: ConvertProgress['phase'][] = [
+  'read',
+  'graph',
+  'lower',
+  'serialise',
+  'verify',
+  'optimise',
+  'write',
+];
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -49,6 +58,16 @@ export function formatSummary(r: ConvertFileResult): string {
     `onnx        ${mib(s.onnxBytes)}, ${s.nodes} nodes, opset ${r.manifest.provenance.opset}: ${ops}`,
     `time        ${(r.millis / 1000).toFixed(2)} s; peak memory (RSS) ${mib(r.peakRssBytes)}`,
   ];
+  const g = r.manifest.provenance.graph;
+  if (g) {
+    const list = (h: Record<string, number>) =>
+      Object.entries(h)
+        .map(([op, n]) => `${op}×${n}`)
+        .join(' ') || 'none';
+    lines.push(
+      `onnxruntime ${g.nodes} → ${g.optimizedNodes} nodes optimised; fused ${list(g.fused)}; activations left alone: ${list(g.unfusedActivations)}`,
+    );
+  }
   if (r.featuresSummary && r.written.featuresPath) {
     lines.push(
       `features    [${r.featuresSummary.outputShape.join(', ')}] from layer ${r.featuresSummary.outputLayer} → ${r.written.featuresPath}`,
@@ -56,8 +75,14 @@ export function formatSummary(r: ConvertFileResult): string {
   }
   if (r.verification) {
     const v = r.verification;
+    const f = r.featuresVerification;
+    // The same number as the manifest's provenance.verification.maxAbsDiff: the larger of the two models'.
+    const max = Math.max(v.maxAbsDiff, f?.maxAbsDiff ?? 0);
+    const each = f
+      ? ` (model ${v.maxAbsDiff.toExponential(2)}, features ${f.maxAbsDiff.toExponential(2)})`
+      : '';
     lines.push(
-      `verified    against ${v.reference}: max |Δ| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance}), top-1 agreement ` +
+      `verified    against ${v.reference}: max |Δ| ${max.toExponential(2)}${each} (≤ ${v.tolerance}), top-1 agreement ` +
         `${(v.top1Agreement * 100).toFixed(1)}%, top-5 ${(v.top5Agreement * 100).toFixed(1)}% over ${v.samples} inputs`,
     );
   }
@@ -113,6 +138,10 @@ export function createConvertCommand(): Command {
     .option('--verify', 'compare with TensorFlow.js on random inputs (and --verify-images); fail above 1e-4')
     .option('--verify-images <dir>', 'also verify on the images in this directory')
     .option('--no-features', 'do not write the penultimate-features model')
+    .option(
+      '--graph-stats',
+      "record onnxruntime's optimised graph in the manifest without --verify too (loads the model in onnxruntime once more)",
+    )
     .option('--out <dir>', 'output directory', 'models/onnx')
     .option('--json', 'print the result as JSON instead of the summary')
     .action(async (file: string, o: ConvertCliOptions) => {
@@ -144,6 +173,7 @@ export function createConvertCommand(): Command {
           ...(o.cutAt ? { cutAt: o.cutAt } : {}),
           ...(o.pooling ? { pooling: o.pooling, includeTop: false } : {}),
           features: o.features,
+          ...(o.graphStats ? { graphStats: true } : {}),
           verify: o.verify === true || o.verifyImages !== undefined,
           ...(o.verifyImages ? { verifyImages: o.verifyImages } : {}),
           onProgress: (p) => {

@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Float32Tensor } from '../core/engine.js';
 import type { ManifestInput, Preprocessing } from '../core/manifest.js';
@@ -9,6 +11,7 @@ import type { ConversionSummary, ConvertProgress, KerasModelSpec } from './keras
 import { checkConvertOptions } from './convert-options.js';
 import { trackPeakMemory } from './peak-memory.js';
 import { readModelFile, type ReadModelOptions } from './read-model.js';
+import type { GraphStats } from './graph-stats.js';
 import type { VerificationResult } from './verify/verify.js';
 import { StagedFiles, type WrittenModel } from './write-model.js';
 
@@ -28,6 +31,12 @@ export interface ConvertFileOptions extends Omit<ReadModelOptions, 'onLayer'> {
   verifyImages?: string;
   verifyRandom?: number;
   tolerance?: number;
+  /**
+   * Record onnxruntime's optimised graph in the manifest (provenance.graph). With `verify` it comes from
+   * the verification's own onnxruntime session, at no cost; without, only when this is true, since it
+   * loads the model in onnxruntime once more (memory ≈ 3× the model file's size).
+   */
+  graphStats?: boolean;
   description?: string;
   license?: string;
   onProgress?: (p: ConvertProgress) => void;
@@ -174,6 +183,8 @@ export async function convertModelFile(
       featuresSummary = features.summary;
     }
 
+    const graphBefore = { opset: manifest.provenance.opset, ops: summary.opHistogram };
+    let graph: GraphStats | undefined;
     let verification: VerificationResult | undefined;
     let featuresVerification: VerificationResult | undefined;
     if (options.verify) {
@@ -189,12 +200,21 @@ export async function convertModelFile(
       const [lo, hi] = randomRange(checked.preprocessing);
       inputs.push(...randomInputs(options.verifyRandom ?? 3, summary.inputShape, 7, lo, hi));
       const tolerance = options.tolerance ?? 1e-4;
-      verification = await verifyAgainstTfjs(spec, mainTemp, inputs, {
-        outputLayer: summary.outputLayer,
-        softmaxStripped: summary.softmaxStripped,
-        softmaxAdded: summary.softmaxAdded,
-        tolerance,
-      });
+      const scratch = await mkdtemp(path.join(tmpdir(), 'netlens-graph-'));
+      try {
+        const optimised = path.join(scratch, 'optimised.onnx');
+        verification = await verifyAgainstTfjs(spec, mainTemp, inputs, {
+          outputLayer: summary.outputLayer,
+          softmaxStripped: summary.softmaxStripped,
+          softmaxAdded: summary.softmaxAdded,
+          tolerance,
+          saveOptimisedGraph: optimised,
+        });
+        const { readOptimisedGraphStats } = await import('./graph-stats.js');
+        graph = await readOptimisedGraphStats(optimised, graphBefore);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
       if (featuresTemp && featuresSummary) {
         featuresVerification = await verifyAgainstTfjs(spec, featuresTemp, inputs.slice(0, 4), {
           outputLayer: featuresSummary.outputLayer,
@@ -204,11 +224,21 @@ export async function convertModelFile(
       manifest.provenance.verification = {
         reference: verification.reference,
         maxAbsDiff: Math.max(verification.maxAbsDiff, featuresVerification?.maxAbsDiff ?? 0),
+        modelMaxAbsDiff: verification.maxAbsDiff,
+        ...(featuresVerification ? { featuresMaxAbsDiff: featuresVerification.maxAbsDiff } : {}),
         top1Agreement: verification.top1Agreement,
         samples: verification.samples,
       };
       progress({ phase: 'verify', done: 1, total: 1 });
     }
+
+    if (graph === undefined && options.graphStats === true) {
+      progress({ phase: 'optimise', done: 0, total: 1 });
+      const { optimisedGraphStats } = await import('./graph-stats.js');
+      graph = await optimisedGraphStats(mainTemp, graphBefore);
+      progress({ phase: 'optimise', done: 1, total: 1 });
+    }
+    if (graph && options.graphStats !== false) manifest.provenance.graph = graph;
 
     progress({ phase: 'write', done: 0, total: 1 });
     parseManifest(manifest, `manifest of ${manifest.name}`);

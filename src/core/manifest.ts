@@ -77,9 +77,30 @@ export const ManifestSchema = z.object({
     verification: z
       .object({
         reference: z.string(),
+        /** The larger of the model's and the features model's maximum absolute differences. */
         maxAbsDiff: z.number(),
+        /** Each model's own maximum absolute difference (older manifests have only maxAbsDiff). */
+        modelMaxAbsDiff: z.number().optional(),
+        featuresMaxAbsDiff: z.number().optional(),
         top1Agreement: z.number(),
         samples: z.number().int(),
+      })
+      .optional(),
+    /**
+     * The graph as converted and as onnxruntime (CPU, level 'all') optimises it: node counts and types,
+     * the fusions it made ('Conv+Clip': activations folded into convolutions, 'QuickGelu', …) and the
+     * activations it left as nodes of their own. Absent in manifests written before it was recorded.
+     */
+    graph: z
+      .object({
+        opset: z.number().int(),
+        nodes: z.number().int().nonnegative(),
+        ops: z.record(z.string(), z.number().int()),
+        optimizedNodes: z.number().int().nonnegative(),
+        optimizedOps: z.record(z.string(), z.number().int()),
+        fused: z.record(z.string(), z.number().int()),
+        unfusedActivations: z.record(z.string(), z.number().int()),
+        optimizer: z.string(),
       })
       .optional(),
     license: z.string().optional(),

@@ -18,7 +18,8 @@ import type {
 import { writeOnnxFile } from '../onnx/write-file.js';
 import type { OutputKind } from './output-kind.js';
 
-export const CONVERTER_NAME = 'netlens-keras2onnx 0.1.0';
+/** Bumped whenever the ONNX a model converts to changes, so built models are rebuilt (npm run models). */
+export const CONVERTER_NAME = 'netlens-keras2onnx 0.2.0';
 export const INPUT_NAME = 'input';
 
 const IDENTITY_CLASSES = new Set([

@@ -30,13 +30,15 @@ export interface KerasModelSpec {
   format: KerasFormat;
   /** What the model was read from (a file name), for messages and the manifest. */
   source: string;
+  /** The absolute path of the file read, where the verification reference reads it again itself. */
+  path?: string;
   kerasVersion?: string;
   /** sha256 of the source file(s), when known. */
   sourceSha256?: string;
 }
 
 export interface ConvertProgress {
-  phase: 'read' | 'graph' | 'lower' | 'serialise' | 'verify' | 'write';
+  phase: 'read' | 'graph' | 'lower' | 'serialise' | 'verify' | 'optimise' | 'write';
   done: number;
   total: number;
   detail?: string;

@@ -112,14 +112,10 @@ function layerAndRole(weightName: string): [string, string] {
   return [parts.length >= 2 ? (parts[parts.length - 2] as string) : weightName, role];
 }
 
-/**
- * Reads a TensorFlow.js layers model: model.json + binary shards, or the CommonJS `.min.js` modules
- * nsfwjs ships (model module exporting the JSON, shard modules exporting base64).
- */
-export async function readTfjsLayers(file: string): Promise<KerasModelSpec> {
-  const asJs = /\.(c)?js$/.test(file);
+/** The model JSON of a TF.js layers model (model.json, or nsfwjs' CommonJS model.min.js). */
+async function readModelJson(file: string): Promise<ModelJson> {
   let json: unknown;
-  if (asJs) json = await loadJsModule(file);
+  if (/\.(c)?js$/.test(file)) json = await loadJsModule(file);
   else {
     try {
       json = JSON.parse(await readFile(file, 'utf8'));
@@ -139,6 +135,46 @@ export async function readTfjsLayers(file: string): Promise<KerasModelSpec> {
       'not a TF.js layers model (needs modelTopology and weightsManifest; graph models are not Keras)',
     );
   }
+  return model as ModelJson;
+}
+
+/**
+ * The files of a TF.js layers model as TF.js' own loader takes them (io.ModelArtifacts): the topology,
+ * the weight specs of every group in order, and all shards' bytes, undecoded. The verification reference
+ * loads these with tf.loadLayersModel, so TF.js decodes the weights (dequantisation included) itself,
+ * independently of readTfjsLayers.
+ */
+export async function readTfjsArtifacts(file: string): Promise<{
+  modelTopology: Record<string, unknown>;
+  weightSpecs: WeightEntry[];
+  weightData: ArrayBuffer;
+}> {
+  const model = await readModelJson(file);
+  const asJs = /\.(c)?js$/.test(file);
+  const shards: Uint8Array[] = [];
+  for (const group of model.weightsManifest) {
+    for (const p of group.paths) shards.push(await loadShard(path.dirname(file), p, asJs, file));
+  }
+  const weightData = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0));
+  let at = 0;
+  for (const s of shards) {
+    weightData.set(s, at);
+    at += s.byteLength;
+  }
+  return {
+    modelTopology: model.modelTopology,
+    weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
+    weightData: weightData.buffer,
+  };
+}
+
+/**
+ * Reads a TensorFlow.js layers model: model.json + binary shards, or the CommonJS `.min.js` modules
+ * nsfwjs ships (model module exporting the JSON, shard modules exporting base64).
+ */
+export async function readTfjsLayers(file: string): Promise<KerasModelSpec> {
+  const asJs = /\.(c)?js$/.test(file);
+  const model = await readModelJson(file);
   const topology = model.modelTopology;
   const config = topology['model_config'] ?? topology;
   const dir = path.dirname(file);
@@ -184,5 +220,12 @@ export async function readTfjsLayers(file: string): Promise<KerasModelSpec> {
     );
   }
   const kerasVersion = typeof topology['keras_version'] === 'string' ? topology['keras_version'] : undefined;
-  return { config, weights, format: 'tfjs-layers', source: file, ...(kerasVersion ? { kerasVersion } : {}) };
+  return {
+    config,
+    weights,
+    format: 'tfjs-layers',
+    source: file,
+    path: path.resolve(file),
+    ...(kerasVersion ? { kerasVersion } : {}),
+  };
 }

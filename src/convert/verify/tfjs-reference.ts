@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NetlensError, messageOf } from '../../core/errors.js';
 import { kerasSemantics } from '../keras/semantics.js';
+import { readTfjsArtifacts } from '../readers/tfjs-layers.js';
 import type { KerasModelSpec } from '../keras/types.js';
 import { tfjsBackend } from './tfjs-backend.js';
 import { tfjsTopology } from './tfjs-topology.js';
@@ -73,11 +74,45 @@ export function cutTfjsModel(model: tf.LayersModel, outputLayer?: string): tf.La
   return tf.model({ inputs: model.inputs, outputs: layerOutputIn(model, outputLayer) });
 }
 
-/** Builds the same model in TensorFlow.js layers with the same weights, cut after `outputLayer`. */
+/**
+ * A TF.js layers model read by TF.js' own loader from its files (weights decoded and dequantised by
+ * TF.js, not by readTfjsLayers), with the topology rewritten as for every reference.
+ */
+async function loadTfjsFiles(spec: KerasModelSpec, file: string): Promise<tf.LayersModel> {
+  await tfjsBackend();
+  const artifacts = await readTfjsArtifacts(file);
+  const config = artifacts.modelTopology['model_config'] ?? artifacts.modelTopology;
+  const handler: tf.io.IOHandler = {
+    load: () =>
+      Promise.resolve({
+        modelTopology: tfjsTopology(config, kerasSemantics(spec)) as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: artifacts.weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData: artifacts.weightData,
+      }),
+  };
+  try {
+    return await tf.loadLayersModel(handler);
+  } catch (cause) {
+    throw new NetlensError(
+      'invalid_model_file',
+      `TF.js cannot load the reference model from ${file}: ${messageOf(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Builds the same model in TensorFlow.js layers, cut after `outputLayer`. A TF.js layers model is
+ * loaded from its own files by TF.js; any other model gets the weights the converter read (HDF5
+ * reading is checked against h5py by test/convert-h5-reader.test.ts).
+ */
 export async function buildTfjsReference(
   spec: KerasModelSpec,
   outputLayer?: string,
 ): Promise<tf.LayersModel> {
+  if (spec.format === 'tfjs-layers' && spec.path !== undefined) {
+    return cutTfjsModel(await loadTfjsFiles(spec, spec.path), outputLayer);
+  }
   const model = await buildTfjsModel(spec);
   setWeightsRecursively(model.layers, spec);
   return cutTfjsModel(model, outputLayer);

@@ -3,6 +3,7 @@ import { version as tfVersion } from '@tensorflow/tfjs';
 import { NetlensError } from '../../core/errors.js';
 import type { Float32Tensor } from '../../core/engine.js';
 import type { KerasModelSpec } from '../keras/types.js';
+import { saveOptimisedGraphOptions } from '../graph-stats.js';
 import { tfjsBackend } from './tfjs-backend.js';
 import { buildTfjsReference, runTfjs } from './tfjs-reference.js';
 
@@ -30,6 +31,8 @@ export interface VerifyOptions {
   tolerance?: number;
   /** Throw NetlensError when maxAbsDiff exceeds the tolerance (default true). */
   failAboveTolerance?: boolean;
+  /** Also have onnxruntime write the optimised graph here (graph-stats.ts reads it): no second load. */
+  saveOptimisedGraph?: string;
 }
 
 function topK(values: Float32Array, offset: number, size: number, k: number): number[] {
@@ -87,10 +90,14 @@ export async function verifyAgainstTfjs(
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
   const backend = await tfjsBackend();
   const reference = await buildTfjsReference(spec, options.outputLayer);
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(options.saveOptimisedGraph ? saveOptimisedGraphOptions(options.saveOptimisedGraph) : {}),
+  };
   const session =
     typeof onnx === 'string'
-      ? await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' })
-      : await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' });
+      ? await ort.InferenceSession.create(onnx, sessionOptions)
+      : await ort.InferenceSession.create(onnx, sessionOptions);
   let maxAbsDiff = 0;
   let top1 = 0;
   let top5 = 0;
