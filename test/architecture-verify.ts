@@ -14,7 +14,7 @@ import {
   type ArchitectureOptions,
   type ArchitectureSpec,
 } from '../src/convert/architectures/index.js';
-import { randomRange } from '../src/convert/convert-file.js';
+import { randomRange } from '../src/convert/verify-converted.js';
 import { convertKerasModel } from '../src/convert/index.js';
 import type { ConversionResult } from '../src/convert/keras/types.js';
 import { randomInputs, verifyAgainstTfjs, type VerificationResult } from '../src/convert/verify/verify.js';

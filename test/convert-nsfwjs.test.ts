@@ -47,6 +47,8 @@ describe('nsfwjs models (TF.js layers, uint8 weights) convert and match TF.js wi
       const v = await verifyAgainstTfjs(spec, r.onnxPath, inputs, { outputLayer: r.summary.outputLayer });
       expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-5);
       expect(v.top1Agreement).toBe(1);
-    });
+      // InceptionV3 (22 M parameters) is converted when the converter changed, then verified; TF.js loads
+      // it from its own files: allow for a shared machine.
+    }, 180_000);
   }
 });

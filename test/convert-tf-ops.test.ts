@@ -5,7 +5,7 @@ import { convertAndVerify, functionalConfig, type TestLayer } from './convert-ha
 
 // Operations on tensors inside Functional models: tf.keras 2's TFOpLambda layers and Keras 3's operation
 // nodes. Both MobileNetV3 builders write hard_sigmoid as `ReLU(6.)(x + 3.) * (1. / 6.)`; these cases
-// check that form and the other arithmetic against the TFOpLambda layer of tfjs-keras-layers.ts.
+// check that form and the other arithmetic against the TFOpLambda layer of src/convert/verify/tfjs-keras-tf-ops.ts.
 const conv = (name: string, inputs = ['input_1']): TestLayer => ({
   class_name: 'Conv2D',
   config: { name, filters: 4, kernel_size: [3, 3], padding: 'same', activation: 'linear' },

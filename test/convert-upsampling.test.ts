@@ -5,7 +5,7 @@ import { convertAndVerify, functionalConfig, type TestLayer } from './convert-ha
 
 // UpSampling2D and Conv2DTranspose against TF.js; where TF.js differs from the Keras version that wrote
 // the model (half-pixel bilinear of TF 2, output_padding) against the Keras-exact layers of
-// src/convert/verify/tfjs-keras-layers.ts.
+// src/convert/verify/tfjs-keras-spatial.ts.
 const conv: TestLayer = {
   class_name: 'Conv2D',
   config: { name: 'c', filters: 3, kernel_size: [3, 3], padding: 'same', activation: 'linear' },

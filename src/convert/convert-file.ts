@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Float32Tensor } from '../core/engine.js';
 import type { ManifestInput, Preprocessing } from '../core/manifest.js';
 import { parseManifest } from '../core/manifest.js';
 import { convertKerasModelToFile, defaultFeatureLayer } from './keras/convert.js';
@@ -61,23 +58,6 @@ function modelName(file: string): string {
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '');
   return name || 'model';
-}
-
-/** The range of preprocessed pixel values, for random verification inputs. */
-export function randomRange(p: Preprocessing): [number, number] {
-  switch (p.mode) {
-    case 'caffe':
-      return [-124, 152];
-    case 'tf':
-      return [-1, 1];
-    case 'torch':
-      return [-2.2, 2.7];
-    default: {
-      const f = typeof p.factor === 'number' ? p.factor : 1 / 255;
-      const o = typeof p.offset === 'number' ? p.offset : 0;
-      return [Math.min(o, 255 * f + o), Math.max(o, 255 * f + o)];
-    }
-  }
 }
 
 /** Reads, converts, optionally verifies, and writes a model and its manifest (and features model). */
@@ -189,38 +169,23 @@ export async function convertModelFile(
     let featuresVerification: VerificationResult | undefined;
     if (options.verify) {
       progress({ phase: 'verify', done: 0, total: 1 });
-      // TF.js, sharp and onnxruntime load only when verifying (they cost memory and start-up time).
-      const { randomInputs, verifyAgainstTfjs } = await import('./verify/verify.js');
-      const { photoInputs } = await import('./verify/photo-inputs.js');
-      const checked = parseManifest({ ...manifest, labels: manifest.labels }, `manifest of ${name}`);
-      const inputs: Float32Tensor[] = [];
-      if (options.verifyImages) {
-        for (const p of await photoInputs(options.verifyImages, checked)) inputs.push(p.tensor);
-      }
-      const [lo, hi] = randomRange(checked.preprocessing);
-      inputs.push(...randomInputs(options.verifyRandom ?? 3, summary.inputShape, 7, lo, hi));
-      const tolerance = options.tolerance ?? 1e-4;
-      const scratch = await mkdtemp(path.join(tmpdir(), 'netlens-graph-'));
-      try {
-        const optimised = path.join(scratch, 'optimised.onnx');
-        verification = await verifyAgainstTfjs(spec, mainTemp, inputs, {
-          outputLayer: summary.outputLayer,
-          softmaxStripped: summary.softmaxStripped,
-          softmaxAdded: summary.softmaxAdded,
-          tolerance,
-          saveOptimisedGraph: optimised,
-        });
-        const { readOptimisedGraphStats } = await import('./graph-stats.js');
-        graph = await readOptimisedGraphStats(optimised, graphBefore);
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
-      if (featuresTemp && featuresSummary) {
-        featuresVerification = await verifyAgainstTfjs(spec, featuresTemp, inputs.slice(0, 4), {
-          outputLayer: featuresSummary.outputLayer,
-          tolerance,
-        });
-      }
+      const { verifyConverted } = await import('./verify-converted.js');
+      const checked = await verifyConverted(
+        spec,
+        {
+          manifest,
+          main: { path: mainTemp, summary },
+          ...(featuresTemp && featuresSummary
+            ? { features: { path: featuresTemp, summary: featuresSummary } }
+            : {}),
+        },
+        {
+          ...(options.verifyImages ? { images: options.verifyImages } : {}),
+          ...(options.verifyRandom !== undefined ? { random: options.verifyRandom } : {}),
+          ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}),
+        },
+      );
+      ({ verification, graph, featuresVerification } = checked);
       manifest.provenance.verification = {
         reference: verification.reference,
         maxAbsDiff: Math.max(verification.maxAbsDiff, featuresVerification?.maxAbsDiff ?? 0),
