@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/app/logger.js';
-import { PAGE_OUT, buildPage } from '../functions/node/page.js';
-import { type RunningServer, startServer } from '../functions/node/server.js';
+import { buildPage } from '../functions/browser/build.js';
+import { readNodeSettings } from '../src/runtime/node/runtime.js';
+import { type RunningServer, startServer } from '../src/runtime/node/server.js';
+import { PAGE_OUT } from '../src/runtime/node/page-assets.js';
 import {
   CACHE_DIR,
   PHOTOS_DIR,
@@ -40,11 +42,11 @@ describe('the demo page classifies in the browser', () => {
     modelsDir = built.dir;
     await buildPage(PAGE_OUT); // the page bundle includes src/runtime/web: always rebuild it here
     server = await startServer({
-      port: 0,
-      host: '127.0.0.1',
+      settings: readNodeSettings(
+        {},
+        { port: 0, host: '127.0.0.1', modelsDir: built.dir, defaultModel: model },
+      ).settings,
       logger: silentLogger,
-      modelsDir: built.dir,
-      defaultModel: model,
     });
     const answer = (await (
       await fetch(`${server.url}/v1/models/${model}/classify`, { method: 'POST', body: readFileSync(photo) })

@@ -28,7 +28,7 @@ import {
 } from '../src/runtime/web/node-wasm-modules.js';
 import { usePrecompiledOrtWasm } from '../src/runtime/web/precompiled-wasm.js';
 import { type LocalWorker, freePort, startLocalWorker } from '../functions/worker/scripts/local-worker.js';
-import { prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
+import { edgeBuildSettings, prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const PHOTOS_DIR = join(ROOT, '../shared/data/images');
@@ -108,7 +108,7 @@ export async function runWebInNode(
 /** A fresh assets directory (models + the built page, if any) for one test's Worker. */
 export async function temporaryAssets(models: readonly string[], modelsDir: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'netlens-assets-'));
-  await prepareAssets(models, modelsDir, undefined, dir);
+  await prepareAssets({ ...edgeBuildSettings({}), names: [...models], modelsDir }, dir);
   return dir;
 }
 

@@ -8,7 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/app/logger.js';
-import { type RunningServer, startServer } from '../functions/node/server.js';
+import { readNodeSettings } from '../src/runtime/node/runtime.js';
+import { type RunningServer, startServer } from '../src/runtime/node/server.js';
 import type { LocalWorker } from '../functions/worker/scripts/local-worker.js';
 import { seedLocalR2 } from '../functions/worker/scripts/seed-r2.js';
 import { PHOTOS_DIR, conformanceModel, startTestWorker } from './conformance-runners.js';
@@ -65,12 +66,10 @@ describe('the Worker in local workerd', () => {
     [worker, node] = await Promise.all([
       startTestWorker(model, modelsDir),
       startServer({
-        port: 0,
-        host: '127.0.0.1',
-        page: false,
+        settings: readNodeSettings({}, { port: 0, host: '127.0.0.1', modelsDir, defaultModel: model })
+          .settings,
+        assets: false,
         logger: silentLogger,
-        modelsDir,
-        defaultModel: model,
       }),
     ]);
   }, 600_000);
@@ -176,7 +175,7 @@ describe('the Worker in local workerd', () => {
       expect(answer.status).toBe(503);
       expect(answer.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect(((await answer.json()) as { detail: string }).detail).toBe(
-        "NETLENS_MODEL_STORE must be one of assets, r2, got 's3'",
+        "NETLENS_MODEL_STORE must be one of assets, r2; got 's3'",
       );
     } finally {
       await misconfigured.stop();

@@ -1,16 +1,23 @@
 import { NetlensError } from '../../src/core/errors.js';
 import type { ModelSource } from '../../src/core/model-source.js';
+import type { Settings } from '../../src/settings/index.js';
 import { createBlobModelSource, type ReadBlob } from '../../src/runtime/web/blob-model-source.js';
 import { assertFitsIsolate } from '../../src/runtime/web/isolate-budget.js';
 import type { WorkerEnv } from './bindings.js';
 
-export const MODEL_STORES = ['assets', 'r2'] as const;
 /** Static assets live under /models/ of the assets directory (functions/worker/dist/assets). */
 const ASSETS_ORIGIN = 'https://assets.invalid/models/';
 
-/** The ModelSource of the Worker: static assets or R2, refusing models too large for the isolate. */
-export function workerModelSource(env: WorkerEnv, names: readonly string[], budgetBytes: number) {
-  const store = env.NETLENS_MODEL_STORE ?? 'assets';
+/**
+ * The ModelSource of the Worker: NETLENS_MODELS from static assets or R2 (NETLENS_MODEL_STORE), refusing
+ * models whose estimated isolate memory exceeds NETLENS_MEMORY_BUDGET_MIB before reading them.
+ */
+export function workerModelSource(
+  env: WorkerEnv,
+  settings: Pick<Settings, 'models' | 'modelStore' | 'memoryBudgetMiB'>,
+) {
+  const store = settings.modelStore;
+  const budgetBytes = settings.memoryBudgetMiB * 1024 * 1024;
   let read: ReadBlob;
   let sizeOf: (path: string) => Promise<number | undefined>;
   let location: string;
@@ -30,7 +37,7 @@ export function workerModelSource(env: WorkerEnv, names: readonly string[], budg
       );
       return (await sizes)[path];
     };
-  } else if (store === 'r2') {
+  } else {
     const bucket = env.MODELS;
     if (bucket === undefined) throw missingBinding('MODELS', 'r2');
     location = 'the R2 bucket bound as MODELS';
@@ -39,15 +46,9 @@ export function workerModelSource(env: WorkerEnv, names: readonly string[], budg
       return object === null ? undefined : new Uint8Array(await object.arrayBuffer());
     };
     sizeOf = async (path) => (await bucket.head(path))?.size;
-  } else {
-    throw new NetlensError(
-      'invalid_argument',
-      `NETLENS_MODEL_STORE must be one of ${MODEL_STORES.join(', ')}, got '${store}'`,
-      { details: { valid: MODEL_STORES } },
-    );
   }
   const source: ModelSource = createBlobModelSource({
-    names,
+    names: settings.models,
     read,
     location,
     admit: async (model, file) => {

@@ -10,7 +10,7 @@ import {
   fakeDecoder,
   fakeImage,
   fakeManifest,
-} from './test-support.js';
+} from '../../test/support/fakes.js';
 
 /** Parsed JSON answers, inspected loosely by the assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

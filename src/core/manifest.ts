@@ -96,7 +96,7 @@ export interface Manifest extends Omit<RawManifest, 'labels'> {
   labels: LabelEntry[];
 }
 
-export function normaliseLabels(labels: RawManifest['labels']): LabelEntry[] {
+function normaliseLabels(labels: RawManifest['labels']): LabelEntry[] {
   if (Array.isArray(labels)) {
     return labels.map((entry, index) =>
       typeof entry === 'string' ? { id: String(index), label: entry } : entry,

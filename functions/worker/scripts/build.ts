@@ -7,7 +7,8 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { messageOf } from '../../../src/core/errors.js';
-import { WORKER_GZIP_LIMIT_BYTES, mib } from '../../../src/runtime/web/isolate-budget.js';
+import { WORKER_GZIP_LIMIT_BYTES } from '../../../src/runtime/web/isolate-budget.js';
+import { mib } from '../../../src/core/units.js';
 import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
 import { DEFAULT_ASSETS_DIR, prepareAndReportAssets } from './prepare-assets.js';
 

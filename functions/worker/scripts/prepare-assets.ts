@@ -2,21 +2,23 @@
  * Copies the edge models (and the built demo page, when present) into functions/worker/dist/assets,
  * refusing at build time what Workers cannot serve: a file over 25 MiB, or a model whose estimated
  * isolate memory exceeds the budget. Usage: tsx functions/worker/scripts/prepare-assets.ts
- * Env: NETLENS_EDGE_MODELS (comma list, default nsfw-mobilenet-v2), NETLENS_MODELS_DIR (models/onnx),
- *      NETLENS_MEMORY_BUDGET_MIB (100).
+ * Settings (docs/settings.md): NETLENS_MODELS (the same list the Worker serves), NETLENS_MODELS_DIR,
+ * NETLENS_MEMORY_BUDGET_MIB.
  */
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetlensError, messageOf } from '../../../src/core/errors.js';
 import { parseManifest } from '../../../src/core/manifest.js';
+import { modelFiles } from '../../../src/core/model-source.js';
+import { modelsDirectory } from '../../../src/runtime/node/model-dir.js';
+import { readSettings } from '../../../src/settings/index.js';
 import {
-  EDGE_MEMORY_BUDGET_BYTES,
   WORKER_ASSET_FILE_LIMIT_BYTES,
   assertFitsIsolate,
   estimateIsolateBytes,
-  mib,
 } from '../../../src/runtime/web/isolate-budget.js';
+import { mib } from '../../../src/core/units.js';
 import { BROWSER_WASM_FILES } from '../../../src/runtime/web/node-wasm-modules.js';
 import { WORKER_DIR } from './offline-env.js';
 
@@ -32,19 +34,25 @@ export interface PreparedModel {
   estimatedIsolateBytes: number;
 }
 
+/** The edge build's settings: the Worker's own (runtime 'edge'), read from this process's environment. */
+export function edgeBuildSettings(env: Readonly<Record<string, unknown>> = process.env) {
+  const { settings } = readSettings(env, { runtime: 'edge', cores: 1 });
+  return {
+    names: settings.models,
+    modelsDir: modelsDirectory(settings.modelsDir),
+    budget: settings.memoryBudgetMiB * 1024 * 1024,
+  };
+}
+
 export async function prepareAssets(
-  names: readonly string[] = (process.env.NETLENS_EDGE_MODELS ?? 'nsfw-mobilenet-v2').split(','),
-  modelsDir = process.env.NETLENS_MODELS_DIR ?? join(ROOT, 'models/onnx'),
-  budget = process.env.NETLENS_MEMORY_BUDGET_MIB
-    ? Number(process.env.NETLENS_MEMORY_BUDGET_MIB) * 1024 * 1024
-    : EDGE_MEMORY_BUDGET_BYTES,
+  { names, modelsDir, budget } = edgeBuildSettings(),
   /** Where to write; tests and the bench use their own directory (see local-worker.ts). */
   out = DEFAULT_ASSETS_DIR,
 ): Promise<PreparedModel[]> {
   await rm(out, { recursive: true, force: true });
   await mkdir(join(out, 'models'), { recursive: true });
   const prepared: PreparedModel[] = [];
-  for (const name of names.map((n) => n.trim()).filter(Boolean)) {
+  for (const name of names) {
     const manifestPath = join(modelsDir, `${name}.json`);
     if (!existsSync(manifestPath)) {
       throw new NetlensError(
@@ -53,7 +61,7 @@ export async function prepareAssets(
       );
     }
     const manifest = parseManifest(JSON.parse(await readFile(manifestPath, 'utf8')), manifestPath);
-    const files = [`${name}.json`, manifest.file, ...(manifest.features ? [manifest.features.file] : [])];
+    const files = modelFiles(manifest);
     const sizes: { file: string; bytes: number }[] = [];
     for (const file of files) {
       const bytes = (await stat(join(modelsDir, file))).size;

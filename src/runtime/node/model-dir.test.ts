@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetlensError } from '../../core/errors.js';
 import { writeTinyModel } from '../../../test/node-engine-tiny-model.js';
-import { createModelDirectorySource, defaultModelName, defaultModelsDir } from './model-dir.js';
+import { INSTALLED_MODELS_DIR, createModelDirectorySource, modelsDirectory } from './model-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlens-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,13 +61,12 @@ describe('model directory source', () => {
     );
   });
 
-  it('treats a missing directory as empty and reads the defaults from the environment', async () => {
+  it('treats a missing directory as empty; a relative setting is taken from the working directory', async () => {
     const empty = createModelDirectorySource(join(dir, 'nope'));
     expect(await empty.list()).toEqual([]);
     expect((await error(empty.manifest('tiny'))).message).toMatch(/: none\./);
-    expect(defaultModelsDir({ NETLENS_MODELS_DIR: 'x/y' })).toBe(resolve('x/y'));
-    expect(defaultModelsDir({})).toMatch(/models[/\\]onnx$/);
-    expect(defaultModelName({})).toBe('nsfw-mobilenet-v2');
-    expect(defaultModelName({ NETLENS_MODEL: 'tiny' })).toBe('tiny');
+    expect(modelsDirectory('x/y')).toBe(resolve('x/y'));
+    expect(modelsDirectory(undefined)).toBe(INSTALLED_MODELS_DIR);
+    expect(INSTALLED_MODELS_DIR).toMatch(/models[/\\]onnx$/);
   });
 });

@@ -1,30 +1,29 @@
-import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { NetlensError, isNetlensError, messageOf } from '../../core/errors.js';
 import { parseManifest, type Manifest } from '../../core/manifest.js';
-import type { ModelSource } from '../../core/model-source.js';
+import {
+  type ModelSource,
+  type Variant,
+  checkModelBytes,
+  modelFileError,
+  variantFile,
+} from '../../core/model-source.js';
 
-/** The model `netlens classify`, `netlens serve` and `npm start` use unless told otherwise (NETLENS_MODEL). */
-export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
 /** Models that `npm run models` builds offline from npm dependencies. */
 export const BUILDABLE_MODELS = ['nsfw-mobilenet-v2', 'nsfw-inception-v3'] as const;
+export type BuildableModel = (typeof BUILDABLE_MODELS)[number];
 /** How to make a missing model, for error messages and `netlens models`. */
 export const HOW_TO_BUILD =
   "run 'npm run models' to build the default models (nsfw-mobilenet-v2, nsfw-inception-v3), or " +
   "'netlens convert <keras file> --name <name>' to convert your own";
 
-const REPO_MODELS_DIR = resolve(import.meta.dirname, '../../../models/onnx');
+/** The installation's models/onnx: where `npm run models` builds, used when NETLENS_MODELS_DIR is not set. */
+export const INSTALLED_MODELS_DIR = resolve(import.meta.dirname, '../../../models/onnx');
 
-/** NETLENS_MODELS_DIR (relative to the working directory) or the repository's models/onnx. */
-export function defaultModelsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const fromEnv = env.NETLENS_MODELS_DIR?.trim();
-  return fromEnv ? resolve(fromEnv) : REPO_MODELS_DIR;
-}
-
-/** NETLENS_MODEL or nsfw-mobilenet-v2. */
-export function defaultModelName(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return env.NETLENS_MODEL?.trim() || DEFAULT_MODEL;
+/** The models directory a setting names (relative to the working directory), else the installation's. */
+export function modelsDirectory(setting: string | undefined): string {
+  return setting === undefined ? INSTALLED_MODELS_DIR : resolve(setting);
 }
 
 export interface ModelDirectorySource extends ModelSource {
@@ -38,7 +37,7 @@ export interface ModelDirectorySource extends ModelSource {
  * A ModelSource over a directory of converted models: `<name>.json` manifests (validated with
  * parseManifest) next to their `.onnx` files, whose sha256 is checked before the bytes are returned.
  */
-export function createModelDirectorySource(dir: string = defaultModelsDir()): ModelDirectorySource {
+export function createModelDirectorySource(dir: string = INSTALLED_MODELS_DIR): ModelDirectorySource {
   const root = resolve(dir);
 
   async function scan(): Promise<{ manifests: Manifest[]; problems: { file: string; error: string }[] }> {
@@ -97,39 +96,24 @@ export function createModelDirectorySource(dir: string = defaultModelsDir()): Mo
       }
       return manifest;
     },
-    async modelBytes(manifest: Manifest, variant: 'model' | 'features' = 'model') {
-      const features = manifest.features;
-      if (variant === 'features' && features === undefined) {
-        throw new NetlensError('not_found', `model '${manifest.name}' has no features variant`);
-      }
-      const file = variant === 'features' && features ? features.file : manifest.file;
-      const expected = variant === 'features' && features ? features.sha256 : manifest.sha256.model;
-      const path = resolve(root, file);
+    async modelBytes(manifest: Manifest, variant: Variant = 'model') {
+      const file = variantFile(manifest, variant);
+      const path = resolve(root, file.file);
       if (relative(root, path).startsWith(`..${sep}`) || relative(root, path) === '..') {
         throw new NetlensError(
           'invalid_manifest',
-          `manifest of '${manifest.name}' points outside ${root}: ${file}`,
+          `manifest of '${manifest.name}' points outside ${root}: ${file.file}`,
         );
       }
       let bytes: Uint8Array;
       try {
         bytes = await readFile(path);
       } catch (error) {
-        throw new NetlensError(
-          'integrity_error',
-          `model file of '${manifest.name}' cannot be read (${path}: ${messageOf(error)}); ${HOW_TO_BUILD}`,
-          { cause: error, details: { model: manifest.name, file: path } },
-        );
+        const reason = `${messageOf(error)}; ${HOW_TO_BUILD}`;
+        throw modelFileError(manifest, file, root, { missing: true, reason });
       }
-      const actual = createHash('sha256').update(bytes).digest('hex');
-      if (actual !== expected) {
-        throw new NetlensError(
-          'integrity_error',
-          `${path} does not match its manifest (sha256 ${actual}, manifest says ${expected}): the file was changed or only partly written; rebuild it (${HOW_TO_BUILD})`,
-          { details: { model: manifest.name, file: path, expected, actual } },
-        );
-      }
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return checkModelBytes(manifest, file, view, root);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../core/model-source.js';
+import { sha256Hex } from '../../core/hash.js';
 import { createBlobModelSource } from './blob-model-source.js';
 import { assertFitsIsolate, estimateIsolateBytes, maxEdgeModelBytes } from './isolate-budget.js';
 
@@ -62,8 +62,8 @@ describe('createBlobModelSource', () => {
     missing.delete('tiny.onnx');
     const m = source(missing);
     await expect(m.modelBytes(await m.manifest('tiny'))).rejects.toMatchObject({
-      code: 'not_found',
-      message: expect.stringContaining('tiny.onnx'),
+      code: 'integrity_error',
+      message: expect.stringContaining("tiny.onnx of model 'tiny' is missing"),
     });
 
     const invalid = await store({ output: { name: 'probs', kind: 'probabilities', size: 3 } });

@@ -1,6 +1,12 @@
 import { NetlensError } from '../../core/errors.js';
 import { type Manifest, parseManifest } from '../../core/manifest.js';
-import { type ModelSource, sha256Hex } from '../../core/model-source.js';
+import {
+  type ModelSource,
+  type Variant,
+  checkModelBytes,
+  modelFileError,
+  variantFile,
+} from '../../core/model-source.js';
 
 /** Reads one stored file by its path (relative to the models root); undefined when it does not exist. */
 export type ReadBlob = (path: string) => Promise<Uint8Array | undefined>;
@@ -48,34 +54,12 @@ export function createBlobModelSource(options: BlobModelSourceOptions): ModelSou
   return {
     list: () => Promise.all(names.map(manifest)),
     manifest,
-    async modelBytes(m: Manifest, variant: 'model' | 'features' = 'model'): Promise<Uint8Array> {
-      const file = variant === 'model' ? m.file : m.features?.file;
-      const expected = variant === 'model' ? m.sha256.model : m.features?.sha256;
-      if (file === undefined || expected === undefined) {
-        throw new NetlensError('not_found', `model '${m.name}' has no features variant`, {
-          details: { model: m.name, variants: ['model'] },
-        });
-      }
-      await options.admit?.(m.name, file);
-      const bytes = await options.read(file);
-      if (bytes === undefined) {
-        throw new NetlensError(
-          'not_found',
-          `${file} of model '${m.name}' is missing from ${options.location}`,
-          {
-            details: { model: m.name, file },
-          },
-        );
-      }
-      const actual = await sha256Hex(bytes);
-      if (actual !== expected) {
-        throw new NetlensError(
-          'integrity_error',
-          `${file} in ${options.location} does not match its manifest (sha256 ${actual}, expected ${expected})`,
-          { details: { model: m.name, file } },
-        );
-      }
-      return bytes;
+    async modelBytes(m: Manifest, variant: Variant = 'model'): Promise<Uint8Array> {
+      const file = variantFile(m, variant);
+      await options.admit?.(m.name, file.file);
+      const bytes = await options.read(file.file);
+      if (bytes === undefined) throw modelFileError(m, file, options.location, { missing: true });
+      return checkModelBytes(m, file, bytes, options.location);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { NetlensError } from '../../core/errors.js';
 import { type Manifest, parseManifest } from '../../core/manifest.js';
-import { type ModelSource, sha256Hex } from '../../core/model-source.js';
+import { type ModelSource, checkModelBytes, variantFile } from '../../core/model-source.js';
 
 /**
  * A ModelSource over the netlens HTTP API (for the browser): GET /v1/models lists, GET /v1/models/{m}
@@ -49,10 +49,7 @@ export function createHttpModelSource(baseUrl: string, fetchFn: typeof fetch = f
     },
     manifest,
     async modelBytes(m, variant = 'model') {
-      const expected = variant === 'model' ? m.sha256.model : m.features?.sha256;
-      if (expected === undefined) {
-        throw new NetlensError('not_found', `model '${m.name}' has no features variant`);
-      }
+      const file = variantFile(m, variant);
       const path = `v1/models/${encodeURIComponent(m.name)}/files/${variant}`;
       const response = await fetchFn(url(path));
       if (!response.ok) {
@@ -61,15 +58,7 @@ export function createHttpModelSource(baseUrl: string, fetchFn: typeof fetch = f
           `GET ${path} failed with ${response.status}: the server must expose model files (exposeModelFiles)`,
         );
       }
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      const actual = await sha256Hex(bytes);
-      if (actual !== expected) {
-        throw new NetlensError(
-          'integrity_error',
-          `the ${variant} file of '${m.name}' from ${baseUrl} does not match its manifest (sha256 ${actual}, expected ${expected})`,
-        );
-      }
-      return bytes;
+      return checkModelBytes(m, file, new Uint8Array(await response.arrayBuffer()), baseUrl);
     },
   };
 }

@@ -4,7 +4,7 @@
  * otherwise — the page says which one really ran, why WebGPU was not used, and how long each step took.
  * Heavy code (onnxruntime-web, the WASM codecs) is loaded on first use.
  */
-import type { InBrowserClassifier, InBrowserResult } from '../../runtime/web/in-browser-classifier.js';
+import type { InBrowserClassifier, InBrowserResult } from '../../src/runtime/web/in-browser-classifier.js';
 
 /** Where the page's WASM files are served (see BROWSER_WASM_FILES in src/runtime/web/node-wasm-modules.ts). */
 const DEFAULT_WASM_BASE = '/static/wasm/';
@@ -55,9 +55,9 @@ export function mountInBrowserMode(root: HTMLElement): void {
       const [ort, { createBrowserRuntime }, { createHttpModelSource }, { InBrowserClassifier: Classifier }] =
         await Promise.all([
           import('onnxruntime-web'),
-          import('../../runtime/web/browser-runtime.js'),
-          import('../../runtime/web/http-model-source.js'),
-          import('../../runtime/web/in-browser-classifier.js'),
+          import('../../src/runtime/web/browser-runtime.js'),
+          import('../../src/runtime/web/http-model-source.js'),
+          import('../../src/runtime/web/in-browser-classifier.js'),
         ]);
       const runtime = await createBrowserRuntime({ ort, wasmBase, preferWebGpu: webgpu.checked });
       webgpu.disabled = true;
