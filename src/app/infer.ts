@@ -109,7 +109,7 @@ async function prepare(
   const t0 = performance.now();
   let decoded: DecodedImage;
   try {
-    decoded = await deps.decodeImage(image.bytes, { maxPixels });
+    decoded = await deps.decodeImage(image.bytes, { maxPixels, format });
   } catch (error) {
     if (isNetlensError(error)) throw error;
     request.logger.warn({ err: error, format }, 'decoder failed on a request image');
