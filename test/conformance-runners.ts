@@ -206,9 +206,12 @@ export async function startHarnessServer(
           'application/json',
         );
       }
-      if (path === `/v1/models/${manifest.name}`)
-        return send(JSON.stringify({ manifest: rawManifest }), 'application/json');
-      if (path === `/v1/models/${manifest.name}/files/model`) {
+      const fileUrl = `/v1/models/${manifest.name}/files/model/${manifest.sha256.model}`;
+      if (path === `/v1/models/${manifest.name}`) {
+        const files = { model: { sha256: manifest.sha256.model, url: fileUrl } };
+        return send(JSON.stringify({ manifest: rawManifest, files }), 'application/json');
+      }
+      if (path === fileUrl) {
         return send(await readFile(join(modelsDir, manifest.file)), 'application/octet-stream');
       }
       const image = images.find((i) => path === `/images/${i.name}`);
