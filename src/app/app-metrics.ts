@@ -30,19 +30,43 @@ export interface AppMetrics {
   watch(sources: MetricSources): void;
 }
 
-export function createAppMetrics(): AppMetrics {
+/**
+ * `clock` 'io' (a runtime whose clock stands still during CPU work, such as Cloudflare Workers): the two
+ * latency histograms would read ~0 there, so they are left out, and netlens_clock_measures_cpu says why.
+ */
+export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
   const registry = new MetricsRegistry();
+  const timed = clock === 'wall';
   const requests = registry.add(
     new Counter('netlens_http_requests_total', 'HTTP requests by route, method and status.'),
   );
-  const latency = registry.add(
-    new Histogram('netlens_http_request_duration_seconds', 'HTTP request latency by route.', LATENCY_BUCKETS),
-  );
+  const latency = timed
+    ? registry.add(
+        new Histogram(
+          'netlens_http_request_duration_seconds',
+          'HTTP request latency by route.',
+          LATENCY_BUCKETS,
+        ),
+      )
+    : undefined;
   const batchSizes = registry.add(
     new Histogram('netlens_batch_size', 'Images per engine call.', BATCH_BUCKETS),
   );
-  const inferenceSeconds = registry.add(
-    new Histogram('netlens_inference_duration_seconds', 'Engine call duration per batch.', LATENCY_BUCKETS),
+  const inferenceSeconds = timed
+    ? registry.add(
+        new Histogram(
+          'netlens_inference_duration_seconds',
+          'Engine call duration per batch.',
+          LATENCY_BUCKETS,
+        ),
+      )
+    : undefined;
+  registry.add(
+    new Gauge(
+      'netlens_clock_measures_cpu',
+      '1 when durations include CPU work; 0 where the clock stands still during CPU work (Cloudflare Workers): there the latency histograms are left out and answers report those timings as null.',
+      () => [{ labels: {}, value: timed ? 1 : 0 }],
+    ),
   );
   const imagesTotal = registry.add(new Counter('netlens_images_total', 'Images classified or embedded.'));
   const rates = new Map<string, RateWindow>();
@@ -51,11 +75,11 @@ export function createAppMetrics(): AppMetrics {
     registry,
     observeRequest(route, method, status, seconds) {
       requests.inc({ route, method, status: String(status) });
-      latency.observe({ route }, seconds);
+      latency?.observe({ route }, seconds);
     },
     observeBatch(model, variant, info) {
       batchSizes.observe({ model, variant }, info.size);
-      inferenceSeconds.observe({ model, variant }, info.runMs / 1000);
+      inferenceSeconds?.observe({ model, variant }, info.runMs / 1000);
       if (info.failed) return;
       imagesTotal.inc({ model, variant }, info.size);
       let rate = rates.get(model);

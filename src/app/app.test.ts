@@ -343,8 +343,10 @@ describe('classify: body formats', () => {
         label: 'dog',
         score: expect.closeTo(0.4, 6),
       });
+      expect(result.timings.clock).toBe('wall');
       expect(Object.keys(result.timings).sort()).toEqual([
         'batchSize',
+        'clock',
         'decodeMs',
         'inferenceMs',
         'preprocessMs',
@@ -827,6 +829,31 @@ describe('metrics', () => {
     expect(text).toContain('netlens_model_loaded{model="alpha",provider="cpu",variant="model"} 1');
     expect(text).toContain('netlens_ready 1');
     expect(text).toContain('netlens_decoding{state="waiting"} 0');
+    expect(text).toContain('netlens_clock_measures_cpu 1');
+  });
+
+  it("on a runtime whose clock stands still during CPU work (clock 'io'), marks CPU timings as not measured", async () => {
+    const { app, logs } = await setup({ clock: 'io' });
+    const answer = (await (
+      await app.request(post('/v1/models/alpha/classify', fakeImage(1), 'image/png'))
+    ).json()) as Json;
+    expect(answer.results[0].timings).toEqual({
+      decodeMs: null,
+      preprocessMs: null,
+      queueMs: null,
+      inferenceMs: null,
+      batchSize: 1,
+      totalMs: expect.any(Number),
+      clock: 'io',
+    });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).not.toContain('netlens_http_request_duration_seconds');
+    expect(text).not.toContain('netlens_inference_duration_seconds');
+    expect(text).toContain('netlens_clock_measures_cpu 0');
+    expect(text).toContain('netlens_batch_size_bucket{model="alpha",variant="model",le="1"} 1');
+    const request = logs.find((l) => l.message === 'request')!;
+    expect(request.fields).toMatchObject({ status: 200, ioWaitMs: expect.any(Number) });
+    expect(request.fields).not.toHaveProperty('ms');
   });
 });
 

@@ -45,14 +45,33 @@ export const Prediction = z
   })
   .openapi('Prediction');
 
+const notMeasured = 'null when the runtime cannot measure it (clock "io")';
+
 export const Timings = z
   .object({
-    decodeMs: z.number(),
-    preprocessMs: z.number(),
-    queueMs: z.number().openapi({ description: 'waiting for its batch (includes loading a cold model)' }),
-    inferenceMs: z.number().openapi({ description: "the engine call of the image's batch" }),
+    decodeMs: z.number().nullable().openapi({ description: notMeasured }),
+    preprocessMs: z.number().nullable().openapi({ description: notMeasured }),
+    queueMs: z
+      .number()
+      .nullable()
+      .openapi({
+        description: `waiting for its batch (includes loading a cold model); ${notMeasured}`,
+      }),
+    inferenceMs: z
+      .number()
+      .nullable()
+      .openapi({ description: `the engine call of the image's batch; ${notMeasured}` }),
     batchSize: z.number().int(),
-    totalMs: z.number().openapi({ description: 'from the start of the request to the answer' }),
+    totalMs: z.number().openapi({
+      description:
+        'from the start of the request to the answer; with clock "io", only the time spent waiting on I/O',
+    }),
+    clock: z.enum(['wall', 'io']).openapi({
+      description:
+        '"wall": every duration is wall time (Node). "io": the runtime\'s clock stands still during CPU work and ' +
+        'moves only across I/O (Cloudflare Workers), so decode, preprocess, queue and inference are not ' +
+        'measured (null) and totalMs counts only I/O waits (docs/edge.md)',
+    }),
   })
   .openapi('Timings');
 
