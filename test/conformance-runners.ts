@@ -105,10 +105,19 @@ export async function runWebInNode(
   }
 }
 
-/** A fresh assets directory (models + the built page, if any) for one test's Worker. */
-export async function temporaryAssets(models: readonly string[], modelsDir: string): Promise<string> {
+/** A fresh assets directory (models, and a built page when `pageDir` names one) for one test's Worker. */
+export async function temporaryAssets(
+  models: readonly string[],
+  modelsDir: string,
+  pageDir?: string,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'netlens-assets-'));
-  await prepareAssets({ ...edgeBuildSettings({}), names: [...models], modelsDir }, dir);
+  const build = { ...edgeBuildSettings({}), names: [...models], modelsDir };
+  await prepareAssets(
+    build,
+    dir,
+    pageDir === undefined ? { page: 'optional', pageDir: join(dir, 'none') } : { pageDir },
+  );
   return dir;
 }
 
@@ -116,9 +125,9 @@ export async function temporaryAssets(models: readonly string[], modelsDir: stri
 export async function startTestWorker(
   model: string,
   modelsDir: string,
-  options: { vars?: Record<string, string>; env?: string; assetsDir?: string } = {},
+  options: { vars?: Record<string, string>; env?: string; assetsDir?: string; pageDir?: string } = {},
 ): Promise<LocalWorker & { assetsDir: string }> {
-  const assetsDir = options.assetsDir ?? (await temporaryAssets([model], modelsDir));
+  const assetsDir = options.assetsDir ?? (await temporaryAssets([model], modelsDir, options.pageDir));
   let worker: LocalWorker;
   try {
     worker = await startLocalWorker({

@@ -183,7 +183,7 @@ describe('the Worker in local workerd', () => {
   }, 120_000);
 
   it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local)', async () => {
-    const keys = await seedLocalR2('netlens-models', worker.assetsDir);
+    const keys = await seedLocalR2('netlens-models', { names: [model], modelsDir });
     expect(keys).toContain(`${model}.onnx`);
     const r2 = await startTestWorker(model, modelsDir, { env: 'r2', assetsDir: worker.assetsDir });
     try {

@@ -64,9 +64,8 @@ async function setup(config: AppConfigInput = {}, options: { start?: boolean; bu
     logger,
     assets: {
       async get(path) {
-        if (path === 'index.html')
-          return { body: '<!doctype html><title>demo</title>', contentType: 'text/html; charset=utf-8' };
-        if (path === 'page.js') return { body: 'console.log(1)', contentType: 'text/javascript' };
+        if (path === 'index.html') return { body: '<!doctype html><title>demo</title>' };
+        if (path === 'page.js') return { body: 'console.log(1)', size: 14 };
         return undefined;
       },
     },
@@ -182,8 +181,14 @@ describe('operations', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
-    expect(await (await app.request('/static/page.js')).text()).toBe('console.log(1)');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const script = await app.request('/static/page.js');
+    expect(await script.text()).toBe('console.log(1)');
+    // Static files have content-addressed names: cached for good.
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(script.headers.get('content-length')).toBe('14');
     expect((await app.request('/static/missing.js')).status).toBe(404);
+    expect((await app.request('/static/index.html')).status).toBe(404);
     expect((await app.request('/static/../secret')).status).toBe(404);
   });
 });
@@ -290,7 +295,7 @@ describe('models', () => {
       ],
       input: "4×4 RGB (NHWC float32, input 'input')",
       preprocessing:
-        'EXIF orientation applied; converted to RGB; resized to 4×4 by nearest neighbour (PIL NEAREST, Keras load_img default); pixel × 1/255 + 0.',
+        'EXIF orientation applied; converted to RGB; resized to 4×4 by nearest neighbour (PIL NEAREST, Keras load_img default); pixel × 1/255.',
       provenance: {
         source: 'test',
         format: 'fake',

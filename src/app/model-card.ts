@@ -105,8 +105,12 @@ function normalisation(p: Preprocessing): string {
       return "x / 255, minus [0.485, 0.456, 0.406], divided by [0.229, 0.224, 0.225] (Keras 'torch')";
     case 'scale': {
       const factor = Array.isArray(p.factor) ? `[${p.factor.join(', ')}]` : fraction(p.factor ?? 1);
-      const offset = Array.isArray(p.offset) ? `[${p.offset.join(', ')}]` : String(p.offset ?? 0);
-      return `pixel × ${factor} + ${offset}`;
+      const offset = Array.isArray(p.offset)
+        ? ` + [${p.offset.join(', ')}]`
+        : p.offset
+          ? ` + ${p.offset}`
+          : '';
+      return `pixel × ${factor}${offset}`;
     }
   }
 }

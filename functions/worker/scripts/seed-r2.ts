@@ -1,27 +1,46 @@
 /**
- * npm run seed:worker-r2 — puts the edge models into the LOCAL R2 simulation (wrangler r2 object put
- * --local) used by `npm run dev:worker -- --env r2`. For a real bucket, run the same commands with
- * --remote and your credentials (docs/edge.md).
+ * npm run seed:worker-r2 — puts the edge models (NETLENS_MODELS of the r2 environment) into the LOCAL R2
+ * simulation (wrangler r2 object put --local) used by `npm run dev:worker -- --env r2`. For a real
+ * bucket, run the same commands with --remote instead of --local and your credentials (docs/edge.md).
  */
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parseManifest } from '../../../src/core/manifest.js';
+import { modelFiles } from '../../../src/core/model-source.js';
 import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
-import { DEFAULT_ASSETS_DIR, prepareAssets } from './prepare-assets.js';
+import { edgeBuildSettings } from './prepare-assets.js';
 
-/** Seeds from an assets directory already prepared, or prepares the default one. */
-export async function seedLocalR2(bucket = 'netlens-models', assetsDir?: string): Promise<string[]> {
-  if (assetsDir === undefined) await prepareAssets();
-  const dir = join(assetsDir ?? DEFAULT_ASSETS_DIR, 'models');
-  const { dir: configDir, config } = temporaryWranglerConfig(assetsDir ?? DEFAULT_ASSETS_DIR);
+/** Seeds the files of `names` from `modelsDir` (default: the r2 environment's settings). */
+export async function seedLocalR2(
+  bucket = 'netlens-models',
+  models: { names: readonly string[]; modelsDir: string } = edgeBuildSettings(process.env, 'r2'),
+): Promise<string[]> {
+  const { dir: configDir, config } = temporaryWranglerConfig();
   const keys: string[] = [];
-  for (const file of await readdir(dir)) {
-    const args = ['r2', 'object', 'put', `${bucket}/${file}`, '--file', join(dir, file), '--local'];
-    args.push('-c', config, '--env', 'r2', '--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
-    const result = await runWrangler(args);
-    if (result.code !== 0) throw new Error(`wrangler r2 object put ${file} failed:\n${result.output}`);
-    keys.push(file);
+  try {
+    for (const name of models.names) {
+      const manifestPath = join(models.modelsDir, `${name}.json`);
+      const manifest = parseManifest(JSON.parse(await readFile(manifestPath, 'utf8')), manifestPath);
+      for (const file of modelFiles(manifest)) {
+        const args = [
+          'r2',
+          'object',
+          'put',
+          `${bucket}/${file}`,
+          '--file',
+          join(models.modelsDir, file),
+          '--local',
+        ];
+        args.push('-c', config, '--env', 'r2', '--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
+        const result = await runWrangler(args);
+        if (result.code !== 0) throw new Error(`wrangler r2 object put ${file} failed:\n${result.output}`);
+        keys.push(file);
+      }
+    }
+  } finally {
+    await rm(configDir, { recursive: true, force: true });
   }
-  await rm(configDir, { recursive: true, force: true });
   return keys;
 }
 
