@@ -1,11 +1,13 @@
 /**
- * npm run seed:worker-r2 — puts the edge models (NETLENS_MODELS of the r2 environment) into the LOCAL R2
- * simulation (wrangler r2 object put --local) used by `npm run dev:worker -- --env r2`. For a real
- * bucket, run the same commands with --remote instead of --local and your credentials (docs/edge.md).
+ * npm run seed:worker-r2 [-- --remote] [-- --dry-run] — puts the edge models (NETLENS_MODELS of the r2
+ * environment, from NETLENS_MODELS_DIR) into the R2 bucket netlens-models with `wrangler r2 object put`:
+ * the LOCAL simulation used by `npm run dev:worker -- --env r2` by default, your real bucket with
+ * `--remote` (after `npx wrangler login`). `--dry-run` prints the commands without running them.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { messageOf } from '../../../src/core/errors.js';
 import { parseManifest } from '../../../src/core/manifest.js';
 import { modelFiles } from '../../../src/core/model-source.js';
 import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
@@ -15,6 +17,7 @@ import { edgeBuildSettings } from './prepare-assets.js';
 export async function seedLocalR2(
   bucket = 'netlens-models',
   models: { names: readonly string[]; modelsDir: string } = edgeBuildSettings(process.env, 'r2'),
+  options: { remote?: boolean; dryRun?: boolean; log?: (line: string) => void } = {},
 ): Promise<string[]> {
   const { dir: configDir, config } = temporaryWranglerConfig();
   const keys: string[] = [];
@@ -35,7 +38,6 @@ export async function seedLocalR2(
         args.push('-c', config, '--env', 'r2', '--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
         const result = await runWrangler(args);
         if (result.code !== 0) throw new Error(`wrangler r2 object put ${file} failed:\n${result.output}`);
-        keys.push(file);
       }
     }
   } finally {
@@ -45,6 +47,14 @@ export async function seedLocalR2(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const keys = await seedLocalR2();
-  console.log(`seeded local R2 bucket netlens-models: ${keys.join(', ')}`);
+  const remote = process.argv.includes('--remote');
+  const dryRun = process.argv.includes('--dry-run');
+  try {
+    const keys = await seedLocalR2('netlens-models', undefined, { remote, dryRun, log: console.log });
+    const where = remote ? 'R2 bucket netlens-models' : 'local R2 bucket netlens-models';
+    console.log(`${dryRun ? 'would put into' : 'seeded'} ${where}: ${keys.join(', ')}`);
+  } catch (error) {
+    console.error(`seed:worker-r2: ${messageOf(error)}`);
+    process.exit(1);
+  }
 }
