@@ -176,7 +176,7 @@ describe('docs/edge.md, run from a clean clone', () => {
     const r2Assets = join(clone, 'functions/worker/dist/assets-r2');
     expect(readdirSync(r2Assets).sort()).toEqual(['.assetsignore', 'page']);
     expect(outputs.get('npm run seed:worker-r2 -- --remote --dry-run')).toMatch(
-      /wrangler r2 object put netlens-models\/nsfw-mobilenet-v2\.onnx --file \S+ --remote[\s\S]*would put into R2 bucket netlens-models: nsfw-mobilenet-v2\.json, nsfw-mobilenet-v2\.onnx, nsfw-mobilenet-v2\.features\.onnx/,
+      /npx wrangler r2 object put netlens-models\/nsfw-mobilenet-v2\.onnx --file \S+ --remote -c functions\/worker\/wrangler\.jsonc --env r2\n[\s\S]*would put into R2 bucket netlens-models: nsfw-mobilenet-v2\.json, nsfw-mobilenet-v2\.onnx, nsfw-mobilenet-v2\.features\.onnx/,
     );
     expect(outputs.get('npm run seed:worker-r2')).toMatch(
       /seeded local R2 bucket netlens-models: nsfw-mobilenet-v2\.json/,

@@ -26,16 +26,15 @@ export async function seedLocalR2(
       const manifestPath = join(models.modelsDir, `${name}.json`);
       const manifest = parseManifest(JSON.parse(await readFile(manifestPath, 'utf8')), manifestPath);
       for (const file of modelFiles(manifest)) {
-        const args = [
-          'r2',
-          'object',
-          'put',
-          `${bucket}/${file}`,
-          '--file',
-          join(models.modelsDir, file),
-          '--local',
-        ];
-        args.push('-c', config, '--env', 'r2', '--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
+        const args = ['r2', 'object', 'put', `${bucket}/${file}`, '--file', join(models.modelsDir, file)];
+        args.push(...(options.remote ? ['--remote'] : ['--local']), '-c', config, '--env', 'r2');
+        if (!options.remote) args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
+        keys.push(file);
+        if (options.dryRun) {
+          // As one would type it from the repository root (the temporary config is gone by then).
+          options.log?.(`npx wrangler ${args.join(' ').replace(config, 'functions/worker/wrangler.jsonc')}`);
+          continue;
+        }
         const result = await runWrangler(args);
         if (result.code !== 0) throw new Error(`wrangler r2 object put ${file} failed:\n${result.output}`);
       }
