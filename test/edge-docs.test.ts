@@ -51,14 +51,16 @@ function dryRun(command: string): string {
   return command.includes(' -- ') ? `${command} --dry-run` : `${command} -- --dry-run`;
 }
 
-function run(clone: string, command: string, env: NodeJS.ProcessEnv): string {
+/** Runs a command, returning its output (stdout only with `stdoutOnly`: curl's meter goes to stderr). */
+function run(clone: string, command: string, env: NodeJS.ProcessEnv, stdoutOnly = false): string {
   try {
-    return execFileSync('bash', ['-c', `${command} 2>&1`], {
+    return execFileSync('bash', ['-c', stdoutOnly ? command : `${command} 2>&1`], {
       cwd: clone,
       env,
       encoding: 'utf8',
       timeout: 600_000,
       maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (error) {
     const e = error as { status?: number; stdout?: string };
@@ -141,7 +143,7 @@ describe('docs/edge.md, run from a clean clone', () => {
         if (command.startsWith('npm run dev:worker')) {
           dev = await startDev(clone, command, env);
         } else if (command.startsWith('curl')) {
-          curlAnswers.push(run(clone, command, env));
+          curlAnswers.push(run(clone, command, env, true));
         } else if (!outputs.has(command)) {
           outputs.set(command, run(clone, command, env));
         }
