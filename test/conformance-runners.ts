@@ -110,9 +110,10 @@ export async function temporaryAssets(
   models: readonly string[],
   modelsDir: string,
   pageDir?: string,
+  workerEnv = '',
 ): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'netlens-assets-'));
-  const build = { ...edgeBuildSettings({}), names: [...models], modelsDir };
+  const build = { ...edgeBuildSettings({}, workerEnv), names: [...models], modelsDir };
   await prepareAssets(
     build,
     dir,
@@ -127,7 +128,8 @@ export async function startTestWorker(
   modelsDir: string,
   options: { vars?: Record<string, string>; env?: string; assetsDir?: string; pageDir?: string } = {},
 ): Promise<LocalWorker & { assetsDir: string }> {
-  const assetsDir = options.assetsDir ?? (await temporaryAssets([model], modelsDir, options.pageDir));
+  const assetsDir =
+    options.assetsDir ?? (await temporaryAssets([model], modelsDir, options.pageDir, options.env));
   let worker: LocalWorker;
   try {
     worker = await startLocalWorker({
