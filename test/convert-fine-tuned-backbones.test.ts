@@ -77,9 +77,8 @@ describe('fine-tuned Sequential([backbone(pooling="avg"), Dropout, Dense]): conv
 
           const registry = new ModelRegistry({
             source: createModelDirectorySource(outDir),
-            engine: createNodeEngine({ providers: ['cpu'], env: {} }),
+            engine: createNodeEngine({ providers: ['cpu'] }),
             defaultModel: name,
-            warmup: false,
           });
           await registry.start();
           const app = createApp({

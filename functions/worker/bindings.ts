@@ -8,6 +8,7 @@ export interface AssetsBinding {
 
 export interface R2ObjectBodyLike {
   size: number;
+  body: ReadableStream<Uint8Array>;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
@@ -19,14 +20,6 @@ export interface R2BucketLike {
 export interface WorkerEnv {
   ASSETS?: AssetsBinding;
   MODELS?: R2BucketLike;
-  /** 'assets' (default) or 'r2'. */
-  NETLENS_MODEL_STORE?: string;
-  /** Comma-separated model names served by this Worker; the first is the default. */
-  NETLENS_MODELS?: string;
-  NETLENS_DEFAULT_MODEL?: string;
-  /** Isolate memory budget in MiB (default 100). */
-  NETLENS_MEMORY_BUDGET_MIB?: string;
-  /** '1' adds GET /__edge/memory (WASM memory sizes) for bench/edge.ts; never enable in production. */
-  NETLENS_EDGE_DEBUG?: string;
+  /** NETLENS_* variables (wrangler.jsonc vars): read by src/settings, listed in docs/settings.md. */
   [name: string]: unknown;
 }

@@ -83,7 +83,7 @@ export interface Problem {
 /** Server-side failures keep their message out of the answer (it may name paths or internals). */
 const PRIVATE: ReadonlySet<ErrorCode> = new Set(['internal', 'integrity_error', 'invalid_model_file']);
 
-export function toProblem(error: NetlensError, instance?: string, requestId?: string): Problem {
+function toProblem(error: NetlensError, instance?: string, requestId?: string): Problem {
   const hidden = PRIVATE.has(error.code);
   const problem: Problem = {
     ...(hidden ? {} : error.details),

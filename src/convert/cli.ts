@@ -1,6 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { OUTPUT_KINDS, PREPROCESS_MODES, RESIZE_METHODS, type Preprocessing } from '../core/manifest.js';
+import { readFileSync } from 'node:fs';
+import { NetlensError, messageOf } from '../core/errors.js';
+import {
+  ModelCardSchema,
+  OUTPUT_KINDS,
+  PREPROCESS_MODES,
+  RESIZE_METHODS,
+  type ModelCard,
+  type Preprocessing,
+} from '../core/manifest.js';
 import {
   ARCHITECTURE_NAMES,
   findArchitecture,
@@ -26,6 +35,8 @@ interface ConvertCliOptions {
   verifyImages?: string;
   features: boolean;
   graphStats?: boolean;
+  description?: string;
+  card?: ModelCard;
   out: string;
   json?: boolean;
 }
@@ -108,6 +119,31 @@ function number(value: string): number {
   return n;
 }
 
+/**
+ * `--card`: JSON text (starting with '{') or a JSON file, checked against the manifest's card schema
+ * before anything is converted.
+ */
+export function parseCard(value: string): ModelCard {
+  let json: unknown;
+  try {
+    json = JSON.parse(value.trimStart().startsWith('{') ? value : readFileSync(value, 'utf8'));
+  } catch (error) {
+    throw new NetlensError(
+      'invalid_argument',
+      `--card: not JSON text or a readable JSON file: ${messageOf(error)}`,
+    );
+  }
+  const result = ModelCardSchema.strict().safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new NetlensError(
+      'invalid_argument',
+      `--card: ${problems.join('; ')} (fields: ${Object.keys(ModelCardSchema.shape).join(', ')})`,
+    );
+  }
+  return result.data;
+}
+
 /** `netlens convert <file> …` (registered by src/cli/main.ts). */
 export function createConvertCommand(): Command {
   return new Command('convert')
@@ -142,6 +178,12 @@ export function createConvertCommand(): Command {
       '--graph-stats',
       "record onnxruntime's optimised graph in the manifest without --verify too (loads the model in onnxruntime once more)",
     )
+    .option('--description <text>', 'one line saying what the model is (manifest description)')
+    .option(
+      '--card <json|file>',
+      'model card as JSON text or a JSON file: {"summary", "classes": {label: meaning}, "intendedUse", "limitations", "origin"}',
+      parseCard,
+    )
     .option('--out <dir>', 'output directory', 'models/onnx')
     .option('--json', 'print the result as JSON instead of the summary')
     .action(async (file: string, o: ConvertCliOptions) => {
@@ -174,6 +216,8 @@ export function createConvertCommand(): Command {
           ...(o.pooling ? { pooling: o.pooling, includeTop: false } : {}),
           features: o.features,
           ...(o.graphStats ? { graphStats: true } : {}),
+          ...(o.description ? { description: o.description } : {}),
+          ...(o.card ? { card: o.card } : {}),
           verify: o.verify === true || o.verifyImages !== undefined,
           ...(o.verifyImages ? { verifyImages: o.verifyImages } : {}),
           onProgress: (p) => {

@@ -1,6 +1,7 @@
-import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
+import type { Engine, EngineSession, SessionOptions } from '../../core/engine.js';
 import { NetlensError } from '../../core/errors.js';
-import { type ProviderFailure, createWithFallback } from '../../core/providers.js';
+import { createWithFallback } from '../../core/providers.js';
+import { type SessionHandler, openSession } from '../../core/session.js';
 import type { OrtInferenceSession, OrtWebModule } from './ort-types.js';
 
 /** Execution providers this engine can try, in onnxruntime-web's names. */
@@ -26,18 +27,27 @@ export function createWebEngine(options: WebEngineOptions): Engine {
     name: `onnxruntime-web ${ort.env.versions.web ?? 'unknown'}`,
     async createSession(model: Uint8Array, sessionOptions: SessionOptions = {}): Promise<EngineSession> {
       const providers = validateProviders(sessionOptions.providers ?? defaults);
-      const { value, provider, fallbacks } = await createWithFallback(
+      const { value } = await createWithFallback(
         providers,
-        async (provider) => {
+        async (provider, fallbacks) => {
           const session = await ort.InferenceSession.create(model, {
             executionProviders: [provider],
             graphOptimizationLevel: 'all',
           });
-          if (provider === 'webgpu' && !webGpuReallyRuns(ort)) {
-            await session.release();
-            throw new Error('onnxruntime-web created the session without a WebGPU adapter');
+          try {
+            if (provider === 'webgpu' && !webGpuReallyRuns(ort)) {
+              throw new Error('onnxruntime-web created the session without a WebGPU adapter');
+            }
+            // The warm-up runs here, so a provider that cannot run the model falls back to the next.
+            return await openSession(handlerOf(ort, session), {
+              provider,
+              fallbacks,
+              ...(sessionOptions.warmUp !== undefined && { warmUp: sessionOptions.warmUp }),
+            });
+          } catch (error) {
+            await session.release().catch(() => undefined);
+            throw error;
           }
-          return session;
         },
         {
           requireGpu: sessionOptions.requireGpu === true,
@@ -45,7 +55,7 @@ export function createWebEngine(options: WebEngineOptions): Engine {
           defaultGpuProviders: ['webgpu'],
         },
       );
-      return wrapSession(ort, value, provider, fallbacks);
+      return value;
     },
   };
 }
@@ -72,44 +82,26 @@ function webGpuReallyRuns(ort: OrtWebModule): boolean {
   }
 }
 
-function wrapSession(
-  ort: OrtWebModule,
-  session: OrtInferenceSession,
-  provider: WebProvider,
-  fallbacks: readonly ProviderFailure[],
-): EngineSession {
+/** onnxruntime-web's session as the core wrapper's handler: outputs are copied out of WASM memory. */
+function handlerOf(ort: OrtWebModule, session: OrtInferenceSession): SessionHandler {
   return {
-    provider,
-    fallbacks,
-    inputNames: session.inputNames,
+    inputs: session.inputMetadata.map((meta) => ({
+      name: meta.name,
+      type: meta.isTensor ? meta.type : 'not a tensor',
+      dims: meta.isTensor ? meta.shape.map((d) => (typeof d === 'number' ? d : undefined)) : [],
+    })),
     outputNames: session.outputNames,
-    async run(input: Float32Tensor, outputs?: readonly string[]): Promise<Record<string, Float32Tensor>> {
-      const inputName = session.inputNames[0];
-      if (inputName === undefined) {
-        throw new NetlensError('invalid_model_file', 'the model has no inputs');
-      }
-      const feeds = { [inputName]: new ort.Tensor('float32', input.data, [...input.dims]) };
-      const wanted = outputs ?? session.outputNames;
-      const unknown = wanted.filter((name) => !session.outputNames.includes(name));
-      if (unknown.length > 0) {
-        throw new NetlensError(
-          'invalid_argument',
-          `outputs: unknown ${unknown.join(', ')}; the model has ${session.outputNames.join(', ')}`,
-        );
-      }
-      const results = await session.run(feeds, [...wanted]);
-      const out: Record<string, Float32Tensor> = {};
-      for (const name of wanted) {
-        const tensor = results[name];
-        if (tensor === undefined || tensor.type !== 'float32') {
-          throw new NetlensError('invalid_model_file', `output '${name}' is not a float32 tensor`);
-        }
-        // Copy out of WASM-owned memory before releasing the tensor.
-        out[name] = { data: new Float32Array(tensor.data as Float32Array), dims: [...tensor.dims] };
+    async run(input, outputs) {
+      const feeds = { [input.name]: new ort.Tensor('float32', input.tensor.data, [...input.tensor.dims]) };
+      const results = await session.run(feeds, [...outputs]);
+      const out: Awaited<ReturnType<SessionHandler['run']>> = {};
+      for (const [name, tensor] of Object.entries(results)) {
+        const data = tensor.data instanceof Float32Array ? new Float32Array(tensor.data) : tensor.data;
+        out[name] = { type: tensor.type, data, dims: tensor.dims };
         tensor.dispose();
       }
       return out;
     },
-    dispose: () => session.release(),
+    release: () => session.release(),
   };
 }

@@ -1,4 +1,5 @@
 import { NetlensError } from '../../core/errors.js';
+import { mib } from '../../core/units.js';
 
 /**
  * Memory facts for Cloudflare Workers. An isolate may use 128 MB (V8 heap + WebAssembly memories +
@@ -43,8 +44,4 @@ export function assertFitsIsolate(name: string, modelBytes: number, budget = EDG
       { details: { model: name, modelBytes, estimatedBytes: estimate, budgetBytes: budget } },
     );
   }
-}
-
-export function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClassifier } from './classify.js';
+import { classify, postprocess, preprocess, runRows } from './pipeline.js';
 import type { EngineSession, Float32Tensor } from './engine.js';
 import { NetlensError } from './errors.js';
 import { parseManifest, type Manifest } from './manifest.js';
@@ -52,11 +52,10 @@ const solid = (r: number, g: number, b: number) => ({
   },
 });
 
-describe('createClassifier', () => {
-  it('preprocesses, batches, runs once, softmaxes logits and decodes top-k', async () => {
+describe('the pipeline halves', () => {
+  it('classify preprocesses, batches, runs once, softmaxes logits and decodes top-k', async () => {
     const session = fakeSession();
-    const c = createClassifier({ manifest: manifest('logits'), session });
-    const out = await c.classifyImages([solid(1, 0, 0), solid(0, 0, 2)], 2);
+    const out = await classify(session, manifest('logits'), [solid(1, 0, 0), solid(0, 0, 2)], 2);
     expect(session.calls).toHaveLength(1);
     expect(session.calls[0]!.dims).toEqual([2, 2, 2, 3]);
     expect(out[0]![0]!.label).toBe('red');
@@ -67,28 +66,49 @@ describe('createClassifier', () => {
     expect(out[1]![0]!.label).toBe('blue');
   });
 
-  it('does not softmax a probabilities output', async () => {
-    const c = createClassifier({ manifest: manifest('probabilities'), session: fakeSession() });
-    const t = { data: new Float32Array(12).fill(0.25), dims: [1, 2, 2, 3] };
-    const p = await c.predictProbabilities(t);
-    expect(Array.from(p.data)).toEqual([1, 1, 1]);
+  it('runRows gives one row per image, in order, from one engine call', async () => {
+    const session = fakeSession();
+    const m = manifest('probabilities');
+    const inputs = [solid(3, 0, 0), solid(0, 3, 0), solid(0, 0, 3)].map((image) => preprocess(image, m));
+    expect(inputs[0]!.dims).toEqual([1, 2, 2, 3]);
+    const rows = await runRows(session, inputs, 'y');
+    expect(session.calls).toHaveLength(1);
+    expect(rows.map((r) => Array.from(r))).toEqual([
+      [12, 0, 0],
+      [0, 12, 0],
+      [0, 0, 12],
+    ]);
+    expect(await runRows(session, [], 'y')).toEqual([]);
   });
 
-  it('rejects wrong batch shapes, bad top and feature models', async () => {
-    const c = createClassifier({ manifest: manifest(), session: fakeSession() });
-    await expect(c.classifyTensor({ data: new Float32Array(12), dims: [1, 3, 2, 2] })).rejects.toThrow(
-      /\[n, 2, 2, 3\]/,
+  it('postprocess does not softmax a probabilities output', () => {
+    const row = new Float32Array([0.5, 0.2, 0.3]);
+    expect(postprocess(row, manifest('probabilities'), 3).map((p) => p.score)).toEqual(
+      [0.5, 0.3, 0.2].map(Math.fround),
     );
-    await expect(c.classifyImages([solid(1, 1, 1)], 4)).rejects.toThrow(/from 1 to 3/);
-    expect(await c.classifyImages([])).toEqual([]);
-    expect(() => createClassifier({ manifest: manifest('features'), session: fakeSession() })).toThrow(
+    expect(postprocess(row, manifest('probabilities'))).toHaveLength(3); // default top: min(5, classes)
+  });
+
+  it('rejects bad top and feature models', async () => {
+    await expect(classify(fakeSession(), manifest(), [solid(1, 1, 1)], 4)).rejects.toThrow(/from 1 to 3/);
+    expect(await classify(fakeSession(), manifest(), [])).toEqual([]);
+    await expect(classify(fakeSession(), manifest('features'), [solid(1, 1, 1)])).rejects.toThrow(
       NetlensError,
     );
   });
 
-  it('names the missing output', async () => {
-    const session = { ...fakeSession(), run: async () => ({}) };
-    const c = createClassifier({ manifest: manifest(), session });
-    await expect(c.classifyImages([solid(1, 1, 1)])).rejects.toThrow(/no output 'y'/);
+  it('a missing or misshapen output is invalid_model_file, naming it', async () => {
+    const missing = { ...fakeSession(), run: async () => ({}) };
+    await expect(classify(missing, manifest(), [solid(1, 1, 1)])).rejects.toMatchObject({
+      code: 'invalid_model_file',
+      message: expect.stringMatching(/no output 'y'/),
+    });
+    const flat = {
+      ...fakeSession(),
+      run: async () => ({ y: { data: new Float32Array(3), dims: [3] } }),
+    };
+    await expect(classify(flat, manifest(), [solid(1, 1, 1), solid(2, 2, 2)])).rejects.toMatchObject({
+      code: 'invalid_model_file',
+    });
   });
 });

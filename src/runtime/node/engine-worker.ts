@@ -3,13 +3,14 @@
  * run() is synchronous and would otherwise block the server's event loop for a whole batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EngineSession, Float32Tensor, SessionOptions } from '../../src/core/engine.js';
-import { isNetlensError, messageOf } from '../../src/core/errors.js';
-import { createNodeEngine } from '../../src/runtime/node/engine.js';
-import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
+import { isNetlensError, messageOf } from '../../core/errors.js';
+import { type NodeEngineOptions, createNodeEngine } from './engine.js';
+import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort!;
-const engine = createNodeEngine({ env: (workerData as { env: Record<string, string | undefined> }).env });
+const engine = createNodeEngine((workerData as { options: NodeEngineOptions }).options);
+port.postMessage({ type: 'ready', name: engine.name } satisfies WorkerHello);
 const sessions = new Map<number, EngineSession>();
 let nextSession = 1;
 
@@ -46,6 +47,7 @@ port.on('message', async (request: WorkerRequest) => {
             fallbacks: [...session.fallbacks],
             inputNames: [...session.inputNames],
             outputNames: [...session.outputNames],
+            warmUpMs: session.warmUpMs,
           },
         });
         return;

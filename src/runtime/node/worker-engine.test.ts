@@ -1,11 +1,18 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeEngine } from '../../src/runtime/node/engine.js';
-import { buildTinyModel } from '../../test/node-engine-tiny-model.js';
-import { createWorkerEngine } from './worker-engine.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTinyModel } from '../../../test/node-engine-tiny-model.js';
+import { createNodeEngine } from './engine.js';
+import { type WorkerEngine, createWorkerEngine } from './worker-engine.js';
 
 describe('the worker-thread engine', () => {
-  const engine = createWorkerEngine({ env: { NETLENS_PROVIDERS: 'cpu' } });
+  let engine: WorkerEngine;
+  beforeAll(async () => {
+    engine = await createWorkerEngine({ providers: ['cpu'] });
+  });
   afterAll(() => engine.close());
+
+  it('is named after the engine it runs', () => {
+    expect(engine.name).toMatch(/^onnxruntime-node 1\.\d+\.\d+ \(worker thread\)$/);
+  });
 
   it('gives the in-process Node engine’s outputs, provider and output names', async () => {
     const tiny = buildTinyModel(8, 3);

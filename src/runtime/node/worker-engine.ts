@@ -6,9 +6,10 @@
  * Sessions, providers and fallbacks are exactly the Node engine's (createNodeEngine inside the worker).
  */
 import { Worker } from 'node:worker_threads';
-import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../src/core/engine.js';
-import { NetlensError } from '../../src/core/errors.js';
-import type { SessionFacts, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
+import { NetlensError } from '../../core/errors.js';
+import type { NodeEngineOptions } from './engine.js';
+import type { SessionFacts, WorkerHello, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 type Pending = { resolve(reply: WorkerReply & { ok: true }): void; reject(error: Error): void };
 
@@ -19,12 +20,24 @@ export interface WorkerEngine extends Engine {
   close(): Promise<void>;
 }
 
-export function createWorkerEngine(
-  options: { env?: Readonly<Record<string, string | undefined>>; name?: string } = {},
-): WorkerEngine {
-  const env = { ...(options.env ?? process.env) };
+/** Starts the worker thread and resolves once its onnxruntime-node engine is loaded. */
+export async function createWorkerEngine(options: NodeEngineOptions = {}): Promise<WorkerEngine> {
   // A JavaScript entry that registers tsx in the worker thread, then loads engine-worker.ts.
-  const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), { workerData: { env } });
+  const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), {
+    workerData: { options: { ...options } },
+  });
+  const name = await new Promise<string>((resolve, reject) => {
+    const onExit = (code: number): void =>
+      reject(new Error(`the inference worker exited (${code}) at start`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (hello: WorkerHello) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (hello.type === 'ready') resolve(hello.name);
+      else reject(new Error(hello.message));
+    });
+  });
   worker.unref();
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -77,6 +90,7 @@ export function createWorkerEngine(
       fallbacks: facts.fallbacks,
       inputNames: facts.inputNames,
       outputNames: facts.outputNames,
+      warmUpMs: facts.warmUpMs,
       async run(input: Float32Tensor, outputs?: readonly string[]) {
         const data = transferable(input.data);
         const reply = await call(
@@ -98,7 +112,7 @@ export function createWorkerEngine(
   }
 
   return {
-    name: options.name ?? 'onnxruntime-node (worker thread)',
+    name: `${name} (worker thread)`,
     async createSession(model: Uint8Array, sessionOptions?: SessionOptions) {
       const bytes = model.slice(); // the caller keeps its bytes; the worker takes this copy
       const reply = await call(

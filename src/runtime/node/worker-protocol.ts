@@ -1,5 +1,5 @@
 /** Messages between worker-engine.ts (main thread) and engine-worker.ts (the inference thread). */
-import type { ErrorCode } from '../../src/core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
 
 export type WorkerRequest =
   | { type: 'create'; id: number; bytes: Uint8Array; options?: unknown }
@@ -13,12 +13,16 @@ export type WorkerRequest =
     }
   | { type: 'dispose'; id: number; session: number };
 
+/** The first message of the worker: its engine is loaded (or could not be). */
+export type WorkerHello = { type: 'ready'; name: string } | { type: 'failed'; message: string };
+
 export interface SessionFacts {
   handle: number;
   provider: string;
   fallbacks: { provider: string; error: string }[];
   inputNames: string[];
   outputNames: string[];
+  warmUpMs: number | undefined;
 }
 
 export type WorkerReply =

@@ -2,17 +2,18 @@
  * Fakes for app tests: an in-memory ModelSource, an Engine whose sessions compute predictable outputs
  * (and can be held to test batching, queueing and timeouts), and a tiny decoder. Test-only.
  */
-import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../core/engine.js';
-import { NetlensError } from '../core/errors.js';
-import type { DecodedImage, DecodeOptions, ImageDecoder } from '../core/image-types.js';
-import { type Manifest, parseManifest } from '../core/manifest.js';
-import type { ModelSource } from '../core/model-source.js';
+import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../src/core/engine.js';
+import { NetlensError } from '../../src/core/errors.js';
+import type { DecodedImage, DecodeOptions, ImageDecoder } from '../../src/core/image-types.js';
+import { type Manifest, type ModelCard, parseManifest } from '../../src/core/manifest.js';
+import type { ModelSource, StoredModelFile, Variant } from '../../src/core/model-source.js';
+import { openSession } from '../../src/core/session.js';
 
 export const LABELS = ['cat', 'dog', 'car', 'boat', 'tree'];
 
 export function fakeManifest(
   name: string,
-  options: { features?: boolean; modelBytes?: number } = {},
+  options: { features?: boolean; modelBytes?: number; card?: ModelCard } = {},
 ): Manifest {
   return parseManifest({
     manifestVersion: 1,
@@ -35,6 +36,7 @@ export function fakeManifest(
       opset: 17,
       parameters: 0,
     },
+    ...(options.card && { card: options.card }),
   });
 }
 
@@ -71,6 +73,16 @@ export class FakeSource implements ModelSource {
     const bytes = new Uint8Array(Math.max(tag.length + 1, this.sizes.get(manifest.name) ?? 1000));
     bytes.set(tag);
     return bytes;
+  }
+
+  async fileSize(manifest: Manifest): Promise<number | undefined> {
+    return this.sizes.get(manifest.name);
+  }
+
+  /** The same bytes as modelBytes, streamed (fake hashes: not verified). */
+  async openModelFile(manifest: Manifest, variant: Variant = 'model'): Promise<StoredModelFile> {
+    const bytes = await this.modelBytes(manifest, variant);
+    return { body: new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), size: bytes.length };
   }
 }
 
@@ -116,8 +128,8 @@ export class FakeEngine implements Engine {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  async createSession(bytes: Uint8Array, _options?: SessionOptions): Promise<EngineSession> {
-    return this.session(bytes);
+  async createSession(bytes: Uint8Array, options?: SessionOptions): Promise<EngineSession> {
+    return this.session(bytes, options);
   }
 
   private async run(
@@ -142,7 +154,8 @@ export class FakeEngine implements Engine {
     return { [output]: { data: Float32Array.from(rows.flat()), dims: [n, rows[0]!.length] } };
   }
 
-  private session(bytes: Uint8Array): EngineSession {
+  /** A session through core's one wrapper (as the real engines), so the warm-up run is the same. */
+  private session(bytes: Uint8Array, options?: SessionOptions): Promise<EngineSession> {
     this.sessionsCreated++;
     const end = bytes.indexOf(0);
     const tag = JSON.parse(new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end))) as {
@@ -150,19 +163,24 @@ export class FakeEngine implements Engine {
       variant: string;
     };
     const output = tag.variant === 'features' ? 'features' : 'probs';
-    const run = (input: Float32Tensor): Promise<Record<string, Float32Tensor>> =>
-      this.run(tag, output, input);
-    const dispose = async () => {
-      this.disposed.push(`${tag.name}:${tag.variant}`);
-    };
-    return {
-      provider: this.provider,
-      fallbacks: [],
-      inputNames: ['input'],
-      outputNames: [output],
-      run,
-      dispose,
-    };
+    return openSession(
+      {
+        inputs: [{ name: 'input', type: 'float32', dims: [undefined, 4, 4, 3] }],
+        outputNames: [output],
+        run: async (input) => {
+          const result = (await this.run(tag, output, input.tensor))[output]!;
+          return { [output]: { type: 'float32', data: result.data, dims: result.dims } };
+        },
+        release: async () => {
+          this.disposed.push(`${tag.name}:${tag.variant}`);
+        },
+      },
+      {
+        provider: this.provider,
+        fallbacks: [],
+        ...(options?.warmUp !== undefined && { warmUp: options.warmUp }),
+      },
+    );
   }
 }
 
