@@ -5,6 +5,7 @@ import { validationError } from './body.js';
 import type { AppConfig } from './config.js';
 import type { Gate } from './gate.js';
 import type { InferenceService } from './inference.js';
+import type { AppJobs } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ModelRegistry } from './registry.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   /** At most config.maxDecoding images decoded and preprocessed at once. */
   readonly decoding: Gate;
   readonly assets: PageAssets | undefined;
+  /** Webhook jobs, when the entry point gave a job store and secrets are set (docs/webhooks.md). */
+  readonly jobs: AppJobs | undefined;
   /** Shown in /openapi.json. */
   readonly version: string;
 }
