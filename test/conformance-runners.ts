@@ -116,7 +116,7 @@ export async function temporaryAssets(models: readonly string[], modelsDir: stri
 export async function startTestWorker(
   model: string,
   modelsDir: string,
-  options: { vars?: Record<string, string>; env?: string; assetsDir?: string } = {},
+  options: { vars?: Record<string, string>; env?: string; assetsDir?: string; persistTo?: string } = {},
 ): Promise<LocalWorker & { assetsDir: string }> {
   const assetsDir = options.assetsDir ?? (await temporaryAssets([model], modelsDir));
   let worker: LocalWorker;

@@ -49,21 +49,34 @@ describe('webhook jobs survive SIGKILL', () => {
   it('delivers every job exactly once as a message after three SIGKILLs', async () => {
     const t0 = performance.now();
     server = await start();
-    const ids = await sendHooks(() => server!.url, JOBS, (i) => ({ imageUrl: images.url(i), callbackUrl: receiver.url, metadata: { i } }));
+    const ids = await sendHooks(
+      () => server!.url,
+      JOBS,
+      (i) => ({ imageUrl: images.url(i), callbackUrl: receiver.url, metadata: { i } }),
+    );
     expect(new Set(ids).size).toBe(JOBS);
     const distinct = () => new Set(receiver.successes().map((d) => d.body.data.jobId)).size;
     const killedAt: number[] = [];
     for (const threshold of KILLS) {
-      await waitFor(async () => distinct(), (n) => n >= threshold, 120_000);
+      await waitFor(
+        async () => distinct(),
+        (n) => n >= threshold,
+        120_000,
+      );
       const delivered = distinct();
       await server.stop('SIGKILL');
       killedAt.push(delivered);
       server = await start();
     }
-    await waitFor(async () => distinct(), (n) => n >= JOBS, 180_000);
+    await waitFor(
+      async () => distinct(),
+      (n) => n >= JOBS,
+      180_000,
+    );
 
     const byJob = new Map<string, string[]>();
-    for (const d of receiver.successes()) byJob.set(d.body.data.jobId, [...(byJob.get(d.body.data.jobId) ?? []), d.webhookId]);
+    for (const d of receiver.successes())
+      byJob.set(d.body.data.jobId, [...(byJob.get(d.body.data.jobId) ?? []), d.webhookId]);
     expect([...byJob.keys()].sort()).toEqual([...ids].sort());
     const duplicates = receiver.successes().length - JOBS;
     for (const [, webhookIds] of byJob) expect(new Set(webhookIds).size).toBe(1);
@@ -72,7 +85,10 @@ describe('webhook jobs survive SIGKILL', () => {
 
     // The store agrees: every job delivered, none left due.
     const listed = await waitFor(
-      async () => (await (await fetch(`${server!.url}/v1/jobs?status=delivered&limit=500`)).json()) as { jobs: { id: string; attempts: number }[] },
+      async () =>
+        (await (await fetch(`${server!.url}/v1/jobs?status=delivered&limit=500`)).json()) as {
+          jobs: { id: string; attempts: number }[];
+        },
       (page) => page.jobs.length === JOBS,
     );
     const retried = listed.jobs.filter((j) => j.attempts > 1).length;

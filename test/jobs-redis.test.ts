@@ -50,11 +50,23 @@ describe('two servers sharing one Redis', () => {
   it('processes 200 jobs once each, with both processes doing work', async () => {
     const t0 = performance.now();
     let turn = 0;
-    const ids = await sendHooks(() => servers[turn++ % 2]!.url, JOBS, (i) => ({ imageUrl: images.url(i), callbackUrl: receiver.url }));
-    await waitFor(async () => new Set(receiver.successes().map((d) => d.body.data.jobId)).size, (n) => n >= JOBS, 300_000);
-    const { jobs } = (await (await fetch(`${servers[1]!.url}/v1/jobs?limit=500`)).json()) as { jobs: ListedJob[] };
+    const ids = await sendHooks(
+      () => servers[turn++ % 2]!.url,
+      JOBS,
+      (i) => ({ imageUrl: images.url(i), callbackUrl: receiver.url }),
+    );
+    await waitFor(
+      async () => new Set(receiver.successes().map((d) => d.body.data.jobId)).size,
+      (n) => n >= JOBS,
+      300_000,
+    );
+    const { jobs } = (await (await fetch(`${servers[1]!.url}/v1/jobs?limit=500`)).json()) as {
+      jobs: ListedJob[];
+    };
     expect(jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
-    expect(jobs.every((j) => j.state === 'delivered' && j.attempts === 1 && j.deliveryAttempts === 1)).toBe(true);
+    expect(jobs.every((j) => j.state === 'delivered' && j.attempts === 1 && j.deliveryAttempts === 1)).toBe(
+      true,
+    );
     expect(receiver.successes()).toHaveLength(JOBS);
     expect(images.requests()).toBe(JOBS);
     const byWorker = new Map<string, number>();

@@ -63,7 +63,8 @@ export async function sendHooks(
       for (let attempt = 0; ; attempt++) {
         try {
           const res = await fetch(`${base()}/v1/hooks/tag`, { method: 'POST', body: text, headers });
-          if (res.status !== 202 && res.status !== 200) throw new Error(`hook ${i}: ${res.status} ${await res.text()}`);
+          if (res.status !== 202 && res.status !== 200)
+            throw new Error(`hook ${i}: ${res.status} ${await res.text()}`);
           ids[i] = ((await res.json()) as { jobId: string }).jobId;
           break;
         } catch (error) {

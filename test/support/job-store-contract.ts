@@ -17,7 +17,10 @@ function newJob(n: number, at = T0): NewJob {
   };
 }
 
-export function describeJobStore(name: string, open: () => Promise<{ store: JobStore; close(): Promise<void> }>): void {
+export function describeJobStore(
+  name: string,
+  open: () => Promise<{ store: JobStore; close(): Promise<void> }>,
+): void {
   describe(`${name} job store`, () => {
     const withStore = (test: (store: JobStore) => Promise<void>) => async () => {
       const { store, close } = await open();
@@ -33,7 +36,13 @@ export function describeJobStore(name: string, open: () => Promise<{ store: JobS
       withStore(async (store) => {
         const first = await store.insert(newJob(1));
         expect(first.created).toBe(true);
-        expect(first.job).toMatchObject({ state: 'queued', attempts: 0, dueAt: T0, leaseOwner: null, result: null });
+        expect(first.job).toMatchObject({
+          state: 'queued',
+          attempts: 0,
+          dueAt: T0,
+          leaseOwner: null,
+          result: null,
+        });
         expect(first.job.request.metadata).toEqual({ tags: [], n: 1 });
         const again = await store.insert({ ...newJob(1), id: 'job_other' });
         expect(again).toMatchObject({ created: false, job: { id: first.job.id, bodyHash: 'hash1' } });
@@ -47,7 +56,13 @@ export function describeJobStore(name: string, open: () => Promise<{ store: JobS
         const { job } = await store.insert(newJob(2));
         expect(await store.lease(job.id, 'a', T0 - 1, 1000)).toBeUndefined(); // not due yet
         const leased = await store.lease(job.id, 'a', T0, 1000);
-        expect(leased).toMatchObject({ state: 'running', attempts: 1, leaseOwner: 'a', leaseUntil: T0 + 1000, startedAt: T0 });
+        expect(leased).toMatchObject({
+          state: 'running',
+          attempts: 1,
+          leaseOwner: 'a',
+          leaseUntil: T0 + 1000,
+          startedAt: T0,
+        });
         expect(await store.lease(job.id, 'b', T0 + 500, 1000)).toBeUndefined();
         expect(await store.leaseNext('b', T0 + 500, 1000)).toBeUndefined();
         expect(await store.renew(job.id, 'a', T0 + 2000)).toBe(true);
@@ -62,10 +77,28 @@ export function describeJobStore(name: string, open: () => Promise<{ store: JobS
         const saved = await store.release(
           job.id,
           'b',
-          { state: 'succeeded', dueAt: null, finishedAt: T0 + 2003, result: { model: 'm', provider: 'cpu', image: { format: 'png', width: 1, height: 1, bytes: 1 }, predictions: [], tags: [], timings: { fetchMs: 0, classifyMs: 0 } } },
+          {
+            state: 'succeeded',
+            dueAt: null,
+            finishedAt: T0 + 2003,
+            result: {
+              model: 'm',
+              provider: 'cpu',
+              image: { format: 'png', width: 1, height: 1, bytes: 1 },
+              predictions: [],
+              tags: [],
+              timings: { fetchMs: 0, classifyMs: 0 },
+            },
+          },
           T0 + 2003,
         );
-        expect(saved).toMatchObject({ state: 'succeeded', leaseOwner: null, leaseUntil: null, dueAt: null, updatedAt: T0 + 2003 });
+        expect(saved).toMatchObject({
+          state: 'succeeded',
+          leaseOwner: null,
+          leaseUntil: null,
+          dueAt: null,
+          updatedAt: T0 + 2003,
+        });
         expect(saved?.result?.tags).toEqual([]);
         expect(await store.lease(job.id, 'c', T0 + 9999, 1000)).toBeUndefined(); // finished
       }),
@@ -76,14 +109,36 @@ export function describeJobStore(name: string, open: () => Promise<{ store: JobS
       withStore(async (store) => {
         const { job } = await store.insert(newJob(3));
         await store.lease(job.id, 'a', T0, 1000);
-        await store.release(job.id, 'a', { state: 'failed', dueAt: T0 + 100, lastError: { code: 'bad_image', message: 'x' } }, T0 + 1);
+        await store.release(
+          job.id,
+          'a',
+          { state: 'failed', dueAt: T0 + 100, lastError: { code: 'bad_image', message: 'x' } },
+          T0 + 1,
+        );
         expect(await store.leaseNext('a', T0 + 50, 1000)).toBeUndefined();
         const delivering = await store.leaseNext('a', T0 + 100, 1000);
         expect(delivering).toMatchObject({ state: 'failed', attempts: 1 });
-        await store.release(job.id, 'a', { state: 'delivery_failed', dueAt: null, deliveryAttempts: 3 }, T0 + 200);
-        expect(await store.transition(job.id, ['failed'], { state: 'queued', dueAt: T0 }, T0 + 300)).toBeUndefined();
-        const again = await store.transition(job.id, ['delivery_failed'], { state: 'failed', dueAt: T0 + 300, deliveryAttempts: 0 }, T0 + 300);
-        expect(again).toMatchObject({ state: 'failed', dueAt: T0 + 300, deliveryAttempts: 0, lastError: { code: 'bad_image' } });
+        await store.release(
+          job.id,
+          'a',
+          { state: 'delivery_failed', dueAt: null, deliveryAttempts: 3 },
+          T0 + 200,
+        );
+        expect(
+          await store.transition(job.id, ['failed'], { state: 'queued', dueAt: T0 }, T0 + 300),
+        ).toBeUndefined();
+        const again = await store.transition(
+          job.id,
+          ['delivery_failed'],
+          { state: 'failed', dueAt: T0 + 300, deliveryAttempts: 0 },
+          T0 + 300,
+        );
+        expect(again).toMatchObject({
+          state: 'failed',
+          dueAt: T0 + 300,
+          deliveryAttempts: 0,
+          lastError: { code: 'bad_image' },
+        });
       }),
     );
 

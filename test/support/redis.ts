@@ -18,7 +18,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -45,7 +47,9 @@ export async function testRedis(): Promise<TestRedis> {
   const given = process.env.NETLENS_TEST_REDIS_URL;
   if (given) {
     await ping(given, 5000).catch((error: unknown) => {
-      throw new Error(`NETLENS_TEST_REDIS_URL=${given} does not answer (${String(error)}); .ci/run starts it`);
+      throw new Error(
+        `NETLENS_TEST_REDIS_URL=${given} does not answer (${String(error)}); .ci/run starts it`,
+      );
     });
     return { url: given, stop: async () => undefined };
   }
@@ -57,7 +61,9 @@ export async function testRedis(): Promise<TestRedis> {
   );
   const failed = new Promise<never>((_, reject) =>
     child.once('error', (error) =>
-      reject(new Error(`redis-server could not start (${error.message}): run scripts/install-system-deps.sh`)),
+      reject(
+        new Error(`redis-server could not start (${error.message}): run scripts/install-system-deps.sh`),
+      ),
     ),
   );
   const url = `redis://127.0.0.1:${port}`;
