@@ -3,7 +3,7 @@
  * R2 object-create events become jobs, and dead letters (a job whose handler kept crashing) are marked
  * failed so the job API shows them.
  */
-import type { AppJobs } from '../../src/app/jobs.js';
+import type { AppJobs } from '../../src/app/env.js';
 import type { Logger } from '../../src/app/logger.js';
 import { messageOf } from '../../src/core/errors.js';
 import { sha256OfText } from '../../src/core/hash.js';

@@ -82,61 +82,7 @@ export function createAppMetrics(): AppMetrics {
       if (!rate) rates.set(model, (rate = new RateWindow()));
       rate.add(info.size);
     },
-    watch(sources) {
-      registry.add(
-        new Gauge('netlens_queue_depth', 'Images waiting for a batch, per model.', () =>
-          sources.queues().map((q) => ({ labels: { model: q.model, variant: q.variant }, value: q.depth })),
-        ),
-      );
-      registry.add(
-        new Gauge('netlens_images_per_second', 'Images per second over the last 10 s, per model.', () =>
-          [...rates].map(([model, rate]) => ({ labels: { model }, value: rate.perSecond() })),
-        ),
-      );
-      registry.add(
-        new Gauge(
-          'netlens_decoding',
-          'Images being decoded and preprocessed (active) or waiting to be.',
-          () => {
-            const { active, waiting } = sources.decoding();
-            return [
-              { labels: { state: 'active' }, value: active },
-              { labels: { state: 'waiting' }, value: waiting },
-            ];
-          },
-        ),
-      );
-      registry.add(
-        new Gauge('netlens_requests_in_flight', 'HTTP requests being answered.', () => [
-          { labels: {}, value: sources.inFlight() },
-        ]),
-      );
-      registry.add(
-        new Gauge(
-          'netlens_model_loaded',
-          'Loaded models (1) with the execution provider that runs them.',
-          () =>
-            sources.loadedModels().map((m) => ({
-              labels: { model: m.name, variant: m.variant, provider: m.provider },
-              value: 1,
-            })),
-        ),
-      );
-      registry.add(
-        new Gauge('netlens_model_memory_bytes', 'Estimated bytes of loaded models and the budget.', () => {
-          const { loadedBytes, budgetBytes } = sources.memory();
-          return [
-            { labels: { kind: 'loaded' }, value: loadedBytes },
-            { labels: { kind: 'budget' }, value: budgetBytes },
-          ];
-        }),
-      );
-      registry.add(
-        new Gauge('netlens_ready', '1 when the default model is loaded and warmed.', () => [
-          { labels: {}, value: sources.ready() ? 1 : 0 },
-        ]),
-      );
-    },
+    watch: (sources) => registerAppGauges(registry, sources, rates),
   };
 }
 
@@ -196,5 +142,59 @@ function registerJobGauges(
         return [{ labels: {}, value: oldest === null ? 0 : Math.max(0, (snapshot.at - oldest) / 1000) }];
       },
     ),
+  );
+}
+
+/** The gauges of the app's state, read at scrape time. */
+function registerAppGauges(
+  registry: MetricsRegistry,
+  sources: MetricSources,
+  rates: Map<string, RateWindow>,
+): void {
+  registry.add(
+    new Gauge('netlens_queue_depth', 'Images waiting for a batch, per model.', () =>
+      sources.queues().map((q) => ({ labels: { model: q.model, variant: q.variant }, value: q.depth })),
+    ),
+  );
+  registry.add(
+    new Gauge('netlens_images_per_second', 'Images per second over the last 10 s, per model.', () =>
+      [...rates].map(([model, rate]) => ({ labels: { model }, value: rate.perSecond() })),
+    ),
+  );
+  registry.add(
+    new Gauge('netlens_decoding', 'Images being decoded and preprocessed (active) or waiting to be.', () => {
+      const { active, waiting } = sources.decoding();
+      return [
+        { labels: { state: 'active' }, value: active },
+        { labels: { state: 'waiting' }, value: waiting },
+      ];
+    }),
+  );
+  registry.add(
+    new Gauge('netlens_requests_in_flight', 'HTTP requests being answered.', () => [
+      { labels: {}, value: sources.inFlight() },
+    ]),
+  );
+  registry.add(
+    new Gauge('netlens_model_loaded', 'Loaded models (1) with the execution provider that runs them.', () =>
+      sources.loadedModels().map((m) => ({
+        labels: { model: m.name, variant: m.variant, provider: m.provider },
+        value: 1,
+      })),
+    ),
+  );
+  registry.add(
+    new Gauge('netlens_model_memory_bytes', 'Estimated bytes of loaded models and the budget.', () => {
+      const { loadedBytes, budgetBytes } = sources.memory();
+      return [
+        { labels: { kind: 'loaded' }, value: loadedBytes },
+        { labels: { kind: 'budget' }, value: budgetBytes },
+      ];
+    }),
+  );
+  registry.add(
+    new Gauge('netlens_ready', '1 when the default model is loaded and warmed.', () => [
+      { labels: {}, value: sources.ready() ? 1 : 0 },
+    ]),
   );
 }

@@ -5,7 +5,10 @@ import { validationError } from './body.js';
 import type { AppConfig } from './config.js';
 import type { Gate } from './gate.js';
 import type { InferenceService } from './inference.js';
-import type { AppJobs } from './jobs.js';
+import type { JobRunner } from '../jobs/runner.js';
+import type { JobService } from '../jobs/service.js';
+import type { WebhookSigner } from '../jobs/signature.js';
+import type { UrlPolicy } from '../jobs/url-policy.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ModelRegistry } from './registry.js';
@@ -34,6 +37,15 @@ export interface PageAssets {
   get(
     path: string,
   ): Promise<{ body: string | Uint8Array | ReadableStream<Uint8Array>; contentType: string } | undefined>;
+}
+
+/** Webhook jobs inside the app (src/app/jobs.ts builds them): the routes' service, the runtime's runner. */
+export interface AppJobs {
+  readonly service: JobService;
+  readonly runner: JobRunner;
+  readonly signer: WebhookSigner;
+  readonly policy: UrlPolicy;
+  readonly owner: string;
 }
 
 /** Everything a route group or middleware may use, built once by createApp (explicit, never global). */

@@ -8,10 +8,10 @@ import { validateTop } from '../core/decode.js';
 import { postprocess, requireClasses } from '../core/pipeline.js';
 import { JobRunner, type JobWork } from '../jobs/runner.js';
 import { JobService, type JobQueue } from '../jobs/service.js';
-import { type WebhookSigner, createWebhookSigner } from '../jobs/signature.js';
+import { createWebhookSigner } from '../jobs/signature.js';
 import type { JobRequest, JobStore } from '../jobs/types.js';
 import { type UrlPolicy, createUrlPolicy } from '../jobs/url-policy.js';
-import type { AppDeps } from './env.js';
+import type { AppDeps, AppJobs } from './env.js';
 import { infer } from './infer.js';
 
 /** What a runtime supplies for jobs. */
@@ -29,14 +29,6 @@ export interface JobsRuntime {
     headers: Record<string, string>,
     policy: UrlPolicy,
   ): Promise<{ status: number; retryAfter: string | null }>;
-}
-
-export interface AppJobs {
-  readonly service: JobService;
-  readonly runner: JobRunner;
-  readonly signer: WebhookSigner;
-  readonly policy: UrlPolicy;
-  readonly owner: string;
 }
 
 type ClassifyDeps = Pick<

@@ -16,6 +16,7 @@ export function createJobsCommand(): Command {
   const command = new Command('jobs').description(
     'webhook jobs in the store (NETLENS_QUEUE; docs/webhooks.md)',
   );
+  command.exitOverride();
   command.option('--models-dir <dir>', 'models directory (the default SQLite file is in ../data beside it)');
   command
     .command('list')

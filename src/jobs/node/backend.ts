@@ -1,50 +1,14 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { decodeBase64 } from '../../core/base64.js';
-import { NetlensError, messageOf } from '../../core/errors.js';
+import { NetlensError } from '../../core/errors.js';
 import type { Settings } from '../../settings/index.js';
 import { JobPoller } from '../poller.js';
-import type { JobRunner } from '../runner.js';
-import type { JobQueue, JobService } from '../service.js';
-import type { JobRequest, JobStore } from '../types.js';
+import type { JobRequest } from '../types.js';
 import type { UrlPolicy } from '../url-policy.js';
+import { type JobSettings, type NodeJobBackend, startPurge } from './contract.js';
 import { type Resolver, type SafeFetch, createSafeFetch } from './safe-fetch.js';
 import { openSqliteStore } from './sqlite.js';
-
-/** A started job system's handles (what `startWorkers` needs from the app). */
-export interface JobWorkers {
-  service: JobService;
-  runner: JobRunner;
-  onError(error: unknown): void;
-}
-
-/** The Node side of webhook jobs: a store and its queue, the HTTP jobs use, and the worker loop. */
-export interface NodeJobBackend {
-  readonly store: JobStore;
-  readonly queue: JobQueue;
-  readonly owner: string;
-  loadImage(request: JobRequest, policy: UrlPolicy): Promise<Uint8Array>;
-  post(
-    url: string,
-    body: string,
-    headers: Record<string, string>,
-    policy: UrlPolicy,
-  ): Promise<{ status: number; retryAfter: string | null }>;
-  /** Starts taking jobs (and the hourly retention purge). */
-  startWorkers(workers: JobWorkers): Promise<void>;
-  /** Stops taking jobs, waits for the running ones, closes the store. */
-  close(): Promise<void>;
-}
-
-export type JobSettings = Pick<
-  Settings,
-  | 'queue'
-  | 'jobConcurrency'
-  | 'jobVisibilityMs'
-  | 'fetchMaxBytes'
-  | 'fetchTimeoutMs'
-  | 'fetchConnectTimeoutMs'
->;
 
 /** `sqlite:<file>` (default: `<models dir>/../data/jobs.sqlite`) or `redis://…` (node/redis.ts). */
 export function queueLocation(settings: Pick<Settings, 'queue'>, modelsDir: string): string {
@@ -122,16 +86,4 @@ function nodeJobHttp(settings: JobSettings, resolve: Resolver | undefined) {
   };
 }
 
-/** Deletes finished jobs past the retention period now and every 10 minutes. */
-export function startPurge(
-  service: JobService,
-  onError: (error: unknown) => void,
-): ReturnType<typeof setInterval> {
-  const run = (): void => {
-    service.purge().catch((error: unknown) => onError(new Error(`job purge: ${messageOf(error)}`)));
-  };
-  run();
-  const timer = setInterval(run, 10 * 60 * 1000);
-  timer.unref();
-  return timer;
-}
+export type { JobSettings, JobWorkers, NodeJobBackend } from './contract.js';

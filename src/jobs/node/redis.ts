@@ -2,8 +2,7 @@ import { DelayedError, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { messageOf } from '../../core/errors.js';
 import type { JobQueue } from '../service.js';
-import type { JobSettings, JobWorkers, NodeJobBackend } from './backend.js';
-import { startPurge } from './backend.js';
+import { type JobSettings, type JobWorkers, type NodeJobBackend, startPurge } from './contract.js';
 import { RedisJobStore } from './redis-store.js';
 
 const QUEUE = 'netlens-jobs';
