@@ -25,7 +25,7 @@ export async function openJobBackend(
   const http = nodeJobHttp(settings, options.resolve);
   if (location.startsWith('redis')) {
     const { openRedisBackend } = await import('./redis.js');
-    return { ...(await openRedisBackend(location, settings, owner)), owner, ...http };
+    return { ...(await openRedisBackend(location, settings)), owner, ...http };
   }
   const store = openSqliteStore(location.slice('sqlite:'.length));
   await store.init();

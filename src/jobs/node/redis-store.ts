@@ -203,6 +203,8 @@ export class RedisJobStore implements JobStore {
     const key = query.state ? `${this.prefix}:state:${query.state}` : `${this.prefix}:created`;
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const max = after ? String(after.createdAt) : '+inf';
+    // Members with the cursor's score come first in reverse order and are skipped below; 100 extra covers
+    // up to 100 jobs created in the same millisecond as the cursor's.
     const flat = await this.redis.zrevrangebyscore(
       key,
       max,

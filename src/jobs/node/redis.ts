@@ -30,7 +30,6 @@ export function parseRedisLocation(location: string): { url: string; prefix: str
 export async function openRedisBackend(
   location: string,
   settings: JobSettings,
-  owner: string,
 ): Promise<Omit<NodeJobBackend, 'owner' | 'loadImage' | 'post'>> {
   const { url, prefix, shown } = parseRedisLocation(location);
   const connect = () => new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 5000 });
@@ -50,7 +49,7 @@ export async function openRedisBackend(
     store,
     queue,
     async startWorkers(workers: JobWorkers) {
-      worker = bullWorker(url, prefix, settings, workers, connect);
+      worker = bullWorker(prefix, settings, workers, connect);
       worker.on('error', workers.onError);
       const sweep = (): void => {
         sweepDue(store, queue).catch((error: unknown) =>
@@ -72,11 +71,9 @@ export async function openRedisBackend(
       await store.close();
     },
   };
-  void owner;
 }
 
 function bullWorker(
-  _url: string,
   prefix: string,
   settings: JobSettings,
   { runner, service }: JobWorkers,
