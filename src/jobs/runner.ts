@@ -127,17 +127,22 @@ export class JobRunner {
   private async classify(job: Job): Promise<JobResult> {
     const { work, observer } = this.options;
     const { request } = job;
+    const timed = async <T>(phase: 'fetch' | 'classify', step: () => Promise<T>): Promise<T> => {
+      const start = performance.now();
+      let ok = false;
+      try {
+        const value = await step();
+        ok = true;
+        return value;
+      } finally {
+        observer?.phase(phase, (performance.now() - start) / 1000, ok);
+      }
+    };
     const t0 = performance.now();
-    let bytes: Uint8Array;
-    try {
-      bytes = await work.loadImage(request);
-    } finally {
-      observer?.phase('fetch', (performance.now() - t0) / 1000, true);
-    }
+    const bytes = await timed('fetch', () => work.loadImage(request));
     const t1 = performance.now();
-    const answer = await work.classify(bytes, request.model, request.top);
+    const answer = await timed('classify', () => work.classify(bytes, request.model, request.top));
     const t2 = performance.now();
-    observer?.phase('classify', (t2 - t1) / 1000, true);
     return {
       model: request.model,
       provider: answer.provider,
