@@ -1,7 +1,9 @@
 /**
  * Prints docs/converter.md's table of built-in architectures from the verification results the
  * architecture tests write (test/.cache/architecture-results/*.json): one row per architecture and
- * tested form, with the largest max |Δ| seen.
+ * tested form, with the largest max |Δ| seen. "in CI": every size smaller than the architecture's own runs
+ * in CI (test/architectures-families.test.ts), and its full size only where no smaller one was tested;
+ * the other full-size rows come from NETLENS_FULL_ARCHITECTURES=1.
  *
  *   npx vitest run test/architectures.test.ts test/architectures-families.test.ts
  *   npx tsx scripts/convert/architecture-table.ts
@@ -20,6 +22,8 @@ const RESULTS = resolve(
   '../../test/.cache/architecture-results',
 );
 
+const FULL_FLAG = 'NETLENS_FULL_ARCHITECTURES=1';
+
 interface Result {
   arch: ArchitectureName;
   parameters: number;
@@ -37,17 +41,21 @@ const results = readdirSync(RESULTS)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as Result);
 const rows = [
-  '| architecture | Keras | parameters | form | input tested | max \\|Δ\\| | top-5 identical |',
-  '| --- | --- | ---: | --- | --- | ---: | --- |',
+  '| architecture | Keras | parameters | form | input tested | max \\|Δ\\| | top-5 identical | in CI |',
+  '| --- | --- | ---: | --- | --- | ---: | --- | --- |',
 ];
 for (const arch of ARCHITECTURE_NAMES) {
   const mine = results.filter((r) => r.arch === arch).sort((a, b) => b.input[0] - a.input[0]);
   const facts = ARCHITECTURE_FACTS[arch];
   if (mine.length === 0) {
-    rows.push(`| ${arch} | ${facts.keras} | | not run | | | |`);
+    rows.push(`| ${arch} | ${facts.keras} | | not run | | | | |`);
     continue;
   }
+  const smaller = (r: Result): boolean =>
+    mine.some((o) => o.includeTop === r.includeTop && o.input[0] < facts.defaultSize);
   for (const r of mine) {
+    const full = r.input[0] === facts.defaultSize;
+    const ci = !full || !smaller(r) ? 'yes' : `opt-in (${FULL_FLAG})`;
     const form = `${r.includeTop ? 'top' : `notop, ${r.pooling}`}${r.variant ? ` (${r.variant})` : ''}`;
     const size = `${r.input[0]}×${r.input[1]}${r.input[0] === facts.defaultSize ? ' (full)' : ''}`;
     const top5 =
@@ -55,7 +63,7 @@ for (const arch of ARCHITECTURE_NAMES) {
         ? `yes (${r.samples}/${r.samples})`
         : `no (${r.top5Agreement * r.samples}/${r.samples})`;
     rows.push(
-      `| ${arch} | ${facts.keras} | ${r.parameters.toLocaleString('en')} | ${form} | ${size} | ${r.maxAbsDiff.toExponential(1)} | ${top5} |`,
+      `| ${arch} | ${facts.keras} | ${r.parameters.toLocaleString('en')} | ${form} | ${size} | ${r.maxAbsDiff.toExponential(1)} | ${top5} | ${ci} |`,
     );
   }
 }
