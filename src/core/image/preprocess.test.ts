@@ -1,10 +1,17 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from '../errors.js';
 import { RESIZE_METHODS, type Manifest } from '../manifest.js';
 import type { Orientation, Pixels } from './pixels.js';
 import { preprocessOriented } from './preprocess.js';
 import { preprocessReference } from './preprocess-reference.js';
+import { wasmConvolution } from './wasm-convolution.js';
+
+// The WebAssembly kernel as the Node runtime loads it (src/runtime/node/wasm.ts does the same).
+const wasm = wasmConvolution(
+  await WebAssembly.compile(readFileSync(new URL('./wasm/resample.wasm', import.meta.url))),
+);
 
 type Spec = Pick<Manifest, 'input' | 'preprocessing'>;
 
@@ -67,7 +74,9 @@ const caseArb = fc.record({
   seed: fc.integer(),
 });
 
-function specOf(c: fc.RecordValue<typeof caseArb>): Spec {
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+function specOf(c: Case): Spec {
   const channels = c.preprocessing.color === 'grayscale' ? 1 : 3;
   return {
     input: { name: 'x', layout: 'NHWC', width: c.outW, height: c.outH, channels, dtype: 'float32' },
@@ -75,7 +84,7 @@ function specOf(c: fc.RecordValue<typeof caseArb>): Spec {
   };
 }
 
-describe('fused preprocessImage equals the step-by-step reference bit for bit', () => {
+describe('fused preprocessImage (TypeScript and WebAssembly) equals the step-by-step reference bit for bit', () => {
   it('on random images of every resize, mode, colour, channel count, orientation and size', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
@@ -86,6 +95,8 @@ describe('fused preprocessImage equals the step-by-step reference bit for bit', 
         const reference = preprocessReference(image, o, spec);
         expect(fused.dims).toEqual(reference.dims);
         expect(firstDifference(fused.data, reference.data)).toBeUndefined();
+        const simd = preprocessOriented(image, o, spec, wasm);
+        expect(firstDifference(simd.data, reference.data)).toBeUndefined();
       }),
       { numRuns: 600 },
     );
@@ -113,6 +124,8 @@ describe('fused preprocessImage equals the step-by-step reference bit for bit', 
         const fused = preprocessOriented(image, orientation as Orientation, spec);
         const reference = preprocessReference(image, orientation as Orientation, spec);
         expect(firstDifference(fused.data, reference.data)).toBeUndefined();
+        const simd = preprocessOriented(image, orientation as Orientation, spec, wasm);
+        expect(firstDifference(simd.data, reference.data)).toBeUndefined();
       }
     },
   );

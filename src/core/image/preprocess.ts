@@ -13,6 +13,7 @@ import { BILINEAR_FILTER, BOX_FILTER } from './resample-coefficients.js';
 import { checkSize } from './pixels.js';
 import { RESIZE_METHODS } from '../manifest.js';
 import { sourceView, type SourceView } from './source-view.js';
+import type { ConvolutionKernel } from './wasm-convolution.js';
 
 export interface PreprocessOptions {
   /**
@@ -20,6 +21,11 @@ export interface PreprocessOptions {
    * `true` without `source` is an error: the orientation lives in the encoded bytes, not the pixels.
    */
   orient?: boolean;
+  /**
+   * Pillow's convolution resize ('bilinear', 'area') in WebAssembly SIMD (wasmConvolution), which the
+   * runtime supplies; without it the same bytes come from TypeScript, slower.
+   */
+  convolution?: ConvolutionKernel | undefined;
 }
 
 /**
@@ -46,7 +52,7 @@ export function preprocessImage(
     );
   }
   const orientation = orient && source !== undefined ? readExifOrientation(source) : 1;
-  return preprocessOriented(image, orientation, spec);
+  return preprocessOriented(image, orientation, spec, options.convolution);
 }
 
 /** `preprocessImage` with the orientation given (what `preprocessReference` takes too). */
@@ -54,6 +60,7 @@ export function preprocessOriented(
   image: DecodedImage | Pixels,
   orientation: Orientation,
   spec: Pick<Manifest, 'input' | 'preprocessing'>,
+  convolution?: ConvolutionKernel,
 ): Float32Tensor {
   const { input, preprocessing } = spec;
   const channels = checkChannels(spec);
@@ -62,7 +69,7 @@ export function preprocessOriented(
   checkSize('width', input.width);
   checkSize('height', input.height);
   const out = new Float32Array(input.width * input.height * channels);
-  resizeInto(view, input.width, input.height, preprocessing.resize, table, out);
+  resizeInto(view, input.width, input.height, preprocessing.resize, table, out, convolution);
   return { data: out, dims: [1, input.height, input.width, channels] };
 }
 
@@ -73,6 +80,7 @@ function resizeInto(
   method: Manifest['preprocessing']['resize'],
   table: NormaliseTable,
   out: Float32Array,
+  convolution: ConvolutionKernel | undefined,
 ): void {
   switch (method) {
     case 'nearest':
@@ -81,7 +89,10 @@ function resizeInto(
       return alignCornersInto(view, width, height, table, out);
     case 'bilinear':
     case 'area': {
-      const samples = convolveView(view, width, height, method === 'area' ? BOX_FILTER : BILINEAR_FILTER);
+      const filter = method === 'area' ? BOX_FILTER : BILINEAR_FILTER;
+      const samples = convolution
+        ? convolution.convolve(view, width, height, filter)
+        : convolveView(view, width, height, filter);
       return lookUp(samples, view.samples, table, out);
     }
     default:

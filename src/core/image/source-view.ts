@@ -22,6 +22,8 @@ export interface SourceView {
    * later, as `convert('RGB')` does) and for a grayscale model.
    */
   readonly samples: 1 | 3;
+  /** Bytes per stored pixel (1–4): samples may skip alpha. */
+  readonly pixel: number;
   /** Orientations 5–8: upright rows run down the stored columns. */
   readonly transposed: boolean;
 }
@@ -54,6 +56,7 @@ export function sourceView(
     data: data as Uint8Array,
     ...steps,
     samples: color === 'grayscale' || channels < 3 ? 1 : 3,
+    pixel: channels,
     transposed: orientation >= 5,
   };
 }
