@@ -1,6 +1,7 @@
 import type { AppDeps, Router } from '../../src/app/env.js';
 import { createRouter } from '../../src/app/env.js';
 import { probeImage } from '../../src/runtime/web/conformance-probe.js';
+import type { EdgeRuntime } from '../../src/runtime/web/edge-runtime.js';
 import { ortWasmMemoryBytes } from '../../src/runtime/web/precompiled-wasm.js';
 
 /**
@@ -9,7 +10,10 @@ import { ortWasmMemoryBytes } from '../../src/runtime/web/precompiled-wasm.js';
  *   GET  /__edge/memory          onnxruntime-web's WASM memory (it only grows: current = peak)
  *   POST /__edge/probe/{model}   decoded-RGB hash, input hash and all probabilities for one image
  */
-export function debugRoutes(isolateStartedAt: number): (deps: AppDeps) => Router {
+export function debugRoutes(
+  isolateStartedAt: number,
+  runtime: Pick<EdgeRuntime, 'decodeImage' | 'kernels'>,
+): (deps: AppDeps) => Router {
   return (deps) => {
     const router = createRouter();
     router.get('/__edge/memory', (c) =>
@@ -22,7 +26,9 @@ export function debugRoutes(isolateStartedAt: number): (deps: AppDeps) => Router
       const model = await deps.registry.acquire(c.req.param('model'), 'model');
       try {
         const bytes = new Uint8Array(await c.req.arrayBuffer());
-        return c.json(await probeImage(bytes, deps.decodeImage, model.manifest, model.session));
+        return c.json(
+          await probeImage(bytes, runtime.decodeImage, model.manifest, model.session, runtime.kernels),
+        );
       } finally {
         model.release();
       }

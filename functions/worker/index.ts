@@ -46,10 +46,11 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
+    prepareImage: runtime.prepareImage,
     config: await appConfigFromSettings(settings, runtime),
     logger,
     assets: workerPageAssets(env),
-    routes: settings.edgeDebug ? [debugRoutes(startedAt)] : [],
+    routes: settings.edgeDebug ? [debugRoutes(startedAt, runtime)] : [],
   });
   const started = registry.start().catch((error: unknown) => {
     // A clear start-up error (missing or too-large model); requests get the same error as problem+json.

@@ -1,11 +1,12 @@
 /**
  * The HTTP app, runtime-free: createApp composes middleware and route groups (routes/*) around the
  * services it builds once (AppDeps). Entry points inject the registry (engine + model source) and the
- * image decoder, and may add their own route groups, which then get the same middleware and errors.
+ * image decoder (or a whole decode + preprocess step), and may add their own route groups, which then get the same middleware and errors.
  */
 import { cors } from 'hono/cors';
 import type { ImageDecoder } from '../core/image-types.js';
 import { NetlensError } from '../core/errors.js';
+import { type PrepareImage, prepareInThread } from '../core/prepare.js';
 import { createAppMetrics } from './app-metrics.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
 import { type AppDeps, type PageAssets, type Router, createRouter } from './env.js';
@@ -26,6 +27,11 @@ import { pageRoutes } from './routes/page.js';
 export interface CreateAppOptions {
   registry: ModelRegistry;
   decodeImage: ImageDecoder;
+  /**
+   * Decode + preprocess as the runtime kit runs it (the Node kit: in a pool of worker threads). Default:
+   * `decodeImage` and core preprocessing on the HTTP thread.
+   */
+  prepareImage?: PrepareImage;
   config?: AppConfigInput;
   logger?: Logger;
   /** The demo page; without it GET / answers a short HTML note. */
@@ -111,7 +117,7 @@ function createDeps(options: CreateAppOptions): AppDeps {
   return {
     config,
     registry,
-    decodeImage: options.decodeImage,
+    prepareImage: options.prepareImage ?? prepareInThread(options.decodeImage),
     logger: options.logger ?? consoleLogger(),
     metrics,
     lifecycle,

@@ -80,6 +80,8 @@ export interface Settings {
   engineWorker: boolean;
   concurrency: number;
   threads: number;
+  spinning: boolean;
+  prepareThreads: number;
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
@@ -187,6 +189,22 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     defaultText: 'cores − 1 with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
     scope: 'node',
     doc: "onnxruntime's intra-op threads per session (the server leaves a core for decoding and HTTP). The CLI uses every core unless --threads is given.",
+  }),
+  spinning: spec<boolean>({
+    env: 'NETLENS_SPINNING',
+    kind: flag,
+    default: false,
+    defaultText: 'off',
+    scope: 'node',
+    doc: "Let onnxruntime's intra-op threads spin while they wait for work (session.intra_op.allow_spinning). Off, idle threads sleep and leave the cores to decoding and HTTP (docs/performance.md).",
+  }),
+  prepareThreads: spec<number>({
+    env: 'NETLENS_PREPARE_THREADS',
+    kind: int({ min: 0 }),
+    default: 1,
+    defaultText: '1',
+    scope: 'node',
+    doc: 'Worker threads of the server that decode and preprocess images, off the HTTP thread; 0 does it on the HTTP thread (docs/performance.md).',
   }),
   maxBatch: spec<number>({
     env: 'NETLENS_MAX_BATCH',

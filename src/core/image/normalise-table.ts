@@ -21,14 +21,20 @@ export interface NormaliseTable {
   readonly order: readonly [number, number, number] | readonly [number];
 }
 
-const cache = new WeakMap<Manifest['preprocessing'], NormaliseTable>();
+const cache = new Map<string, NormaliseTable>();
+const CACHED_TABLES = 32;
 
-/** The table for `preprocessing` (kept per preprocessing object: manifests live as long as their model). */
+/**
+ * The table for `preprocessing`, remembered by value (a worker thread receives a fresh copy of the
+ * manifest with every image).
+ */
 export function normaliseTable(preprocessing: Manifest['preprocessing']): NormaliseTable {
-  let table = cache.get(preprocessing);
+  const key = JSON.stringify(preprocessing);
+  let table = cache.get(key);
   if (!table) {
     table = buildTable(preprocessing);
-    cache.set(preprocessing, table);
+    if (cache.size >= CACHED_TABLES) cache.delete(cache.keys().next().value!);
+    cache.set(key, table);
   }
   return table;
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { NetlensError, messageOf } from '../../core/errors.js';
 import { sniffImageFormat } from '../../core/image-format.js';
 import type { DecodedImage, DecodeOptions, ImageDecoder, ImageFormat } from '../../core/image-types.js';
@@ -85,7 +85,7 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
   };
 }
 
-async function headerOf(bytes: Uint8Array, format: ImageFormat): Promise<sharp.Metadata> {
+async function headerOf(bytes: Uint8Array, format: ImageFormat): Promise<Metadata> {
   try {
     return await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (error) {

@@ -72,6 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
+    prepareImage: runtime.prepareImage,
     config,
     logger,
     ...(assets && { assets }),

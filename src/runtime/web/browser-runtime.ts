@@ -1,5 +1,7 @@
 import type { Engine } from '../../core/engine.js';
+import { wasmConvolution } from '../../core/image/wasm-convolution.js';
 import type { ImageDecoder } from '../../core/image-types.js';
+import type { PreprocessKernels } from '../../core/pipeline.js';
 import { createWasmImageDecoder } from './decode-image.js';
 import { type WebProvider, createWebEngine } from './engine.js';
 import type { OrtWebModule } from './ort-types.js';
@@ -16,6 +18,8 @@ export interface BrowserRuntimeOptions {
 export interface BrowserRuntime {
   engine: Engine;
   decodeImage: ImageDecoder;
+  /** The WebAssembly preprocessing kernels (the same bytes as everywhere else, faster). */
+  kernels: PreprocessKernels;
   providers: WebProvider[];
   /** Why WebGPU is not even tried (no navigator.gpu / no adapter), for a visible note. */
   webGpuUnavailable?: string;
@@ -59,14 +63,16 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
     if (!response.ok) throw new Error(`GET ${wasmBase}${name} failed with ${response.status}`);
     return WebAssembly.compile(await response.arrayBuffer());
   };
-  const [jpeg, png, webp] = await Promise.all([
+  const [jpeg, png, webp, resample] = await Promise.all([
     compile('mozjpeg_dec.wasm'),
     compile('squoosh_png_bg.wasm'),
     compile('webp_dec.wasm'),
+    compile('resample.wasm'),
   ]);
   const runtime: BrowserRuntime = {
     engine: createWebEngine({ ort, providers }),
     decodeImage: createWasmImageDecoder({ jpeg, png, webp }),
+    kernels: { convolution: wasmConvolution(resample) },
     providers,
     threads,
   };

@@ -5,7 +5,10 @@
  */
 import type { Engine } from '../../core/engine.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
+import { wasmConvolution } from '../../core/image/wasm-convolution.js';
 import type { ModelSource } from '../../core/model-source.js';
+import type { PreprocessKernels } from '../../core/pipeline.js';
+import { type PrepareImage, prepareInThread } from '../../core/prepare.js';
 import { type CodecModules, WASM_DECODER_FORMATS, createWasmImageDecoder } from './decode-image.js';
 import { createWebEngine } from './engine.js';
 import type { OrtWebModule } from './ort-types.js';
@@ -17,20 +20,29 @@ export interface EdgeModules {
   /** ort-wasm-simd-threaded.wasm, compiled by the host. */
   ortWasm: WebAssembly.Module;
   codecs: CodecModules;
+  /** src/core/image/wasm/resample.wasm, compiled by the host: Pillow's convolution resize in SIMD. */
+  resampleWasm: WebAssembly.Module;
 }
 
 export interface EdgeRuntime {
   readonly engine: Engine;
   readonly decodeImage: ImageDecoder;
+  /** Decode + preprocess in the isolate, with the WebAssembly kernels. */
+  readonly prepareImage: PrepareImage;
+  readonly kernels: PreprocessKernels;
   readonly modelSource: ModelSource;
   readonly formats: readonly ImageFormat[];
 }
 
 export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource): EdgeRuntime {
   usePrecompiledOrtWasm(modules.ort, modules.ortWasm);
+  const decodeImage = createWasmImageDecoder(modules.codecs);
+  const kernels = { convolution: wasmConvolution(modules.resampleWasm) };
   return {
     engine: createWebEngine({ ort: modules.ort, providers: ['wasm'] }),
-    decodeImage: createWasmImageDecoder(modules.codecs),
+    decodeImage,
+    prepareImage: prepareInThread(decodeImage, kernels),
+    kernels,
     modelSource,
     formats: WASM_DECODER_FORMATS,
   };

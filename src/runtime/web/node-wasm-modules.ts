@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { CodecModules } from './decode-image.js';
 
 const require = createRequire(import.meta.url);
@@ -14,6 +15,7 @@ export const EDGE_WASM_FILES = {
   jpeg: require.resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'),
   png: require.resolve('@jsquash/png/codec/pkg/squoosh_png_bg.wasm'),
   webp: require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm'),
+  resample: fileURLToPath(new URL('../../core/image/wasm/resample.wasm', import.meta.url)),
 } as const;
 
 async function compile(path: string): Promise<WebAssembly.Module> {
@@ -33,6 +35,11 @@ export function compileOrtWasm(): Promise<WebAssembly.Module> {
   return compile(EDGE_WASM_FILES.ort);
 }
 
+/** Pillow's convolution resize in WebAssembly SIMD (core/image/wasm-convolution.ts). */
+export function compileResampleWasm(): Promise<WebAssembly.Module> {
+  return compile(EDGE_WASM_FILES.resample);
+}
+
 /**
  * The WASM files (and ORT's glue module) the browser's in-browser mode fetches, by the name it fetches them under
  * (`<wasmBase><name>`, default wasmBase '/static/wasm/'): a page build copies these next to the page.
@@ -45,4 +52,5 @@ export const BROWSER_WASM_FILES = {
   'mozjpeg_dec.wasm': EDGE_WASM_FILES.jpeg,
   'squoosh_png_bg.wasm': EDGE_WASM_FILES.png,
   'webp_dec.wasm': EDGE_WASM_FILES.webp,
+  'resample.wasm': EDGE_WASM_FILES.resample,
 } as const;
