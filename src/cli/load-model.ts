@@ -49,7 +49,9 @@ export async function loadModel(options: ModelOptions): Promise<LoadedModel> {
   const runtime = await createNodeRuntime(settings);
   const manifest = await runtime.modelSource.manifest(settings.defaultModel);
   requireClasses(manifest);
-  const session = await runtime.engine.createSession(await runtime.modelSource.modelBytes(manifest));
+  const session = await runtime.engine.createSession(await runtime.modelSource.modelBytes(manifest), {
+    warmUp: settings.warmUp,
+  });
   return {
     manifest,
     session,

@@ -26,6 +26,10 @@ export interface PreparedImage {
   preprocessMs: number;
 }
 
+/**
+ * Bytes → model input. An implementation may take the bytes over (the Node pool transfers them to its
+ * thread when their buffer holds nothing else): the caller must not use `bytes` afterwards.
+ */
 export type PrepareImage = (
   bytes: Uint8Array,
   spec: Pick<Manifest, 'input' | 'preprocessing'>,

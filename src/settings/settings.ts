@@ -82,6 +82,7 @@ export interface Settings {
   threads: number;
   spinning: boolean;
   prepareThreads: number;
+  warmUp: boolean;
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
@@ -205,6 +206,14 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     defaultText: '1',
     scope: 'node',
     doc: 'Worker threads of the server that decode and preprocess images, off the HTTP thread; 0 does it on the HTTP thread (docs/performance.md).',
+  }),
+  warmUp: spec<boolean>({
+    env: 'NETLENS_WARM_UP',
+    kind: flag,
+    default: ({ host }) => host.runtime !== 'edge',
+    defaultText: 'on (Worker: off)',
+    scope: 'all',
+    doc: "Run each model once with zeros when it loads, so the first request does not pay onnxruntime's lazy set-up. Off on the Worker, where the first request waits for the load anyway and a warm-up would only add one inference to it (docs/performance.md).",
   }),
   maxBatch: spec<number>({
     env: 'NETLENS_MAX_BATCH',

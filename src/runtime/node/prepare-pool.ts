@@ -31,9 +31,15 @@ export function createPreparePool(options: { threads: number }): PreparePool {
     concurrentTasksPerWorker: 2,
     atomics: 'disabled',
   });
+  let closed = false;
   return {
     threads: options.threads,
     async prepareImage(bytes, spec, prepareOptions = {}) {
+      if (closed)
+        throw new NetlensError(
+          'model_not_ready',
+          'the server is shutting down (its decoding threads are closed)',
+        );
       const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
       const task: PrepareTask = {
         bytes,
@@ -46,6 +52,9 @@ export function createPreparePool(options: { threads: number }): PreparePool {
       const { data, dims, ...facts } = reply;
       return { tensor: { data, dims }, ...facts };
     },
-    close: () => pool.destroy(),
+    close: () => {
+      closed = true;
+      return pool.destroy();
+    },
   };
 }

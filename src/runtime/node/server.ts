@@ -43,7 +43,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     engine: runtime.engine,
     defaultModel: settings.defaultModel,
     memoryBudgetBytes: settings.memoryBudgetMiB * 1024 * 1024,
-    sessionOptions: { threads: settings.threads },
+    sessionOptions: { threads: settings.threads, warmUp: settings.warmUp },
     logger,
     location: runtime.modelSource.dir,
     buildHint: 'npm run models',
