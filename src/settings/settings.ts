@@ -218,10 +218,10 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
   maxBatch: spec<number>({
     env: 'NETLENS_MAX_BATCH',
     kind: int({ min: 1 }),
-    default: ({ host, resolved }) => (host.runtime === 'edge' ? 1 : wantsGpu(resolved) ? 16 : 2),
-    defaultText: '2 on the CPU, 16 with a GPU provider (Worker: 1)',
+    default: ({ host, resolved }) => (host.runtime === 'node' && wantsGpu(resolved) ? 16 : 1),
+    defaultText: '1 on the CPU, 16 with a GPU provider (Worker: 1)',
     scope: 'all',
-    doc: 'Images run together in one engine call at most; 1 turns batching off. On the CPU larger batches measured slower (bench/RESULTS.md).',
+    doc: 'Images run together in one engine call at most; 1 turns batching off. On the CPU a batch runs no faster per image and costs a copy of every input (docs/performance.md).',
   }),
   maxDelayMs: spec<number>({
     env: 'NETLENS_MAX_DELAY_MS',
