@@ -13,9 +13,8 @@
  *   second     the same image again (the warm cost, for comparison)
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { wasmConvolution } from '../src/core/image/wasm-convolution.js';
+import { wasmResample } from '../src/core/image/wasm-resample.js';
 import { prepareInThread } from '../src/core/prepare.js';
 import { runRows } from '../src/core/pipeline.js';
 import { createModelDirectorySource, INSTALLED_MODELS_DIR } from '../src/runtime/node/model-dir.js';
@@ -70,7 +69,7 @@ export async function coldStartOnce(modelName: string, warmUp: boolean): Promise
     );
   }
   lap('warm-up');
-  const prepare = prepareInThread(createWasmImageDecoder(codecs), { convolution: wasmConvolution(resample) });
+  const prepare = prepareInThread(createWasmImageDecoder(codecs), { resample: wasmResample(resample) });
   const photo = readPhotos()[0]!;
   for (const part of ['first', 'second'] as const) {
     const { tensor } = await prepare(photo.bytes, manifest);

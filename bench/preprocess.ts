@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DecodedImage } from '../src/core/image-types.js';
 import { preprocessOriented, preprocessReference } from '../src/core/image/index.js';
-import { wasmConvolution } from '../src/core/image/wasm-convolution.js';
+import { wasmResample } from '../src/core/image/wasm-resample.js';
 import { RESIZE_METHODS, type Manifest } from '../src/core/manifest.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
 
@@ -20,7 +20,7 @@ const PHOTOS = resolve(import.meta.dirname, '../../shared/data/images');
 type Spec = Pick<Manifest, 'input' | 'preprocessing'>;
 export type Contender = (image: DecodedImage, spec: Spec) => unknown;
 
-const wasm = wasmConvolution(
+const wasm = wasmResample(
   await WebAssembly.compile(
     readFileSync(resolve(import.meta.dirname, '../src/core/image/wasm/resample.wasm')),
   ),

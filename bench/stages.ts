@@ -5,7 +5,7 @@
  * thread of this process: libvips', onnxruntime's). Rounds are repeated; medians are reported.
  */
 import type { EngineSession } from '../src/core/engine.js';
-import { wasmConvolution } from '../src/core/image/wasm-convolution.js';
+import { wasmResample } from '../src/core/image/wasm-resample.js';
 import { preprocess, runRows } from '../src/core/pipeline.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
@@ -48,7 +48,7 @@ async function timed(
 }
 
 export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {
-  const kernels = { convolution: wasmConvolution(await compileResampleWasm()) };
+  const kernels = { resample: wasmResample(await compileResampleWasm()) };
   const { photos, decoded, manifest } = model;
   const n = photos.length;
   const session: EngineSession = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, {

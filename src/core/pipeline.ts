@@ -13,7 +13,7 @@ import { DEFAULT_TOP, type Prediction, predictions, validateTop } from './decode
 import type { EngineSession, Float32Tensor } from './engine.js';
 import { NetlensError } from './errors.js';
 import { preprocessImage, stackBatch } from './image/index.js';
-import type { ConvolutionKernel } from './image/wasm-convolution.js';
+import type { ResampleKernel } from './image/wasm-resample.js';
 import type { DecodedImage } from './image-types.js';
 import type { Manifest } from './manifest.js';
 
@@ -23,9 +23,9 @@ export interface PipelineImage {
   readonly bytes?: Uint8Array | undefined;
 }
 
-/** Faster ways to the same bytes that a runtime may supply (core/image/wasm-convolution.ts). */
+/** Faster ways to the same bytes that a runtime may supply (core/image/wasm-resample.ts). */
 export interface PreprocessKernels {
-  convolution?: ConvolutionKernel | undefined;
+  resample?: ResampleKernel | undefined;
 }
 
 /** Decoded pixels → the model's input [1, H, W, C]: orientation, colour, resize, normalisation. */
@@ -34,7 +34,7 @@ export function preprocess(
   manifest: Pick<Manifest, 'input' | 'preprocessing'>,
   kernels: PreprocessKernels = {},
 ): Float32Tensor {
-  return preprocessImage(image.decoded, image.bytes, manifest, { convolution: kernels.convolution });
+  return preprocessImage(image.decoded, image.bytes, manifest, { resample: kernels.resample });
 }
 
 /**

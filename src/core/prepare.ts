@@ -4,7 +4,7 @@
  * runs it in a pool of worker threads, off the HTTP thread); `prepareInThread` is the plain version.
  */
 import type { Float32Tensor } from './engine.js';
-import type { ConvolutionKernel } from './image/wasm-convolution.js';
+import type { ResampleKernel } from './image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from './image-types.js';
 import type { Manifest } from './manifest.js';
 import { preprocess } from './pipeline.js';
@@ -36,10 +36,10 @@ export type PrepareImage = (
   options?: PrepareOptions,
 ) => Promise<PreparedImage>;
 
-/** Decode and preprocess on the calling thread, with the runtime's convolution kernel when it has one. */
+/** Decode and preprocess on the calling thread, with the runtime's resize kernels when it has them. */
 export function prepareInThread(
   decodeImage: ImageDecoder,
-  kernels: { convolution?: ConvolutionKernel | undefined } = {},
+  kernels: { resample?: ResampleKernel | undefined } = {},
 ): PrepareImage {
   return async (bytes, spec, options = {}) => {
     const t0 = performance.now();

@@ -7,4 +7,4 @@ export { normalise } from './normalise.js';
 export { preprocessImage, preprocessOriented, type PreprocessOptions } from './preprocess.js';
 export { preprocessReference } from './preprocess-reference.js';
 export { stackBatch } from './batch.js';
-export { wasmConvolution, type ConvolutionKernel } from './wasm-convolution.js';
+export { wasmResample, type ResampleKernel } from './wasm-resample.js';

@@ -6,10 +6,10 @@ import { RESIZE_METHODS, type Manifest } from '../manifest.js';
 import type { Orientation, Pixels } from './pixels.js';
 import { preprocessOriented } from './preprocess.js';
 import { preprocessReference } from './preprocess-reference.js';
-import { wasmConvolution } from './wasm-convolution.js';
+import { wasmResample } from './wasm-resample.js';
 
 // The WebAssembly kernel as the Node runtime loads it (src/runtime/node/wasm.ts does the same).
-const wasm = wasmConvolution(
+const wasm = wasmResample(
   await WebAssembly.compile(readFileSync(new URL('./wasm/resample.wasm', import.meta.url))),
 );
 

@@ -13,7 +13,7 @@ import { BILINEAR_FILTER, BOX_FILTER } from './resample-coefficients.js';
 import { checkSize } from './pixels.js';
 import { RESIZE_METHODS } from '../manifest.js';
 import { sourceView, type SourceView } from './source-view.js';
-import type { ConvolutionKernel } from './wasm-convolution.js';
+import type { ResampleKernel } from './wasm-resample.js';
 
 export interface PreprocessOptions {
   /**
@@ -22,10 +22,10 @@ export interface PreprocessOptions {
    */
   orient?: boolean;
   /**
-   * Pillow's convolution resize ('bilinear', 'area') in WebAssembly SIMD (wasmConvolution), which the
-   * runtime supplies; without it the same bytes come from TypeScript, slower.
+   * The resize kernels in WebAssembly (wasmResample: Pillow's convolution in SIMD, TF.js' align-corners
+   * interpolation), which the runtime supplies; without them the same bytes come from TypeScript, slower.
    */
-  convolution?: ConvolutionKernel | undefined;
+  resample?: ResampleKernel | undefined;
 }
 
 /**
@@ -52,7 +52,7 @@ export function preprocessImage(
     );
   }
   const orientation = orient && source !== undefined ? readExifOrientation(source) : 1;
-  return preprocessOriented(image, orientation, spec, options.convolution);
+  return preprocessOriented(image, orientation, spec, options.resample);
 }
 
 /** `preprocessImage` with the orientation given (what `preprocessReference` takes too). */
@@ -60,7 +60,7 @@ export function preprocessOriented(
   image: DecodedImage | Pixels,
   orientation: Orientation,
   spec: Pick<Manifest, 'input' | 'preprocessing'>,
-  convolution?: ConvolutionKernel,
+  resample?: ResampleKernel,
 ): Float32Tensor {
   const { input, preprocessing } = spec;
   const channels = checkChannels(spec);
@@ -69,7 +69,7 @@ export function preprocessOriented(
   checkSize('width', input.width);
   checkSize('height', input.height);
   const out = new Float32Array(input.width * input.height * channels);
-  resizeInto(view, input.width, input.height, preprocessing.resize, table, out, convolution);
+  resizeInto(view, input.width, input.height, preprocessing.resize, table, out, resample);
   return { data: out, dims: [1, input.height, input.width, channels] };
 }
 
@@ -80,18 +80,19 @@ function resizeInto(
   method: Manifest['preprocessing']['resize'],
   table: NormaliseTable,
   out: Float32Array,
-  convolution: ConvolutionKernel | undefined,
+  resample: ResampleKernel | undefined,
 ): void {
   switch (method) {
     case 'nearest':
       return nearestInto(view, width, height, table, out);
     case 'bilinear-align-corners':
+      if (resample) return resample.alignCornersInto(view, width, height, table, out);
       return alignCornersInto(view, width, height, table, out);
     case 'bilinear':
     case 'area': {
       const filter = method === 'area' ? BOX_FILTER : BILINEAR_FILTER;
-      const samples = convolution
-        ? convolution.convolve(view, width, height, filter)
+      const samples = resample
+        ? resample.convolve(view, width, height, filter)
         : convolveView(view, width, height, filter);
       return lookUp(samples, view.samples, table, out);
     }

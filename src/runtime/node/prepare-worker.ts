@@ -5,14 +5,14 @@
  */
 import { Piscina } from 'piscina';
 import { isNetlensError } from '../../core/errors.js';
-import { wasmConvolution } from '../../core/image/wasm-convolution.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
 import { prepareInThread } from '../../core/prepare.js';
 import { compileResampleWasm } from '../web/node-wasm-modules.js';
 import { createSharpImageDecoder } from './decode-image.js';
 import type { PrepareReply, PrepareTask } from './prepare-task.js';
 
 const prepare = prepareInThread(createSharpImageDecoder(), {
-  convolution: wasmConvolution(await compileResampleWasm()),
+  resample: wasmResample(await compileResampleWasm()),
 });
 
 export async function prepareTask(task: PrepareTask): Promise<PrepareReply | Transferred> {

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
-import { wasmConvolution } from '../../core/image/wasm-convolution.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
 import { type PrepareImage, prepareInThread } from '../../core/prepare.js';
@@ -60,7 +60,7 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
   };
   const worker = settings.engineWorker ? await createWorkerEngine(options) : undefined;
   const decodeImage = createSharpImageDecoder();
-  const kernels = { convolution: wasmConvolution(await compileResampleWasm()) };
+  const kernels = { resample: wasmResample(await compileResampleWasm()) };
   const pool =
     settings.prepareThreads > 0 ? createPreparePool({ threads: settings.prepareThreads }) : undefined;
   return {

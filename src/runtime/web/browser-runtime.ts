@@ -1,5 +1,5 @@
 import type { Engine } from '../../core/engine.js';
-import { wasmConvolution } from '../../core/image/wasm-convolution.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
 import { createWasmImageDecoder } from './decode-image.js';
@@ -72,7 +72,7 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
   const runtime: BrowserRuntime = {
     engine: createWebEngine({ ort, providers }),
     decodeImage: createWasmImageDecoder({ jpeg, png, webp }),
-    kernels: { convolution: wasmConvolution(resample) },
+    kernels: { resample: wasmResample(resample) },
     providers,
     threads,
   };

@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../../core/engine.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
-import { wasmConvolution } from '../../core/image/wasm-convolution.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ModelSource } from '../../core/model-source.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
 import { type PrepareImage, prepareInThread } from '../../core/prepare.js';
@@ -20,7 +20,7 @@ export interface EdgeModules {
   /** ort-wasm-simd-threaded.wasm, compiled by the host. */
   ortWasm: WebAssembly.Module;
   codecs: CodecModules;
-  /** src/core/image/wasm/resample.wasm, compiled by the host: Pillow's convolution resize in SIMD. */
+  /** src/core/image/wasm/resample.wasm, compiled by the host: the resize kernels (Pillow's convolution in SIMD, align-corners). */
   resampleWasm: WebAssembly.Module;
 }
 
@@ -37,7 +37,7 @@ export interface EdgeRuntime {
 export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource): EdgeRuntime {
   usePrecompiledOrtWasm(modules.ort, modules.ortWasm);
   const decodeImage = createWasmImageDecoder(modules.codecs);
-  const kernels = { convolution: wasmConvolution(modules.resampleWasm) };
+  const kernels = { resample: wasmResample(modules.resampleWasm) };
   return {
     engine: createWebEngine({ ort: modules.ort, providers: ['wasm'] }),
     decodeImage,

@@ -35,7 +35,7 @@ export function compileOrtWasm(): Promise<WebAssembly.Module> {
   return compile(EDGE_WASM_FILES.ort);
 }
 
-/** Pillow's convolution resize in WebAssembly SIMD (core/image/wasm-convolution.ts). */
+/** The resize kernels in WebAssembly (core/image/wasm-resample.ts): Pillow's convolution in SIMD, TF.js' align-corners. */
 export function compileResampleWasm(): Promise<WebAssembly.Module> {
   return compile(EDGE_WASM_FILES.resample);
 }

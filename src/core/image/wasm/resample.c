@@ -5,7 +5,7 @@
  * weights, arithmetic shift, clip to 0..255 — only the sums are computed four or sixteen at a time.
  * Integer addition is exact (and wraps like JavaScript's `| 0`), so the order of lanes changes nothing.
  *
- * The caller (../wasm-convolution.ts) owns the memory layout: every pointer is an offset into this
+ * The caller (../wasm-resample.ts) owns the memory layout: every pointer is an offset into this
  * module's memory, and the source image has 16 bytes of padding after it.
  *
  * Build: scripts/build-wasm.sh (clang --target=wasm32 -msimd128, no libc).
@@ -136,6 +136,34 @@ void copy_rows(const uint8_t *src, int32_t base, int32_t step_x, int32_t step_y,
     const uint8_t *p = src + base + (first_row + y) * step_y;
     for (int32_t x = 0; x < width; x++, p += step_x) {
       for (int32_t c = 0; c < samples; c++) *o++ = p[c];
+    }
+  }
+}
+
+/*
+ * TF.js resizeBilinear(alignCorners = true) of normalised samples (../fused-align-corners.ts): each output
+ * sample interpolates the table values of its four source samples in double precision, in TF.js' order,
+ * and is stored as float32. Row and column positions come computed from JavaScript (the same arithmetic
+ * as the TypeScript version); built with -ffp-contract=off so no multiply-add is fused.
+ */
+void align_corners(const uint8_t *src, int32_t out_w, int32_t out_h, int32_t channels, const int32_t *rows_top,
+                   const int32_t *rows_bottom, const double *rows_frac, const int32_t *left, const int32_t *right,
+                   const double *frac, const int32_t *offsets, const double *lut, float *out) {
+  for (int32_t y = 0; y < out_h; y++) {
+    const uint8_t *top = src + rows_top[y];
+    const uint8_t *bottom = src + rows_bottom[y];
+    const double rf = rows_frac[y];
+    for (int32_t x = 0; x < out_w; x++) {
+      const int32_t l = left[x], r = right[x];
+      const double cf = frac[x];
+      for (int32_t k = 0; k < channels; k++) {
+        const double *v = lut + k * 256;
+        const int32_t s = offsets[k];
+        const double a = v[top[l + s]], b = v[top[r + s]], c = v[bottom[l + s]], d = v[bottom[r + s]];
+        const double t = a + (b - a) * cf;
+        const double u = c + (d - c) * cf;
+        *out++ = (float)(t + (u - t) * rf);
+      }
     }
   }
 }
