@@ -8,6 +8,7 @@ export interface AssetsBinding {
 
 export interface R2ObjectBodyLike {
   size: number;
+  body: ReadableStream<Uint8Array>;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 

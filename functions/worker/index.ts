@@ -80,6 +80,19 @@ export default {
     }
     // The first request of an isolate waits for the default model (cold start); later ones find it ready.
     await current.started;
-    return current.app.fetch(request, env, ctx as never);
+    return withContentLength(await current.app.fetch(request, env, ctx as never));
   },
 };
+
+/** Workers' FixedLengthStream: a pass-through that lets a streamed body go out with its Content-Length. */
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/**
+ * Workers send a streamed body chunked, whatever Content-Length the app set, unless it passes through a
+ * FixedLengthStream: then browsers see the length (download progress) and caches can check it.
+ */
+function withContentLength(response: Response): Response {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  if (response.body === null || !Number.isSafeInteger(length) || length <= 0) return response;
+  return new Response(response.body.pipeThrough(new FixedLengthStream(length)), response);
+}

@@ -30,20 +30,36 @@ export interface AppMetrics {
   watch(sources: MetricSources): void;
 }
 
-export function createAppMetrics(): AppMetrics {
+/**
+ * The two latency histograms, or none with `clock` 'io' (a runtime whose clock stands still during CPU
+ * work, such as Cloudflare Workers: they would read ~0 there); netlens_clock_measures_cpu says which.
+ */
+function latencyHistograms(registry: MetricsRegistry, clock: 'wall' | 'io') {
+  const timed = clock === 'wall';
+  registry.add(
+    new Gauge(
+      'netlens_clock_measures_cpu',
+      '1 when durations include CPU work; 0 where the clock stands still during CPU work (Cloudflare Workers): there the latency histograms are left out and answers report those timings as null.',
+      () => [{ labels: {}, value: timed ? 1 : 0 }],
+    ),
+  );
+  if (!timed) return { latency: undefined, inferenceSeconds: undefined };
+  const histogram = (name: string, help: string) => registry.add(new Histogram(name, help, LATENCY_BUCKETS));
+  return {
+    latency: histogram('netlens_http_request_duration_seconds', 'HTTP request latency by route.'),
+    inferenceSeconds: histogram('netlens_inference_duration_seconds', 'Engine call duration per batch.'),
+  };
+}
+
+export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
   const registry = new MetricsRegistry();
   const requests = registry.add(
     new Counter('netlens_http_requests_total', 'HTTP requests by route, method and status.'),
   );
-  const latency = registry.add(
-    new Histogram('netlens_http_request_duration_seconds', 'HTTP request latency by route.', LATENCY_BUCKETS),
-  );
   const batchSizes = registry.add(
     new Histogram('netlens_batch_size', 'Images per engine call.', BATCH_BUCKETS),
   );
-  const inferenceSeconds = registry.add(
-    new Histogram('netlens_inference_duration_seconds', 'Engine call duration per batch.', LATENCY_BUCKETS),
-  );
+  const { latency, inferenceSeconds } = latencyHistograms(registry, clock);
   const imagesTotal = registry.add(new Counter('netlens_images_total', 'Images classified or embedded.'));
   const rates = new Map<string, RateWindow>();
 
@@ -51,71 +67,71 @@ export function createAppMetrics(): AppMetrics {
     registry,
     observeRequest(route, method, status, seconds) {
       requests.inc({ route, method, status: String(status) });
-      latency.observe({ route }, seconds);
+      latency?.observe({ route }, seconds);
     },
     observeBatch(model, variant, info) {
       batchSizes.observe({ model, variant }, info.size);
-      inferenceSeconds.observe({ model, variant }, info.runMs / 1000);
+      inferenceSeconds?.observe({ model, variant }, info.runMs / 1000);
       if (info.failed) return;
       imagesTotal.inc({ model, variant }, info.size);
       let rate = rates.get(model);
       if (!rate) rates.set(model, (rate = new RateWindow()));
       rate.add(info.size);
     },
-    watch(sources) {
-      registry.add(
-        new Gauge('netlens_queue_depth', 'Images waiting for a batch, per model.', () =>
-          sources.queues().map((q) => ({ labels: { model: q.model, variant: q.variant }, value: q.depth })),
-        ),
-      );
-      registry.add(
-        new Gauge('netlens_images_per_second', 'Images per second over the last 10 s, per model.', () =>
-          [...rates].map(([model, rate]) => ({ labels: { model }, value: rate.perSecond() })),
-        ),
-      );
-      registry.add(
-        new Gauge(
-          'netlens_decoding',
-          'Images being decoded and preprocessed (active) or waiting to be.',
-          () => {
-            const { active, waiting } = sources.decoding();
-            return [
-              { labels: { state: 'active' }, value: active },
-              { labels: { state: 'waiting' }, value: waiting },
-            ];
-          },
-        ),
-      );
-      registry.add(
-        new Gauge('netlens_requests_in_flight', 'HTTP requests being answered.', () => [
-          { labels: {}, value: sources.inFlight() },
-        ]),
-      );
-      registry.add(
-        new Gauge(
-          'netlens_model_loaded',
-          'Loaded models (1) with the execution provider that runs them.',
-          () =>
-            sources.loadedModels().map((m) => ({
-              labels: { model: m.name, variant: m.variant, provider: m.provider },
-              value: 1,
-            })),
-        ),
-      );
-      registry.add(
-        new Gauge('netlens_model_memory_bytes', 'Estimated bytes of loaded models and the budget.', () => {
-          const { loadedBytes, budgetBytes } = sources.memory();
-          return [
-            { labels: { kind: 'loaded' }, value: loadedBytes },
-            { labels: { kind: 'budget' }, value: budgetBytes },
-          ];
-        }),
-      );
-      registry.add(
-        new Gauge('netlens_ready', '1 when the default model is loaded and warmed.', () => [
-          { labels: {}, value: sources.ready() ? 1 : 0 },
-        ]),
-      );
-    },
+    watch: (sources) => watchGauges(registry, sources, rates),
   };
+}
+
+/** The gauges, read at scrape time from the services (registered once they exist). */
+function watchGauges(
+  registry: MetricsRegistry,
+  sources: MetricSources,
+  rates: Map<string, RateWindow>,
+): void {
+  registry.add(
+    new Gauge('netlens_queue_depth', 'Images waiting for a batch, per model.', () =>
+      sources.queues().map((q) => ({ labels: { model: q.model, variant: q.variant }, value: q.depth })),
+    ),
+  );
+  registry.add(
+    new Gauge('netlens_images_per_second', 'Images per second over the last 10 s, per model.', () =>
+      [...rates].map(([model, rate]) => ({ labels: { model }, value: rate.perSecond() })),
+    ),
+  );
+  registry.add(
+    new Gauge('netlens_decoding', 'Images being decoded and preprocessed (active) or waiting to be.', () => {
+      const { active, waiting } = sources.decoding();
+      return [
+        { labels: { state: 'active' }, value: active },
+        { labels: { state: 'waiting' }, value: waiting },
+      ];
+    }),
+  );
+  registry.add(
+    new Gauge('netlens_requests_in_flight', 'HTTP requests being answered.', () => [
+      { labels: {}, value: sources.inFlight() },
+    ]),
+  );
+  registry.add(
+    new Gauge('netlens_model_loaded', 'Loaded models (1) with the execution provider that runs them.', () =>
+      sources.loadedModels().map((m) => ({
+        labels: { model: m.name, variant: m.variant, provider: m.provider },
+        value: 1,
+      })),
+    ),
+  );
+  registry.add(
+    new Gauge('netlens_model_memory_bytes', 'Estimated bytes of loaded models and the budget.', () => {
+      const { loadedBytes, budgetBytes } = sources.memory();
+      return [
+        { labels: { kind: 'loaded' }, value: loadedBytes },
+        { labels: { kind: 'budget' }, value: budgetBytes },
+      ];
+    }),
+  );
+  registry.add(
+    new Gauge('netlens_ready', '1 when the default model is loaded and warmed.', () => [
+      { labels: {}, value: sources.ready() ? 1 : 0 },
+    ]),
+  );
 }

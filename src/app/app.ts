@@ -99,7 +99,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
 /** The services every route group shares, built once per app. */
 function createDeps(options: CreateAppOptions): AppDeps {
   const config = parseAppConfig(options.config);
-  const metrics = createAppMetrics();
+  const metrics = createAppMetrics(config.clock);
   const lifecycle = new Lifecycle();
   const decoding = new Gate(config.maxDecoding);
   const { registry } = options;

@@ -78,6 +78,13 @@ export const AppConfigSchema = z.object({
   exposeModelFiles: z.boolean().default(true),
   /** Default `top`. */
   defaultTop: z.number().int().min(1).max(1000).default(5),
+  /**
+   * What the runtime's clock measures (a fact of the runtime kit, never sniffed). 'wall': durations are
+   * wall time. 'io': the clock stands still during CPU work and moves only across I/O (Cloudflare
+   * Workers, a Spectre mitigation), so the CPU-bound timings are reported as not measured (null) and the
+   * latency histograms are left out of /metrics.
+   */
+  clock: z.enum(['wall', 'io']).default('wall'),
 });
 
 export type AppConfig = z.output<typeof AppConfigSchema>;
@@ -102,7 +109,7 @@ export function parseAppConfig(input: AppConfigInput = {}): AppConfig {
  */
 export async function appConfigFromSettings(
   settings: Settings,
-  runtime: { formats: readonly ImageFormat[] },
+  runtime: { formats: readonly ImageFormat[]; clock: AppConfig['clock'] },
 ): Promise<AppConfigInput> {
   const apiKeys = await Promise.all(
     settings.apiKeys.map(async (k) => ({
@@ -126,5 +133,6 @@ export async function appConfigFromSettings(
     apiKeys,
     rateLimit: settings.rateLimit,
     cors: { origins: settings.corsOrigins },
+    clock: runtime.clock,
   };
 }

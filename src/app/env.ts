@@ -28,11 +28,37 @@ export function createRouter(): Router {
   });
 }
 
-/** The demo page's files (index.html, page.js, page.css, wasm/…), served at / and /static/*. */
+/**
+ * The demo page's files: index.html (served at /) and the files its build lists (served at /static/*,
+ * all under content-addressed names). Large ones are streams.
+ */
 export interface PageAssets {
-  get(
-    path: string,
-  ): Promise<{ body: string | Uint8Array | ReadableStream<Uint8Array>; contentType: string } | undefined>;
+  get(path: string): Promise<
+    | {
+        body: string | Uint8Array | ReadableStream<Uint8Array>;
+        /** Bytes, when known (Content-Length, and the page's download progress). */
+        size?: number;
+      }
+    | undefined
+  >;
+}
+
+/**
+ * assets.json of a page build (functions/browser/build.ts): every file the page may request at
+ * /static/<path>, with its size. Both runtimes' PageAssets serve exactly these.
+ */
+export interface PageAssetList {
+  files: Record<
+    string,
+    {
+      bytes: number;
+      sha256?: string;
+      /** One of the in-browser runtime's files (BROWSER_WASM_NAMES): from node_modules on Node. */
+      runtimeFile?: string;
+      /** Stored by build:worker as this many `.partN` files (Workers' 25 MiB asset limit). */
+      parts?: number;
+    }
+  >;
 }
 
 /** Everything a route group or middleware may use, built once by createApp (explicit, never global). */

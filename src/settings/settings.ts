@@ -135,7 +135,7 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: ({ explicit }) => [explicit.defaultModel ?? DEFAULT_MODEL],
     defaultText: 'NETLENS_MODEL, else nsfw-mobilenet-v2',
     scope: 'edge',
-    doc: 'Models the Worker serves: build:worker copies exactly these and the Worker answers for exactly these (one list for build and run).',
+    doc: 'Models the Worker serves: build:worker copies exactly these and the Worker answers for exactly these (one list for build and run: the scripts read it from wrangler.jsonc vars, and pass a different shell value to wrangler with --var).',
     deprecated: ['NETLENS_EDGE_MODELS'],
   }),
   defaultModel: spec<string>({

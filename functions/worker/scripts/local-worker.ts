@@ -6,8 +6,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_ASSETS_DIR } from './prepare-assets.js';
-import { OFFLINE_ENV, WORKER_DIR, WRANGLER_BIN, temporaryWranglerConfig } from './offline-env.js';
+import {
+  OFFLINE_ENV,
+  WORKER_DIR,
+  WRANGLER_BIN,
+  assetsDirOf,
+  temporaryWranglerConfig,
+} from './offline-env.js';
 
 export interface LocalWorker {
   url: string;
@@ -31,7 +36,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `assetsDir` must have been filled by prepareAssets (default: the directory wrangler.jsonc names).
+ * `assetsDir` must have been filled by prepareAssets (default: the directory wrangler.jsonc names for the environment).
  * `vars` become `--var NAME:value`. Each run gets its own temporary wrangler config (see
  * temporaryWranglerConfig), so concurrent test files do not share build output.
  */
@@ -40,7 +45,7 @@ export async function startLocalWorker(
 ): Promise<LocalWorker> {
   const port = await freePort();
   const inspector = await freePort();
-  const { dir, config } = temporaryWranglerConfig(options.assetsDir ?? DEFAULT_ASSETS_DIR);
+  const { dir, config } = temporaryWranglerConfig(options.assetsDir ?? assetsDirOf(options.env ?? ''));
   const args = [WRANGLER_BIN, 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspector), `--env=${options.env ?? ''}`);
   args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));

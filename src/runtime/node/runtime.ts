@@ -29,6 +29,8 @@ export interface NodeRuntime {
   readonly modelSource: ModelDirectorySource;
   /** Image formats the decoder reads. */
   readonly formats: readonly ImageFormat[];
+  /** Node's clock runs during CPU work: every duration is wall time. */
+  readonly clock: 'wall';
   /** Ends the engine's worker thread and the prepare pool, if any (after the sessions are disposed). */
   close(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     kernels,
     modelSource: createModelDirectorySource(modelsDirectory(settings.modelsDir)),
     formats: SHARP_FORMATS,
+    clock: 'wall',
     close: async () => {
       await Promise.all([worker?.close(), pool?.close()]);
     },

@@ -32,6 +32,11 @@ export interface EdgeRuntime {
   readonly kernels: PreprocessKernels;
   readonly modelSource: ModelSource;
   readonly formats: readonly ImageFormat[];
+  /**
+   * Workers' clocks (Date.now, performance.now) stand still during CPU work and move only across I/O
+   * (a Spectre mitigation): decode, preprocess and inference cannot be timed inside the isolate.
+   */
+  readonly clock: 'io';
 }
 
 export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource): EdgeRuntime {
@@ -45,5 +50,6 @@ export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource
     kernels,
     modelSource,
     formats: WASM_DECODER_FORMATS,
+    clock: 'io',
   };
 }
