@@ -364,8 +364,8 @@ def main():
     pooled_finetuned(out)
     simple(out, "shape_mismatch.h5", kernel_shape=(3, 3, 3, 5))
     simple(out, "missing_layer.h5", drop_weights_of="fc")
-    simple(out, "unsupported_layer.h5", extra_layer={"class_name": "Conv2DTranspose", "config": {
-        "name": "deconv", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same"}})
+    simple(out, "unsupported_layer.h5", extra_layer={"class_name": "LocallyConnected2D", "config": {
+        "name": "local", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid"}})
     simple(out, "lambda_layer.h5", extra_layer={"class_name": "Lambda", "config": {
         "name": "my_lambda", "function": ["4wEAAAAAAAAA", None, None], "function_type": "lambda"}})
     keras1(out)
