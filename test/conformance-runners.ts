@@ -126,7 +126,13 @@ export async function temporaryAssets(
 export async function startTestWorker(
   model: string,
   modelsDir: string,
-  options: { vars?: Record<string, string>; env?: string; assetsDir?: string; pageDir?: string } = {},
+  options: {
+    vars?: Record<string, string>;
+    env?: string;
+    assetsDir?: string;
+    pageDir?: string;
+    persistTo?: string;
+  } = {},
 ): Promise<LocalWorker & { assetsDir: string }> {
   const assetsDir =
     options.assetsDir ?? (await temporaryAssets([model], modelsDir, options.pageDir, options.env));

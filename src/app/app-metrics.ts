@@ -1,4 +1,6 @@
 import type { Variant } from '../core/model-source.js';
+import type { JobObserver } from '../jobs/runner.js';
+import { JOB_STATES, type JobStats } from '../jobs/types.js';
 import {
   BATCH_BUCKETS,
   Counter,
@@ -28,6 +30,12 @@ export interface AppMetrics {
   observeBatch(model: string, variant: Variant, info: { size: number; runMs: number; failed: boolean }): void;
   /** Registers the gauges (once the services they read exist). */
   watch(sources: MetricSources): void;
+  /** Job events: phase latencies, retries, finished states. */
+  readonly jobs: JobObserver;
+  /** Registers the job gauges, read from the store before each scrape (refresh). */
+  watchJobs(stats: () => Promise<JobStats>): void;
+  /** Reads what the gauges need from slow sources (the job store); GET /metrics awaits it. */
+  refresh(): Promise<void>;
 }
 
 /**
@@ -62,9 +70,21 @@ export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
   const { latency, inferenceSeconds } = latencyHistograms(registry, clock);
   const imagesTotal = registry.add(new Counter('netlens_images_total', 'Images classified or embedded.'));
   const rates = new Map<string, RateWindow>();
+  const refreshers: (() => Promise<void>)[] = [];
 
   return {
     registry,
+    jobs: jobObserver(registry),
+    watchJobs(stats) {
+      let latest: { stats: JobStats; at: number } | undefined;
+      refreshers.push(async () => {
+        latest = { stats: await stats(), at: Date.now() };
+      });
+      registerJobGauges(registry, () => latest);
+    },
+    async refresh() {
+      await Promise.all(refreshers.map((r) => r()));
+    },
     observeRequest(route, method, status, seconds) {
       requests.inc({ route, method, status: String(status) });
       latency?.observe({ route }, seconds);
@@ -78,12 +98,71 @@ export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
       if (!rate) rates.set(model, (rate = new RateWindow()));
       rate.add(info.size);
     },
-    watch: (sources) => watchGauges(registry, sources, rates),
+    watch: (sources) => registerAppGauges(registry, sources, rates),
   };
 }
 
-/** The gauges, read at scrape time from the services (registered once they exist). */
-function watchGauges(
+function jobObserver(registry: MetricsRegistry): JobObserver {
+  const phases = registry.add(
+    new Histogram(
+      'netlens_job_phase_duration_seconds',
+      'Webhook jobs: image fetch, classification and callback delivery latency.',
+      LATENCY_BUCKETS,
+    ),
+  );
+  const retries = registry.add(
+    new Counter(
+      'netlens_job_retries_total',
+      'Webhook job tries scheduled again, by phase (process, deliver).',
+    ),
+  );
+  const finished = registry.add(
+    new Counter(
+      'netlens_jobs_finished_total',
+      'Webhook jobs reaching a state: succeeded, failed, delivered, delivery_failed.',
+    ),
+  );
+  return {
+    phase: (phase, seconds, ok) => phases.observe({ phase, outcome: ok ? 'ok' : 'error' }, seconds),
+    retry: (phase) => retries.inc({ phase }),
+    finished: (state) => finished.inc({ state }),
+  };
+}
+
+function registerJobGauges(
+  registry: MetricsRegistry,
+  latest: () => { stats: JobStats; at: number } | undefined,
+): void {
+  registry.add(
+    new Gauge('netlens_jobs', 'Webhook jobs in the store by state.', () => {
+      const snapshot = latest();
+      return snapshot
+        ? JOB_STATES.map((state) => ({ labels: { state }, value: snapshot.stats.byState[state] }))
+        : [];
+    }),
+  );
+  registry.add(
+    new Gauge('netlens_job_queue_depth', 'Webhook jobs due now and waiting for a worker.', () => {
+      const snapshot = latest();
+      return snapshot ? [{ labels: {}, value: snapshot.stats.waiting }] : [];
+    }),
+  );
+  registry.add(
+    new Gauge(
+      'netlens_job_oldest_queued_age_seconds',
+      'Age of the oldest queued webhook job (0 when none).',
+      () => {
+        const snapshot = latest();
+        if (!snapshot) return [];
+        const oldest = snapshot.stats.oldestQueuedAt;
+        return [{ labels: {}, value: oldest === null ? 0 : Math.max(0, (snapshot.at - oldest) / 1000) }];
+      },
+    ),
+  );
+}
+
+/** The gauges of the app's state, read at scrape time. */
+function registerAppGauges(
   registry: MetricsRegistry,
   sources: MetricSources,
   rates: Map<string, RateWindow>,

@@ -5,6 +5,10 @@ import { validationError } from './body.js';
 import type { AppConfig } from './config.js';
 import type { Gate } from './gate.js';
 import type { InferenceService } from './inference.js';
+import type { JobRunner } from '../jobs/runner.js';
+import type { JobService } from '../jobs/service.js';
+import type { WebhookSigner } from '../jobs/signature.js';
+import type { UrlPolicy } from '../jobs/url-policy.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ModelRegistry } from './registry.js';
@@ -61,6 +65,15 @@ export interface PageAssetList {
   >;
 }
 
+/** Webhook jobs inside the app (src/app/jobs.ts builds them): the routes' service, the runtime's runner. */
+export interface AppJobs {
+  readonly service: JobService;
+  readonly runner: JobRunner;
+  readonly signer: WebhookSigner;
+  readonly policy: UrlPolicy;
+  readonly owner: string;
+}
+
 /** Everything a route group or middleware may use, built once by createApp (explicit, never global). */
 export interface AppDeps {
   readonly config: AppConfig;
@@ -74,6 +87,8 @@ export interface AppDeps {
   /** At most config.maxDecoding images decoded and preprocessed at once. */
   readonly decoding: Gate;
   readonly assets: PageAssets | undefined;
+  /** Webhook jobs, when the entry point gave a job store and secrets are set (docs/webhooks.md). */
+  readonly jobs: AppJobs | undefined;
   /** Shown in /openapi.json. */
   readonly version: string;
 }

@@ -41,14 +41,21 @@ export async function freePort(): Promise<number> {
  * temporaryWranglerConfig), so concurrent test files do not share build output.
  */
 export async function startLocalWorker(
-  options: { vars?: Record<string, string>; env?: string; timeoutMs?: number; assetsDir?: string } = {},
+  options: {
+    vars?: Record<string, string>;
+    env?: string;
+    timeoutMs?: number;
+    assetsDir?: string;
+    /** Local state (R2, D1, Queues); default .wrangler/state at the repository root. */
+    persistTo?: string;
+  } = {},
 ): Promise<LocalWorker> {
   const port = await freePort();
   const inspector = await freePort();
   const { dir, config } = temporaryWranglerConfig(options.assetsDir ?? assetsDirOf(options.env ?? ''));
   const args = [WRANGLER_BIN, 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspector), `--env=${options.env ?? ''}`);
-  args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
+  args.push('--persist-to', options.persistTo ?? join(WORKER_DIR, '../../.wrangler/state'));
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...OFFLINE_ENV },

@@ -9,6 +9,8 @@ import { appConfigFromSettings } from '../../app/config.js';
 import type { PageAssets } from '../../app/env.js';
 import type { Logger } from '../../app/logger.js';
 import { ModelRegistry } from '../../app/registry.js';
+import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
+import type { Resolver } from '../../jobs/node/safe-fetch.js';
 import type { Settings } from '../../settings/index.js';
 import { PAGE_OUT, pageAssets } from './page-assets.js';
 import { createLogger, createNodeRuntime } from './runtime.js';
@@ -21,6 +23,8 @@ export interface ServeOptions {
   logger?: Logger;
   /** The demo page (default: the built page in public/build; false: none). */
   assets?: PageAssets | false;
+  /** Name resolution for job fetches (tests make names resolve to chosen addresses). */
+  resolve?: Resolver;
 }
 
 export interface RunningServer {
@@ -69,6 +73,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   );
 
   const assets = options.assets === false ? undefined : (options.assets ?? pageAssets(PAGE_OUT));
+  const jobs = await startJobBackend(settings, runtime.modelSource.dir, options);
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
@@ -76,7 +81,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     config,
     logger,
     ...(assets && { assets }),
+    ...(jobs && { jobs }),
   });
+  if (jobs && app.control.jobs) {
+    const onError = (error: unknown): void => logger.error({ err: error }, 'job worker failed');
+    await jobs.startWorkers({ ...app.control.jobs, onError });
+    logger.info({ store: jobs.store.description, owner: jobs.owner }, 'webhook jobs on');
+  }
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host });
   await new Promise<void>((resolvePromise, reject) => {
@@ -113,6 +124,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
       await closed;
+      await jobs?.close();
       await app.control.close();
       await runtime.close();
       logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
@@ -138,4 +150,14 @@ export function exitOnSignals(server: RunningServer): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** The job store and workers when webhooks are configured (NETLENS_WEBHOOK_SECRETS). */
+async function startJobBackend(
+  settings: Settings,
+  modelsDir: string,
+  options: ServeOptions,
+): Promise<NodeJobBackend | undefined> {
+  if (settings.webhookSecrets.length === 0) return undefined;
+  return openJobBackend(settings, modelsDir, { ...(options.resolve && { resolve: options.resolve }) });
 }
