@@ -517,8 +517,11 @@ export function readSettings(
   return { settings, given: new Set(Object.keys(explicit) as SettingName[]), warnings };
 }
 
-/** Variables with the NETLENS_ prefix that are not settings of the product (tests, benchmarks). */
-const IGNORED = new Set(['NETLENS_CONFORMANCE_MODEL', 'NETLENS_TEST_REDIS_URL']);
+/**
+ * Variables with the NETLENS_ prefix that are not settings of the product (tests, benchmarks, and
+ * NETLENS_FROM_SOURCE, which makes bin/netlens.js run src/ through tsx in a source checkout).
+ */
+const IGNORED = new Set(['NETLENS_CONFORMANCE_MODEL', 'NETLENS_TEST_REDIS_URL', 'NETLENS_FROM_SOURCE']);
 
 function rawValue(
   env: Readonly<Record<string, unknown>>,
