@@ -47,6 +47,8 @@ function delegated(name: string, description: string, load: () => Promise<Comman
 
 const loadServe = async (): Promise<Command> => (await import('../../functions/node/cli.js')).serveCommand();
 const loadConvert = async (): Promise<Command> => (await import('../convert/cli.js')).createConvertCommand();
+const loadQuantize = async (): Promise<Command> =>
+  (await import('../quantize/cli.js')).createQuantizeCommand();
 
 export function createProgram(): Command {
   const program = new Command('netlens')
@@ -131,6 +133,9 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
   );
   program.addCommand(
     delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', loadConvert),
+  );
+  program.addCommand(
+    delegated('quantize', 'write an int8 or fp16 variant of a model (netlens quantize --help)', loadQuantize),
   );
   program.addCommand(
     delegated(
