@@ -38,14 +38,15 @@ export class RangeStats {
   add(values: Float32Array): void {
     let lo = this.min;
     let hi = this.max;
+    let finite = true;
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as number;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
+      if (v !== v) finite = false; // NaN compares false with everything
     }
-    if (Number.isNaN(lo) || Number.isNaN(hi) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
-      if (values.length > 0)
-        throw new NetlensError('invalid_model_file', 'a calibrated tensor holds NaN or ±Infinity');
+    if (!finite || lo === -Infinity || hi === Infinity) {
+      throw new NetlensError('invalid_model_file', 'a calibrated tensor holds NaN or ±Infinity');
     }
     this.min = lo;
     this.max = hi;
@@ -141,9 +142,10 @@ function sum(values: Float64Array): number {
 }
 
 /**
- * TensorRT's entropy calibration: the number of histogram bins to keep (threshold = bins × bin width) that
- * minimises KL(P‖Q), where P is the histogram clipped at the threshold (outliers added to its last bin)
- * and Q the same bins quantized to `levels` levels and expanded back.
+ * TensorRT's entropy calibration (as MXNet and onnxruntime implement it): the number of histogram bins to
+ * keep (threshold = bins × bin width) minimising KL(P‖Q), where P is the histogram clipped at the
+ * threshold (outliers added to its last bin) and Q the same bins merged into `levels` levels and spread
+ * back over the bins where P is non-zero; both are smoothed so that empty bins cost a finite amount.
  */
 export function klThreshold(histogram: Float64Array, levels: number): number {
   const bins = histogram.length;
@@ -151,14 +153,14 @@ export function klThreshold(histogram: Float64Array, levels: number): number {
   let bestBins = bins;
   let bestDivergence = Infinity;
   let outliers = 0;
-  for (let i = bins - 1; i >= levels; i--) outliers += histogram[i] as number;
+  for (let i = levels; i < bins; i++) outliers += histogram[i] as number;
   const p = new Float64Array(bins);
   const q = new Float64Array(bins);
   for (let keep = levels; keep <= bins; keep++) {
-    // outliers now holds the counts of bins ≥ keep.
+    // outliers holds the counts of bins ≥ keep.
     for (let j = 0; j < keep; j++) p[j] = histogram[j] as number;
     p[keep - 1] = (p[keep - 1] as number) + outliers;
-    quantizeExpand(histogram, keep, levels, q);
+    quantizeExpand(histogram, p, keep, levels, q);
     const divergence = klDivergence(p, q, keep);
     if (divergence < bestDivergence) {
       bestDivergence = divergence;
@@ -169,8 +171,14 @@ export function klThreshold(histogram: Float64Array, levels: number): number {
   return bestBins;
 }
 
-/** Merges histogram[0, keep) into `levels` groups and spreads each group's total over its non-empty bins. */
-function quantizeExpand(histogram: Float64Array, keep: number, levels: number, out: Float64Array): void {
+/** Merges histogram[0, keep) into `levels` groups and spreads each group's total over the bins where p > 0. */
+function quantizeExpand(
+  histogram: Float64Array,
+  p: Float64Array,
+  keep: number,
+  levels: number,
+  out: Float64Array,
+): void {
   const perLevel = keep / levels;
   for (let level = 0; level < levels; level++) {
     const start = Math.floor(level * perLevel);
@@ -178,30 +186,41 @@ function quantizeExpand(histogram: Float64Array, keep: number, levels: number, o
     let total = 0;
     let nonEmpty = 0;
     for (let j = start; j < end; j++) {
-      const c = histogram[j] as number;
-      total += c;
-      if (c !== 0) nonEmpty += 1;
+      total += histogram[j] as number;
+      if ((p[j] as number) !== 0) nonEmpty += 1;
     }
     const share = nonEmpty > 0 ? total / nonEmpty : 0;
-    for (let j = start; j < end; j++) out[j] = (histogram[j] as number) !== 0 ? share : 0;
+    for (let j = start; j < end; j++) out[j] = (p[j] as number) !== 0 ? share : 0;
   }
 }
 
+const SMOOTHING = 1e-4;
+
+/** KL divergence of the first n bins, each distribution smoothed (empty bins get a tiny mass) and normalised. */
 function klDivergence(p: Float64Array, q: Float64Array, n: number): number {
-  let sp = 0;
-  let sq = 0;
-  for (let i = 0; i < n; i++) {
-    sp += p[i] as number;
-    sq += q[i] as number;
-  }
-  if (sp === 0 || sq === 0) return Infinity;
+  const ps = smoothed(p, n);
+  const qs = smoothed(q, n);
+  if (!ps || !qs) return Infinity;
   let d = 0;
   for (let i = 0; i < n; i++) {
-    const pi = (p[i] as number) / sp;
-    if (pi === 0) continue;
-    const qi = (q[i] as number) / sq;
-    // A sample where Q has no mass: TensorRT smooths; a tiny floor keeps the order of candidates.
-    d += pi * Math.log(pi / (qi > 0 ? qi : 1e-12));
+    const pi = (p[i] === 0 ? SMOOTHING : (p[i] as number) - ps.take) / ps.total;
+    const qi = (q[i] === 0 ? SMOOTHING : (q[i] as number) - qs.take) / qs.total;
+    d += pi * Math.log(pi / qi);
   }
   return d;
+}
+
+/** What smoothing takes from each non-empty bin, and the total afterwards (unchanged); undefined when impossible. */
+function smoothed(dist: Float64Array, n: number): { take: number; total: number } | undefined {
+  let zeros = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (dist[i] === 0) zeros += 1;
+    total += dist[i] as number;
+  }
+  const nonZeros = n - zeros;
+  if (nonZeros === 0 || total === 0) return undefined;
+  const take = (SMOOTHING * zeros) / nonZeros;
+  for (let i = 0; i < n; i++) if (dist[i] !== 0 && (dist[i] as number) <= take) return undefined;
+  return { take, total };
 }
