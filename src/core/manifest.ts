@@ -57,6 +57,8 @@ export const AgreementSchema = PhotoSetSchema.extend({
   top5Identical: z.number().min(0).max(1),
   maxAbsDiff: z.number().nonnegative(),
   meanAbsDiff: z.number().nonnegative(),
+  /** The widest float32 top-1 − top-2 margin among inputs whose top-1 changed (0 when none did). */
+  maxDisagreementMargin: z.number().nonnegative().optional(),
 });
 
 /** Present on a quantized variant (int8 or fp16) of another model. */
@@ -68,6 +70,8 @@ export const QuantizationSchema = z.object({
   activations: z.enum(['uint8', 'float16']),
   perChannel: z.boolean().optional(),
   method: z.enum(CALIBRATION_METHODS).optional(),
+  /** Biases corrected for the mean error of the rounded weights. */
+  biasCorrection: z.boolean().optional(),
   calibration: PhotoSetSchema.optional(),
   agreement: AgreementSchema,
   /** Op types left in float32 inside an int8 model, with their count. */

@@ -16,6 +16,11 @@ export interface Agreement {
   meanAbsDiff: number;
   /** Inputs whose top-1 class differs, by index. */
   disagreements: number[];
+  /**
+   * The largest reference top-1 − top-2 probability margin among the disagreements (0 when none): a
+   * flip where the float32 model itself was nearly tied says little; one at a wide margin says a lot.
+   */
+  maxDisagreementMargin: number;
 }
 
 export function measureAgreement(
@@ -36,6 +41,7 @@ export function measureAgreement(
   let sumAbsDiff = 0;
   let values = 0;
   const disagreements: number[] = [];
+  let maxDisagreementMargin = 0;
   for (const [i, ref] of reference.entries()) {
     const cand = candidate[i] as Float32Array;
     if (cand.length !== ref.length) throw new NetlensError('internal', `agreement: output ${i} sizes differ`);
@@ -43,7 +49,11 @@ export function measureAgreement(
     const a = topK(ref, kk).map((p) => p.index);
     const b = topK(cand, kk).map((p) => p.index);
     if (a[0] === b[0]) top1 += 1;
-    else disagreements.push(i);
+    else {
+      disagreements.push(i);
+      const [first, second] = topK(ref, 2);
+      maxDisagreementMargin = Math.max(maxDisagreementMargin, (first?.score ?? 0) - (second?.score ?? 0));
+    }
     overlap += a.filter((c) => b.includes(c)).length / kk;
     if (a.every((c, j) => b[j] === c)) identical += 1;
     for (let j = 0; j < ref.length; j++) {
@@ -62,5 +72,6 @@ export function measureAgreement(
     maxAbsDiff,
     meanAbsDiff: sumAbsDiff / values,
     disagreements,
+    maxDisagreementMargin,
   };
 }

@@ -53,6 +53,7 @@ describe('measureAgreement', () => {
     expect(a.samples).toBe(2);
     expect(a.top1).toBe(0.5);
     expect(a.disagreements).toEqual([1]);
+    expect(a.maxDisagreementMargin).toBeCloseTo(0.1, 6);
     expect(a.top5Overlap).toBe(1);
     expect(a.top5Identical).toBe(0.5);
     expect(a.maxAbsDiff).toBeCloseTo(0.1, 6);

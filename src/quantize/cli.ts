@@ -17,6 +17,7 @@ interface QuantizeCliOptions {
   holdout?: string;
   variants: number;
   perChannel: boolean;
+  biasCorrection: boolean;
   method?: CalibrationMethod;
   quantizeFirstConv?: boolean;
   name?: string;
@@ -57,6 +58,11 @@ export function formatQuantizeSummary(r: QuantizeModelResult): string {
   }
   lines.push(
     `agreement   top-1 ${percent(a.top1)}, top-5 overlap ${percent(a.top5Overlap)}, max |Δp| ${a.maxAbsDiff.toFixed(4)}, mean |Δp| ${a.meanAbsDiff.toExponential(2)} over ${a.samples} inputs (${a.images} held-out photos × ${a.variants} variants: ${a.photos})`,
+    ...(a.top1 < 1
+      ? [
+          `            top-1 changed on ${Math.round((1 - a.top1) * a.samples)} input(s), where float32's top-2 margin was at most ${(a.maxDisagreementMargin ?? 0).toFixed(3)}`,
+        ]
+      : []),
     `time        ${(r.millis / 1000).toFixed(1)} s`,
     `manifest    ${r.manifestPath}`,
   );
@@ -143,6 +149,7 @@ export function createQuantizeCommand(): Command {
           ...(o.holdout ? { holdout: o.holdout } : {}),
           variants: o.variants,
           perChannel: o.perChannel,
+          biasCorrection: o.biasCorrection,
           ...(o.method ? { method: o.method } : {}),
           keepFirstConvFloat: o.quantizeFirstConv !== true,
           ...(o.name ? { name: o.name } : {}),

@@ -9,6 +9,8 @@ import { applyQdq } from './qdq.js';
 export interface Int8Options {
   method: CalibrationMethod;
   perChannel: boolean;
+  /** Correct each bias for the mean error of its rounded weights (qdq.ts). */
+  biasCorrection: boolean;
   /** What stays float32 (plan.ts). */
   plan: PlanOptions;
   engine: Engine;
@@ -39,15 +41,27 @@ export async function quantizeInt8(
     engine: options.engine,
     onProgress: (done: number, total: number) => options.onProgress?.(phase, done, total),
   });
-  const observed = await observeRanges(folded, observableTensors(folded), calibration, observe('calibrate'));
-  const plan = planQuantization(folded, observed, options.plan);
-  const planned = new Map(plan.tensors.map((t) => [t, observed.get(t) as Range]));
+  const weightInputs = folded.nodes
+    .filter((n) => n.opType === 'Conv' || n.opType === 'Gemm')
+    .map((n) => n.inputs[0] ?? '');
+  const observed = await observeRanges(
+    folded,
+    observableTensors(folded),
+    calibration,
+    observe('calibrate'),
+    weightInputs,
+  );
+  const plan = planQuantization(folded, observed.ranges, options.plan);
+  const planned = new Map(plan.tensors.map((t) => [t, observed.ranges.get(t) as Range]));
   const histograms = needsHistogram(options.method)
     ? await observeHistograms(folded, planned, calibration, observe('histogram'))
     : undefined;
   const ranges = new Map(
     [...planned].map(([t, r]) => [t, calibratedRange(options.method, r, histograms?.get(t))]),
   );
-  const { graph } = applyQdq(plan, ranges, { perChannel: options.perChannel });
+  const { graph } = applyQdq(plan, ranges, {
+    perChannel: options.perChannel,
+    ...(options.biasCorrection ? { inputMeans: observed.channelMeans } : {}),
+  });
   return { graph, fold, plan, ranges };
 }

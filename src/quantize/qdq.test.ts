@@ -55,7 +55,8 @@ describe('int8 QDQ on a small CNN', () => {
   beforeAll(async () => {
     folded = readOnnxModel(source);
     foldForQuantization(folded);
-    observed = await observeRanges(folded, observableTensors(folded), smallCnnInputs(24, 1), { engine });
+    observed = (await observeRanges(folded, observableTensors(folded), smallCnnInputs(24, 1), { engine }))
+      .ranges;
     plan = planQuantization(folded, observed);
     q = applyQdq(plan, observed, { perChannel: true }).graph;
   });
@@ -180,6 +181,50 @@ describe('int8 QDQ on a small CNN', () => {
     expect(maxAbsDiff(a, b)).toBeLessThan(0.02);
     const argmax = (x: Float32Array) => x.indexOf(Math.max(...x));
     expect(a.filter((x, i) => argmax(x) === argmax(b[i] as Float32Array)).length).toBeGreaterThanOrEqual(23);
+  });
+
+  it('bias correction: each bias absorbs Σ (Wq − W) · E[x] of its channel', () => {
+    const b = new OnnxGraphBuilder({ name: 'gemm' });
+    b.addInput('x', ['batch', 3]);
+    const w = Float32Array.of(0.3, -0.71, 0.05, 1, 0.333, -0.2);
+    b.addInitializer('w', w, [2, 3]);
+    b.addInitializer('bias', Float32Array.of(0.5, -0.25), [2]);
+    b.addNode('Gemm', ['x', 'w', 'bias'], ['y'], { transB: 1 });
+    b.addNode('Relu', ['y'], ['r']);
+    b.addOutput('r', null);
+    const graph = readOnnxModel(b.toBytes());
+    const ranges = new Map<string, Range>([
+      ['x', { min: 0, max: 2 }],
+      ['y', { min: -1, max: 1 }],
+      ['r', { min: 0, max: 1 }],
+    ]);
+    const p = planQuantization(graph, ranges, { keepFirstConvFloat: false });
+    const means = Float64Array.of(1, 0.5, 2);
+    const plain = applyQdq(p, ranges, { perChannel: true }).graph;
+    const corrected = applyQdq(p, ranges, { perChannel: true, inputMeans: new Map([['x', means]]) }).graph;
+    const biasOf = (g: Graph): number[] => {
+      const dq = weightDq(g, 'y', 2);
+      const values = g.initializers.get(dq.inputs[0] ?? '')?.data as Int32Array;
+      const scales = floatInitializer(g, dq.inputs[1] ?? '') as Float32Array;
+      return Array.from(values, (v, c) => v * (scales[c] as number));
+    };
+    const weightsOf = (g: Graph): number[] => {
+      const dq = weightDq(g, 'y', 1);
+      const values = g.initializers.get(dq.inputs[0] ?? '')?.data as Int8Array;
+      const scales = floatInitializer(g, dq.inputs[1] ?? '') as Float32Array;
+      return Array.from(values, (v, i) => v * (scales[Math.floor(i / 3)] as number));
+    };
+    const wq = weightsOf(corrected);
+    for (let c = 0; c < 2; c++) {
+      let shift = 0;
+      for (let k = 0; k < 3; k++)
+        shift += ((wq[c * 3 + k] as number) - (w[c * 3 + k] as number)) * (means[k] as number);
+      expect(Math.abs(shift)).toBeGreaterThan(1e-5);
+      const scale = Number(floatInitializer(corrected, weightDq(corrected, 'y', 2).inputs[1] ?? '')?.[c]);
+      expect(
+        Math.abs((biasOf(corrected)[c] as number) - ((biasOf(plain)[c] as number) - shift)),
+      ).toBeLessThanOrEqual(scale);
+    }
   });
 
   it('keeps a Relu whose Concat group also holds negative values (removing it would let negatives through)', () => {

@@ -13,6 +13,12 @@ import {
 export interface QdqOptions {
   /** One weight scale per output channel (default) or one per tensor. */
   perChannel: boolean;
+  /**
+   * Per-channel means of the inputs of Conv and Gemm nodes over the calibration inputs, by tensor. When
+   * given, each bias absorbs the mean error its weights' rounding adds to the output (bias correction,
+   * Nagel et al. 2019, "Data-Free Quantization", §4.2, empirical form).
+   */
+  inputMeans?: ReadonlyMap<string, Float64Array>;
 }
 
 export interface QdqResult {
@@ -71,7 +77,8 @@ export function applyQdq(
       const inputParams = params.get(original.inputs[0] ?? '');
       if (!inputParams)
         throw new NetlensError('internal', `${n.opType} '${n.name}': its input is not quantized`);
-      nodes.push(...quantizeWeights(graph, n, w, inputParams.scale, options, fresh));
+      const means = options.inputMeans?.get(original.inputs[0] ?? '');
+      nodes.push(...quantizeWeights(graph, n, w, inputParams.scale, options.perChannel, means, fresh));
     }
     nodes.push(n);
     for (const output of n.outputs) if (quantized.has(output)) emitQdq(output);
@@ -114,60 +121,127 @@ function quantizeWeights(
   n: GraphNode,
   w: WeightedNode,
   inputScale: number,
-  options: QdqOptions,
+  perChannel: boolean,
+  inputMeans: Float64Array | undefined,
   fresh: (base: string) => string,
 ): GraphNode[] {
   const weight = graph.initializers.get(w.weight);
   if (!weight || !(weight.data instanceof Float32Array))
     throw new NetlensError('internal', `${n.opType} '${n.name}': weight '${w.weight}' is not float32`);
-  const bias = w.bias === undefined ? undefined : graph.initializers.get(w.bias);
-  const biasData = bias?.data instanceof Float32Array ? bias.data : undefined;
-  const axis = options.perChannel ? w.axis : undefined;
-  const minScales = biasData ? minWeightScalesForBias(biasData, inputScale, axis === undefined) : undefined;
+  const channels = weight.dims[w.axis] as number;
+  const given = w.bias === undefined ? undefined : graph.initializers.get(w.bias)?.data;
+  let bias = given instanceof Float32Array ? given : undefined;
+  const axis = perChannel ? w.axis : undefined;
+  const minScales = bias ? minWeightScalesForBias(bias, inputScale, axis === undefined) : undefined;
   const q = quantizeWeight(weight.data, weight.dims, axis, minScales);
-  const perChannelDims = axis === undefined ? [] : [q.scales.length];
-  const names = {
-    values: fresh(`${w.weight}/quantized`),
-    scale: fresh(`${w.weight}/scale`),
-    zeroPoint: fresh(`${w.weight}/zero_point`),
-    out: fresh(`${w.weight}/dequantized`),
-  };
-  graph.initializers.set(names.values, { dims: weight.dims, data: q.values });
-  graph.initializers.set(names.scale, { dims: perChannelDims, data: q.scales });
-  graph.initializers.set(names.zeroPoint, { dims: perChannelDims, data: new Int8Array(q.scales.length) });
+  if (inputMeans && w.opType !== 'MatMul') {
+    const shift = roundingShift(n, w, weight.data, weight.dims, q, inputMeans);
+    if (shift) bias = (bias ?? new Float32Array(channels)).map((b, c) => b - (shift[c] as number));
+  }
   const out = [
-    node(
-      'DequantizeLinear',
-      [names.values, names.scale, names.zeroPoint],
-      names.out,
-      fresh(`${w.weight}/DequantizeLinear`),
+    dequantized(
+      graph,
+      w.weight,
+      weight.dims,
+      q.values,
+      q.scales,
+      new Int8Array(q.scales.length),
       axis,
+      fresh,
     ),
   ];
-  n.inputs[1] = names.out;
-  if (biasData && w.bias !== undefined) {
-    const b = quantizeBias(biasData, inputScale, q.scales);
+  n.inputs[1] = out[0]?.outputs[0] ?? '';
+  if (bias) {
+    const b = quantizeBias(bias, inputScale, q.scales);
     const scales = axis === undefined ? Float32Array.of(b.scales[0] ?? 1) : b.scales;
-    const dims = axis === undefined ? [] : [b.scales.length];
-    const bn = {
-      values: fresh(`${w.bias}/quantized`),
-      scale: fresh(`${w.bias}/scale`),
-      zeroPoint: fresh(`${w.bias}/zero_point`),
-      out: fresh(`${w.bias}/dequantized`),
-    };
-    graph.initializers.set(bn.values, { dims: [b.values.length], data: b.values });
-    graph.initializers.set(bn.scale, { dims, data: scales });
-    graph.initializers.set(bn.zeroPoint, { dims, data: new Int32Array(scales.length) });
+    const name = w.bias ?? `${w.weight}/bias`;
     out.push(
-      node(
-        'DequantizeLinear',
-        [bn.values, bn.scale, bn.zeroPoint],
-        bn.out,
-        fresh(`${w.bias}/DequantizeLinear`),
+      dequantized(
+        graph,
+        name,
+        [b.values.length],
+        b.values,
+        scales,
+        new Int32Array(scales.length),
         axis === undefined ? undefined : 0,
+        fresh,
       ),
     );
-    n.inputs[2] = bn.out;
+    n.inputs[2] = out[1]?.outputs[0] ?? '';
   }
   return out;
+}
+
+/** A DequantizeLinear of new initializers `<base>/quantized`, `/scale`, `/zero_point`. */
+function dequantized(
+  graph: Graph,
+  base: string,
+  dims: readonly number[],
+  values: Int8Array | Int32Array,
+  scales: Float32Array,
+  zeroPoints: Int8Array | Int32Array,
+  axis: number | undefined,
+  fresh: (base: string) => string,
+): GraphNode {
+  const names = {
+    values: fresh(`${base}/quantized`),
+    scale: fresh(`${base}/scale`),
+    zeroPoint: fresh(`${base}/zero_point`),
+  };
+  const scaleDims = axis === undefined ? [] : [scales.length];
+  graph.initializers.set(names.values, { dims, data: values });
+  graph.initializers.set(names.scale, { dims: scaleDims, data: scales });
+  graph.initializers.set(names.zeroPoint, { dims: scaleDims, data: zeroPoints });
+  return node(
+    'DequantizeLinear',
+    [names.values, names.scale, names.zeroPoint],
+    fresh(`${base}/dequantized`),
+    fresh(`${base}/DequantizeLinear`),
+    axis,
+  );
+}
+
+/**
+ * The mean output error of rounding the weights, per output channel: Σ (Wq − W) · E[x] over the
+ * channel's inputs (and kernel positions, ignoring that the border sees padding). Undefined when the
+ * means do not match the weight's input channels.
+ */
+function roundingShift(
+  n: GraphNode,
+  w: WeightedNode,
+  data: Float32Array,
+  dims: readonly number[],
+  q: { values: Int8Array; scales: Float32Array },
+  means: Float64Array,
+): Float64Array | undefined {
+  const channels = dims[w.axis] as number;
+  const shift = new Float64Array(channels);
+  const scaleOf = (c: number): number =>
+    q.scales.length === 1 ? (q.scales[0] as number) : (q.scales[c] as number);
+  const error = (i: number, c: number): number => (q.values[i] as number) * scaleOf(c) - (data[i] as number);
+  if (w.opType === 'Conv') {
+    const group = Number(n.attributes['group'] ?? 1);
+    const perGroupIn = dims[1] as number;
+    const kernel = dims.slice(2).reduce((a, b) => a * b, 1);
+    if (means.length !== perGroupIn * group) return undefined;
+    for (let o = 0; o < channels; o++) {
+      const first = Math.floor(o / (channels / group)) * perGroupIn;
+      for (let i = 0; i < perGroupIn; i++) {
+        const m = means[first + i] as number;
+        for (let k = 0; k < kernel; k++)
+          shift[o] = (shift[o] as number) + error((o * perGroupIn + i) * kernel + k, o) * m;
+      }
+    }
+    return shift;
+  }
+  // Gemm: B is [N, K] (axis 0) or [K, N] (axis 1); the input is [batch, K].
+  const k = dims[1 - w.axis] as number;
+  if (means.length !== k) return undefined;
+  for (let c = 0; c < channels; c++) {
+    for (let j = 0; j < k; j++) {
+      const i = w.axis === 0 ? c * k + j : j * channels + c;
+      shift[c] = (shift[c] as number) + error(i, c) * (means[j] as number);
+    }
+  }
+  return shift;
 }

@@ -21,6 +21,8 @@ import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
 export const QUANTIZER_NAME = 'netlens-quantize 0.1.0';
+/** Measured best on the built-in and real Keras models (docs/quantize.md). */
+export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
 /** Inputs made from each held-out photo by default (augment.ts). */
 export const DEFAULT_VARIANTS = 16;
 
@@ -42,6 +44,8 @@ export interface QuantizeModelOptions {
   /** Inputs per calibration photo. Default 1. */
   calibrationVariants?: number;
   perChannel?: boolean;
+  /** Bias correction for weight rounding (default true). */
+  biasCorrection?: boolean;
   method?: CalibrationMethod;
   keepFirstConvFloat?: boolean;
   /** Op types or node names kept in float32 (int8). */
@@ -110,6 +114,7 @@ export async function quantizeModel(
       top5Identical: agreement.top5Identical,
       maxAbsDiff: agreement.maxAbsDiff,
       meanAbsDiff: agreement.meanAbsDiff,
+      maxDisagreementMargin: agreement.maxDisagreementMargin,
     },
     quantizedAt: new Date().toISOString(),
   });
@@ -164,14 +169,16 @@ async function makeVariant(
     manifest,
     variantList(options.calibrationVariants ?? 1),
   );
-  const method = options.method ?? 'minmax';
+  const method = options.method ?? DEFAULT_METHOD;
   const perChannel = options.perChannel ?? true;
+  const biasCorrection = options.biasCorrection ?? true;
   const result = await quantizeInt8(
     graph,
     calibration.map((c) => c.tensor),
     {
       method,
       perChannel,
+      biasCorrection,
       plan: {
         keepFirstConvFloat: options.keepFirstConvFloat ?? true,
         floatOps: options.keepFloat ?? [],
@@ -190,6 +197,7 @@ async function makeVariant(
       ...baseQuantization(manifest, 'int8'),
       perChannel,
       method,
+      biasCorrection,
       calibration: {
         photos: calibrationSet.dir,
         sha256: calibrationSet.sha256,
