@@ -84,6 +84,26 @@ describe('foldForQuantization', () => {
     );
   });
 
+  it('folds a zero Pad after a Relu into the MaxPool that follows (ResNet50 stem), not after a signed op', async () => {
+    const build = (activation: 'Relu' | 'Neg') => {
+      const b = new OnnxGraphBuilder({ name: 'pad-max' });
+      b.addInput('x', [1, 2, 5, 5]);
+      b.addNode(activation, ['x'], ['a']);
+      b.addInitializer('pads', BigInt64Array.from([0, 0, 1, 1, 0, 0, 1, 1], BigInt), [8]);
+      b.addNode('Pad', ['a', 'pads'], ['p'], { mode: 'constant' });
+      b.addNode('MaxPool', ['p'], ['y'], { kernel_shape: [3, 3], strides: [2, 2] });
+      b.addOutput('y', null);
+      return b.toBytes();
+    };
+    const bytes = build('Relu');
+    const folded = readOnnxModel(bytes);
+    expect(foldForQuantization(folded).padsFolded).toBe(1);
+    expect(folded.nodes[1]?.attributes['pads']).toEqual([1, 1, 1, 1]);
+    const x = [{ data: Float32Array.from({ length: 50 }, (_, i) => ((i * 13) % 7) - 3), dims: [1, 2, 5, 5] }];
+    expect(maxAbsDiff(await runModel(bytes, x), await runModel(writeOnnxModel(folded), x))).toBe(0);
+    expect(foldForQuantization(readOnnxModel(build('Neg'))).padsFolded).toBe(0);
+  });
+
   it('leaves a Pad alone when folding would change results (non-zero value, channel padding, a padded pool)', () => {
     const build = (pads: number[], value: number, poolPads: number[]) => {
       const b = new OnnxGraphBuilder({ name: 'pad-keep' });

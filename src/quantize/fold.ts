@@ -18,7 +18,9 @@ import {
  * - BatchNormalization after a Conv is folded into the Conv's weights and bias (a BN left alone would
  *   sit between two quantized ops and be run in float).
  * - A constant-zero Pad before a Conv, or before an AveragePool that has no padding of its own, becomes
- *   the consumer's `pads` (an AveragePool then counts the padded zeros, as the Pad made it do).
+ *   the consumer's `pads` (an AveragePool then counts the padded zeros, as the Pad made it do); before a
+ *   MaxPool too when its input comes from a Relu (never negative, so 0-padding and MaxPool's −∞-padding
+ *   give the same maxima) — ResNet50's ZeroPadding2D + MaxPooling2D.
  * - Relu followed by Min with a constant (Keras `ReLU(max_value=6)`) becomes one Clip, which quantizes
  *   into the output range of the layer before it (see qdq.ts).
  *
@@ -122,6 +124,10 @@ export function foldPadIntoConsumer(graph: Graph): number {
       // Pad's zeros are averaged in: only equivalent with count_include_pad when the pool pads nothing itself.
       if (own.some((v) => v !== 0)) continue;
       consumer.attributes['count_include_pad'] = 1;
+    } else if (consumer.opType === 'MaxPool') {
+      // MaxPool pads with −∞, Pad with 0: the same maxima when the input is never negative and every
+      // window still holds a real element.
+      if (!nonNegative(graph, pad.inputs[0] ?? '') || !windowsHoldInput(consumer, own, amounts)) continue;
     } else if (consumer.opType !== 'Conv') continue;
     consumer.attributes['pads'] = own.map((v, i) => v + (amounts[i] as number));
     consumer.inputs[0] = pad.inputs[0] ?? '';
@@ -129,6 +135,23 @@ export function foldPadIntoConsumer(graph: Graph): number {
   }
   removeNodes(graph, removed);
   return removed.size;
+}
+
+/** True when `tensor` is written by a Relu, or a Clip whose lower limit is ≥ 0. */
+function nonNegative(graph: Graph, tensor: string): boolean {
+  const producer = graph.nodes.find((n) => n.outputs.includes(tensor));
+  if (producer?.opType === 'Relu') return true;
+  if (producer?.opType !== 'Clip') return false;
+  const lo = floatInitializer(graph, producer.inputs[1] ?? '');
+  return lo !== undefined && lo.length === 1 && (lo[0] as number) >= 0;
+}
+
+/** True when no window of a MaxPool (no dilation) padded by `own` + `extra` lies entirely in padding. */
+function windowsHoldInput(pool: GraphNode, own: number[], extra: readonly number[]): boolean {
+  const kernel = attributeInts(pool, 'kernel_shape') ?? [];
+  const dilations = attributeInts(pool, 'dilations') ?? [1, 1];
+  if (kernel.length !== 2 || dilations.some((d) => d !== 1)) return false;
+  return own.every((v, i) => v + (extra[i] as number) < (kernel[i % 2] as number));
 }
 
 export function fuseReluMinIntoClip(graph: Graph): number {
