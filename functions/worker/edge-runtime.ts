@@ -21,7 +21,7 @@ export function edgeRuntime(): EdgeRuntime {
   if (runtime === undefined) {
     usePrecompiledOrtWasm(ort, ortWasm);
     runtime = {
-      engine: createWebEngine({ ort, providers: ['wasm'] }),
+      engine: createWebEngine({ ort, providers: ['wasm'], lowMemory: true }),
       decodeImage: createWasmImageDecoder({ jpeg: mozjpegWasm, png: pngWasm, webp: webpWasm }),
     };
   }

@@ -13,6 +13,7 @@ export function workerModelSource(env: WorkerEnv, names: readonly string[], budg
   const store = env.NETLENS_MODEL_STORE ?? 'assets';
   let read: ReadBlob;
   let sizeOf: (path: string) => Promise<number | undefined>;
+  let measuredOrt: (model: string) => Promise<number | undefined> = async () => undefined;
   let location: string;
   if (store === 'assets') {
     const assets = env.ASSETS;
@@ -29,6 +30,14 @@ export function workerModelSource(env: WorkerEnv, names: readonly string[], budg
         bytes === undefined ? {} : (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>),
       );
       return (await sizes)[path];
+    };
+    // build:worker writes models/ort-memory.json for models it measured (isolate-budget.ts).
+    let ortMemory: Promise<Record<string, number>> | undefined;
+    measuredOrt = async (model) => {
+      ortMemory ??= read('ort-memory.json').then((bytes) =>
+        bytes === undefined ? {} : (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>),
+      );
+      return (await ortMemory)[model];
     };
   } else if (store === 'r2') {
     const bucket = env.MODELS;
@@ -52,7 +61,7 @@ export function workerModelSource(env: WorkerEnv, names: readonly string[], budg
     location,
     admit: async (model, file) => {
       const size = await sizeOf(file);
-      if (size !== undefined) assertFitsIsolate(model, size, budgetBytes);
+      if (size !== undefined) assertFitsIsolate(model, size, budgetBytes, await measuredOrt(model));
     },
   });
   return { source, location };

@@ -1,6 +1,7 @@
 import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
 import { NetlensError } from '../../core/errors.js';
 import { type ProviderFailure, createWithFallback } from '../../core/providers.js';
+import { lowMemoryModel } from './low-memory.js';
 import type { OrtInferenceSession, OrtWebModule } from './ort-types.js';
 
 /** Execution providers this engine can try, in onnxruntime-web's names. */
@@ -12,6 +13,11 @@ export interface WebEngineOptions {
   ort: OrtWebModule;
   /** Default providers in preference order when a session does not name any. Default ['wasm']. */
   providers?: readonly WebProvider[];
+  /**
+   * Load models the way a Worker isolate can afford (low-memory.ts): weights as external data from the
+   * model's own bytes, batch fixed at 1 (larger batches run image by image), no weight prepacking.
+   */
+  lowMemory?: boolean;
 }
 
 /**
@@ -29,9 +35,11 @@ export function createWebEngine(options: WebEngineOptions): Engine {
       const { value, provider, fallbacks } = await createWithFallback(
         providers,
         async (provider) => {
-          const session = await ort.InferenceSession.create(model, {
+          const low = options.lowMemory ? lowMemoryModel(model) : undefined;
+          const session = await ort.InferenceSession.create(low?.model ?? model, {
             executionProviders: [provider],
             graphOptimizationLevel: 'all',
+            ...low?.sessionOptions,
           });
           if (provider === 'webgpu' && !webGpuReallyRuns(ort)) {
             await session.release();
@@ -45,7 +53,7 @@ export function createWebEngine(options: WebEngineOptions): Engine {
           defaultGpuProviders: ['webgpu'],
         },
       );
-      return wrapSession(ort, value, provider, fallbacks);
+      return wrapSession(ort, value, provider, fallbacks, options.lowMemory === true);
     },
   };
 }
@@ -77,13 +85,17 @@ function wrapSession(
   session: OrtInferenceSession,
   provider: WebProvider,
   fallbacks: readonly ProviderFailure[],
+  oneImageAtATime: boolean,
 ): EngineSession {
-  return {
+  const wrapped: EngineSession = {
     provider,
     fallbacks,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(input: Float32Tensor, outputs?: readonly string[]): Promise<Record<string, Float32Tensor>> {
+      if (oneImageAtATime && (input.dims[0] ?? 1) > 1) {
+        return runImageByImage((one) => wrapped.run(one, outputs), input);
+      }
       const inputName = session.inputNames[0];
       if (inputName === undefined) {
         throw new NetlensError('invalid_model_file', 'the model has no inputs');
@@ -112,4 +124,27 @@ function wrapSession(
     },
     dispose: () => session.release(),
   };
+  return wrapped;
+}
+
+/** Runs a batch as single images and stacks the outputs (sessions whose batch is fixed at 1). */
+async function runImageByImage(
+  run: (one: Float32Tensor) => Promise<Record<string, Float32Tensor>>,
+  input: Float32Tensor,
+): Promise<Record<string, Float32Tensor>> {
+  const n = input.dims[0] ?? 1;
+  const per = input.data.length / n;
+  const parts: Record<string, Float32Tensor>[] = [];
+  for (let i = 0; i < n; i++) {
+    parts.push(
+      await run({ data: input.data.subarray(i * per, (i + 1) * per), dims: [1, ...input.dims.slice(1)] }),
+    );
+  }
+  const out: Record<string, Float32Tensor> = {};
+  for (const [name, first] of Object.entries(parts[0] ?? {})) {
+    const data = new Float32Array(first.data.length * n);
+    parts.forEach((p, i) => data.set((p[name] as Float32Tensor).data, i * first.data.length));
+    out[name] = { data, dims: [n, ...first.dims.slice(1)] };
+  }
+  return out;
 }
