@@ -15,6 +15,11 @@ export default tseslint.config(
     ],
   },
   js.configs.recommended,
+  {
+    // CommonJS tool configuration (dependency-cruiser reads .cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

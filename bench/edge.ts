@@ -12,9 +12,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildWorker } from '../functions/worker/scripts/build.js';
 import { type LocalWorker, startLocalWorker } from '../functions/worker/scripts/local-worker.js';
-import { prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
+import { edgeBuildSettings, prepareAssets } from '../functions/worker/scripts/prepare-assets.js';
 import type { ProbeResult } from '../src/runtime/web/conformance-probe.js';
-import { estimateIsolateBytes, mib } from '../src/runtime/web/isolate-budget.js';
+import { estimateIsolateBytes } from '../src/runtime/web/isolate-budget.js';
+import { mib } from '../src/core/units.js';
 import {
   PHOTOS_DIR,
   ROOT,
@@ -131,7 +132,9 @@ async function main(): Promise<void> {
   };
 
   // ---- upload size
-  await prepareAssets([manifest.name], dir);
+  await prepareAssets({ ...edgeBuildSettings({}), names: [manifest.name], modelsDir: dir }, undefined, {
+    page: 'optional',
+  });
   const build = await buildWorker();
 
   // ---- cold start, warm latency, memory

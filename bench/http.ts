@@ -21,9 +21,9 @@ import { type LoadedModel, loadModel } from '../src/cli/load-model.js';
 import { ensureDefaultModels } from '../src/cli/start.js';
 import type { Float32Tensor } from '../src/core/engine.js';
 import { stackBatch } from '../src/core/image/index.js';
+import { classify, preprocess, runRows } from '../src/core/pipeline.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
-import { defaultModelName } from '../src/runtime/node/model-dir.js';
-import { serverDefaults } from '../functions/node/server.js';
+import { readNodeSettings } from '../src/runtime/node/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
@@ -40,17 +40,17 @@ const rawSeconds = Number(arg('raw-seconds', '3'));
 /** Load before the measured window of each HTTP point. */
 const ramp = Number(arg('ramp', '3'));
 const clientCounts = arg('clients', '1,4,16,64').split(',').map(Number);
-const modelName = arg('model', defaultModelName());
+const modelName = arg('model', readNodeSettings(process.env).settings.defaultModel);
 const record = process.argv.includes('--record');
 /**
  * Engine calls in flight per model and onnxruntime threads, as the server picks them (NETLENS_CONCURRENCY,
  * NETLENS_THREADS, or --server-threads); the engine measurement uses the same.
  */
-const defaults = serverDefaults({
+const defaults = readNodeSettings({
   ...process.env,
   ...(arg('server-threads', '') && { NETLENS_THREADS: arg('server-threads', '') }),
-});
-const { worker, concurrency, threads } = defaults;
+}).settings;
+const { engineWorker: worker, concurrency, threads } = defaults;
 
 const ALL_MODES = [
   { name: 'batching on', batch: 16, env: { NETLENS_MAX_BATCH: '16', NETLENS_MAX_DELAY_MS: '2' } },
@@ -127,7 +127,11 @@ function engineRate(
   return rate(s, batch * concurrency, (i) =>
     Promise.all(
       Array.from({ length: concurrency }, (_, k) =>
-        model.classifier.predictProbabilities(batches[(i * concurrency + k) % batches.length]!),
+        runRows(
+          model.session,
+          [batches[(i * concurrency + k) % batches.length]!],
+          model.manifest.output.name,
+        ),
       ),
     ),
   );
@@ -139,7 +143,7 @@ function pipelineRate(model: LoadedModel, batch: number): Promise<Rate> {
     const images = await Promise.all(
       picked.map(async (bytes) => ({ bytes, decoded: await decodeImage(bytes) })),
     );
-    return model.classifier.classifyImages(images, 5);
+    return classify(model.session, model.manifest, images);
   });
 }
 
@@ -230,7 +234,7 @@ async function load(url: string, clients: number, duration: number) {
 }
 
 async function main(): Promise<void> {
-  if (arg('model', '') === '') await ensureDefaultModels();
+  await ensureDefaultModels({ ...readNodeSettings(process.env).settings, defaultModel: modelName });
   // The same session settings as the server's (threads), so "engine" is the server's engine without HTTP.
   const model = await loadModel({
     model: modelName,
@@ -238,7 +242,7 @@ async function main(): Promise<void> {
     threads,
   });
   const decoded = await Promise.all(photos.map((p) => decodeImage(p.bytes)));
-  const tensors = decoded.map((d, i) => model.classifier.preprocess({ decoded: d, bytes: photos[i]!.bytes }));
+  const tensors = decoded.map((d, i) => preprocess({ decoded: d, bytes: photos[i]!.bytes }, model.manifest));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(
     `[bench:http] ${modelName}, ${photos.length} photos, ${seconds} s per HTTP point, ${rawSeconds} s per raw point`,

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../src/core/classify.js';
+import { classify } from '../src/core/pipeline.js';
 import type { Prediction } from '../src/core/decode.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
-import { createModelDirectorySource, DEFAULT_MODEL } from '../src/runtime/node/model-dir.js';
+import { createModelDirectorySource } from '../src/runtime/node/model-dir.js';
+import { DEFAULT_MODEL } from '../src/settings/index.js';
 import { netlens, PHOTOS, ROOT } from './cli-helpers.js';
 
 const MODELS = join(ROOT, 'models/onnx');
@@ -47,13 +48,12 @@ describe(`netlens classify with the default model (${DEFAULT_MODEL})`, () => {
 
     const source = createModelDirectorySource(MODELS);
     const manifest = await source.manifest(DEFAULT_MODEL);
-    const session = await createNodeEngine({ providers: ['cpu'], env: {} }).createSession(
+    const session = await createNodeEngine({ providers: ['cpu'] }).createSession(
       await source.modelBytes(manifest),
     );
-    const classifier = createClassifier({ manifest, session });
     for (const [i, file] of photos.entries()) {
       const bytes = readFileSync(file);
-      const [expected] = await classifier.classifyImages([{ bytes, decoded: await decodeImage(bytes) }]);
+      const [expected] = await classify(session, manifest, [{ bytes, decoded: await decodeImage(bytes) }]);
       const got = doc.results[i]!.predictions;
       expect(
         got.map((p) => p.label),

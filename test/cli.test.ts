@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../src/core/classify.js';
+import { classify } from '../src/core/pipeline.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
 import { createModelDirectorySource } from '../src/runtime/node/model-dir.js';
@@ -37,14 +37,11 @@ describe('netlens CLI (tiny model)', () => {
 
     const source = createModelDirectorySource(models);
     const manifest = await source.manifest('tiny');
-    const session = await createNodeEngine({ providers: ['cpu'], env: {} }).createSession(
+    const session = await createNodeEngine({ providers: ['cpu'] }).createSession(
       await source.modelBytes(manifest),
     );
     const bytes = readFileSync(photo);
-    const [expected] = await createClassifier({ manifest, session }).classifyImages(
-      [{ bytes, decoded: await decodeImage(bytes) }],
-      3,
-    );
+    const [expected] = await classify(session, manifest, [{ bytes, decoded: await decodeImage(bytes) }], 3);
     await session.dispose();
     expect(lines.slice(1)).toEqual(
       expected!.map((p, i) => `${i + 1}. ${p.label}: ${(p.score * 100).toFixed(2)}%`),
@@ -145,7 +142,7 @@ describe('netlens CLI (tiny model)', () => {
   });
 
   it('netlens bench times each stage and end to end, at batch 1 and 8', async () => {
-    const r = await netlens(['bench', '--model', 'tiny', '--seconds', '0.05'], env);
+    const r = await netlens(['bench', '--model', 'tiny', '--images', PHOTOS, '--seconds', '0.05'], env);
     expect(r.code, r.stderr).toBe(0);
     for (const stage of ['decode \\(sharp\\)', 'preprocess \\(bilinear\\)', 'inference', 'end to end']) {
       expect(r.stdout).toMatch(new RegExp(`^\\| ${stage}[^|]* \\| [18]? \\| [\\d.]+ \\| [\\d.]+ \\|$`, 'm'));

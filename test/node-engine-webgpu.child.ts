@@ -8,7 +8,7 @@ import { buildTinyModel } from './node-engine-tiny-model.js';
 const n = 2;
 const model = buildTinyModel(8, 3);
 const data = Float32Array.from({ length: n * 8 * 8 * 3 }, (_, i) => Math.cos(i * 0.11) * 0.9);
-const engine = createNodeEngine({ providers: ['webgpu', 'cpu'], env: {} });
+const engine = createNodeEngine({ providers: ['webgpu', 'cpu'] });
 const session = await engine.createSession(model.bytes, { requireGpu: true });
 const out = await session.run({ data, dims: [n, 8, 8, 3] });
 process.stdout.write(

@@ -40,7 +40,7 @@ describe('onnxruntime-node WebGPU provider (SwiftShader)', () => {
     expect(result.dims).toEqual([2, 3]);
 
     const model = buildTinyModel(8, 3);
-    const cpu = await createNodeEngine({ providers: ['cpu'], env: {} }).createSession(model.bytes);
+    const cpu = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes);
     const data = Float32Array.from(result.input);
     const expected = (await cpu.run({ data, dims: [2, 8, 8, 3] })).output!.data;
     await cpu.dispose();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from '../src/core/errors.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
-import { parseProviderList, providersToTry } from '../src/runtime/node/providers.js';
+import { readNodeSettings } from '../src/runtime/node/runtime.js';
 import { buildTinyModel } from './node-engine-tiny-model.js';
 
 // No Vulkan driver in this process: the WebGPU provider must fail here (it is tested for real, with
@@ -20,7 +20,7 @@ function expectClose(actual: Float32Array, expected: number[][], tolerance: numb
 }
 
 describe('createNodeEngine (onnxruntime-node, CPU)', () => {
-  const engine = createNodeEngine({ providers: ['cpu'], env: {} });
+  const engine = createNodeEngine({ providers: ['cpu'] });
 
   it('runs the tiny model with the numbers of the hand computation, batch 1 and 3', async () => {
     const session = await engine.createSession(model.bytes);
@@ -87,21 +87,20 @@ describe('createNodeEngine (onnxruntime-node, CPU)', () => {
     expect(e.message).toMatch(/webgpu: /);
     expect((e.details.tried as { provider: string }[]).map((t) => t.provider)).toEqual(['cuda', 'webgpu']);
     // NETLENS_REQUIRE_GPU=1 with only 'cpu' configured tries the default GPU providers instead.
-    const fromEnv = createNodeEngine({ env: { NETLENS_REQUIRE_GPU: '1', NETLENS_PROVIDERS: 'cpu' } });
-    await expect(fromEnv.createSession(model.bytes)).rejects.toThrow(/cuda: .*webgpu: /);
+    const { settings } = readNodeSettings({ NETLENS_REQUIRE_GPU: '1', NETLENS_PROVIDERS: 'cpu' });
+    const fromSettings = createNodeEngine(settings);
+    await expect(fromSettings.createSession(model.bytes)).rejects.toThrow(/cuda: .*webgpu: /);
   });
 
-  it('reads NETLENS_PROVIDERS in order', async () => {
-    const fromEnv = createNodeEngine({ env: { NETLENS_PROVIDERS: ' bogus , CPU ' } });
-    expect(fromEnv.defaultProviders).toEqual(['bogus', 'cpu']);
-    const session = await fromEnv.createSession(model.bytes);
+  it('tries the providers NETLENS_PROVIDERS names, in order', async () => {
+    const { settings } = readNodeSettings({ NETLENS_PROVIDERS: ' bogus , CPU ' });
+    const fromSettings = createNodeEngine(settings);
+    expect(fromSettings.defaultProviders).toEqual(['bogus', 'cpu']);
+    const session = await fromSettings.createSession(model.bytes);
     expect(session.provider).toBe('cpu');
     expect(session.fallbacks[0]!.provider).toBe('bogus');
     await session.dispose();
-    expect(parseProviderList(undefined)).toBeUndefined();
-    expect(() => parseProviderList(' , ')).toThrow(/no provider named/);
-    expect(providersToTry(['cpu', 'cpu'], false)).toEqual(['cpu']);
-    expect(providersToTry(['webgpu', 'cpu'], true)).toEqual(['webgpu']);
+    expect(() => readNodeSettings({ NETLENS_PROVIDERS: ' , ' })).toThrow(/NETLENS_PROVIDERS must be/);
   });
 
   it('verifies node placement from the profiled warm-up run', async () => {

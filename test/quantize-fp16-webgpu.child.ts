@@ -9,13 +9,13 @@ import { convertToFloat16 } from '../src/quantize/fp16.js';
 import { foldForQuantization } from '../src/quantize/fold.js';
 import { readOnnxModel } from '../src/quantize/read-onnx.js';
 import { writeOnnxModel } from '../src/quantize/write-onnx.js';
-import { buildSmallCnn, smallCnnInputs } from './quantize-graphs.js';
+import { buildSmallCnn, smallCnnInputs } from './support/quantize-graphs.js';
 
 const graph = readOnnxModel(buildSmallCnn());
 foldForQuantization(graph);
 const model = writeOnnxModel(convertToFloat16(graph).graph);
 const input = smallCnnInputs(1, 21)[0]!;
-const engine = createNodeEngine({ providers: ['webgpu', 'cpu'], env: {} });
+const engine = createNodeEngine({ providers: ['webgpu', 'cpu'] });
 try {
   const session = await engine.createSession(model, { requireGpu: true });
   const out = await session.run(input);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { buildSmallCnn, runModel, smallCnnInputs } from './quantize-graphs.js';
+import { buildSmallCnn, runModel, smallCnnInputs } from './support/quantize-graphs.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const root = join(import.meta.dirname, '..');

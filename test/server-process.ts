@@ -13,7 +13,7 @@ export const PHOTOS_DIR = resolve(ROOT, '../shared/data/images');
 
 /** Builds the default models (the converter's script, as `npm start` does) when the default manifest is missing. */
 export async function ensureDefaultModel(): Promise<void> {
-  await ensureDefaultModels({ ...process.env, NETLENS_MODELS_DIR: MODELS_DIR, NETLENS_MODEL: DEFAULT_MODEL });
+  await ensureDefaultModels({ modelsDir: MODELS_DIR, defaultModel: DEFAULT_MODEL });
 }
 
 export interface ServerProcess {

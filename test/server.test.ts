@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../src/core/classify.js';
+import { classify } from '../src/core/pipeline.js';
 import type { Prediction } from '../src/core/decode.js';
 import { createSharpImageDecoder } from '../src/runtime/node/decode-image.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
@@ -87,10 +87,11 @@ describe('the Node server process with the default model', () => {
     const session = await createNodeEngine({ providers: ['cpu'] }).createSession(
       await source.modelBytes(manifest),
     );
-    const classifier = createClassifier({ manifest, session });
     const decode = createSharpImageDecoder();
     for (const photo of photos) {
-      const [top5] = await classifier.classifyImages(
+      const [top5] = await classify(
+        session,
+        manifest,
         [{ decoded: await decode(photo.bytes), bytes: photo.bytes }],
         5,
       );
@@ -230,8 +231,8 @@ describe('the Node server process with the default model', () => {
 describe('the Node server process: start-up and shutdown', () => {
   it('refuses to start without the default model, naming the command that builds it', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'netlens-empty-'));
-    await expect(startServerProcess(['--models', empty], {}, 60_000)).rejects.toThrow(
-      /not installed in .*npm run models/s,
+    await expect(startServerProcess(['--models-dir', empty], {}, 60_000)).rejects.toThrow(
+      /exited with 3 before listening.*not installed in .*npm run models/s,
     );
   });
 

@@ -131,6 +131,9 @@ function orderSwapsBeyond(edge: Ranked, node: Ranked, tie: number): string[] {
   });
 }
 
+/** No demo page in these assets (only the API is used). */
+const noPage = (dir: string) => ({ page: 'optional' as const, pageDir: join(dir, 'none') });
+
 function ortMemoryFile(assets: string): Record<string, number> {
   return JSON.parse(readFileSync(join(assets, 'models/ort-memory.json'), 'utf8')) as Record<string, number>;
 }
@@ -148,6 +151,13 @@ describe(`${MODEL} in the Worker (local workerd)`, () => {
       bytes: new Uint8Array(readFileSync(join(PHOTOS_DIR, name))),
     }));
 
+  const build = (budget: number) => ({
+    names: [MODEL],
+    modelsDir: m.dir,
+    budget,
+    store: 'assets' as const,
+  });
+
   beforeAll(async () => {
     m = await models();
     assets = await mkdtemp(join(tmpdir(), 'netlens-assets-int8-'));
@@ -163,7 +173,7 @@ describe(`${MODEL} in the Worker (local workerd)`, () => {
     expect(size / 1e6).toBeGreaterThan(edgeCase.megabytes[0]);
     expect(size / 1e6).toBeLessThan(edgeCase.megabytes[1]);
     const budget = edgeCase.budgetMiB * MIB;
-    const [prepared] = await prepareAssets([MODEL], m.dir, budget, assets);
+    const [prepared] = await prepareAssets(build(budget), assets, noPage(assets));
     if (!edgeCase.measuredMiB) {
       expect(estimateIsolateBytes(size)).toBeLessThan(budget);
       expect(prepared?.measuredOrtBytes).toBeUndefined();
@@ -180,7 +190,7 @@ describe(`${MODEL} in the Worker (local workerd)`, () => {
     // At the default 100 MiB planning budget it is refused, with the figures (docs/edge.md: 101.6 MiB).
     const other = await mkdtemp(join(tmpdir(), 'netlens-assets-int8-default-'));
     try {
-      await expect(prepareAssets([MODEL], m.dir, 100 * MIB, other)).rejects.toThrow(
+      await expect(prepareAssets(build(100 * MIB), other, noPage(other))).rejects.toThrow(
         new RegExp(
           `needs about ${((measured + OTHER_BYTES) / MIB).toFixed(1)} MiB of isolate memory, over the 100\\.0 MiB budget`,
         ),

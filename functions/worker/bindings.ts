@@ -8,6 +8,7 @@ export interface AssetsBinding {
 
 export interface R2ObjectBodyLike {
   size: number;
+  body: ReadableStream<Uint8Array>;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
@@ -16,17 +17,38 @@ export interface R2BucketLike {
   head(key: string): Promise<{ size: number } | null>;
 }
 
+/** A D1 database (only what the SQL job store uses). */
+export interface D1Like {
+  prepare(sql: string): { bind(...values: unknown[]): { all<T>(): Promise<{ results: T[] }> } };
+}
+
+/** A Cloudflare Queues producer. */
+export interface QueueLike {
+  send(body: unknown, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** One message of a queue() batch. */
+export interface QueueMessageLike {
+  readonly id: string;
+  readonly body: unknown;
+  readonly attempts: number;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+
+export interface QueueBatchLike {
+  readonly queue: string;
+  readonly messages: readonly QueueMessageLike[];
+}
+
 export interface WorkerEnv {
   ASSETS?: AssetsBinding;
   MODELS?: R2BucketLike;
-  /** 'assets' (default) or 'r2'. */
-  NETLENS_MODEL_STORE?: string;
-  /** Comma-separated model names served by this Worker; the first is the default. */
-  NETLENS_MODELS?: string;
-  NETLENS_DEFAULT_MODEL?: string;
-  /** Isolate memory budget in MiB (default 100). */
-  NETLENS_MEMORY_BUDGET_MIB?: string;
-  /** '1' adds GET /__edge/memory (WASM memory sizes) for bench/edge.ts; never enable in production. */
-  NETLENS_EDGE_DEBUG?: string;
+  /** Webhook jobs (wrangler env "jobs"): job state, the work queue, R2 event notifications, uploads. */
+  JOBS_DB?: D1Like;
+  JOBS_QUEUE?: QueueLike;
+  R2_EVENTS?: QueueLike;
+  UPLOADS?: R2BucketLike;
+  /** NETLENS_* variables (wrangler.jsonc vars): read by src/settings, listed in docs/settings.md. */
   [name: string]: unknown;
 }

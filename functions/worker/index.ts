@@ -1,87 +1,81 @@
 /**
- * The Cloudflare Worker: the same Hono app as on Node (createApp, unchanged), with onnxruntime-web
- * (WASM, precompiled by wrangler) and the jsquash WASM decoders injected. Everything heavy lives at
- * module scope so an isolate loads the model once and reuses it across requests.
+ * The Cloudflare Worker: the same Hono app as on Node (createApp), with the edge runtime kit
+ * (onnxruntime-web WASM and the WASM codecs, precompiled by wrangler) and the Worker's model store
+ * (static assets or R2) injected. Everything heavy lives at module scope so an isolate loads the model
+ * once and reuses it across requests.
  */
 import { type NetlensApp, createApp } from '../../src/app/app.js';
-import { configFromEnv } from '../../src/app/config.js';
+import { appConfigFromSettings } from '../../src/app/config.js';
 import { consoleLogger } from '../../src/app/logger.js';
 import { problemResponse } from '../../src/app/problem.js';
 import { ModelRegistry } from '../../src/app/registry.js';
 import { NetlensError, isNetlensError, messageOf } from '../../src/core/errors.js';
-import type { ImageDecoder } from '../../src/core/image-types.js';
-import { EDGE_MEMORY_BUDGET_BYTES } from '../../src/runtime/web/isolate-budget.js';
+import { type Settings, readSettings } from '../../src/settings/index.js';
+import type { Logger } from '../../src/app/logger.js';
 import type { WorkerEnv } from './bindings.js';
-import { debugRoute } from './debug-routes.js';
-import { edgeRuntime } from './edge-runtime.js';
+import { debugRoutes } from './debug-routes.js';
+import { workerRuntime } from './edge-runtime.js';
+import { workerJobsRuntime } from './jobs.js';
 import { workerModelSource } from './model-store.js';
-import { serveWasmAsset, workerPageAssets } from './page-assets.js';
-
-const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
+import { consumeBatch } from './queue-consumer.js';
+import type { QueueBatchLike } from './bindings.js';
+import { workerPageAssets } from './page-assets.js';
 
 interface Isolate {
   app: NetlensApp;
-  registry: ModelRegistry;
-  decodeImage: ImageDecoder;
   started: Promise<void>;
-  startedAt: number;
+  settings: Settings;
+  logger: Logger;
 }
 
 let isolate: Promise<Isolate> | undefined;
 
 async function createIsolate(env: WorkerEnv): Promise<Isolate> {
-  const logger = consoleLogger('info', { runtime: 'workerd' });
-  const names = (env.NETLENS_MODELS ?? DEFAULT_MODEL)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const defaultModel = env.NETLENS_DEFAULT_MODEL ?? names[0] ?? DEFAULT_MODEL;
-  const budget =
-    env.NETLENS_MEMORY_BUDGET_MIB !== undefined
-      ? Number(env.NETLENS_MEMORY_BUDGET_MIB) * 1024 * 1024
-      : EDGE_MEMORY_BUDGET_BYTES;
-  if (!Number.isFinite(budget) || budget <= 0) {
-    throw new NetlensError(
-      'invalid_argument',
-      `NETLENS_MEMORY_BUDGET_MIB must be a positive number of MiB (at most 128), got '${env.NETLENS_MEMORY_BUDGET_MIB}'`,
-    );
-  }
-  const { engine, decodeImage } = edgeRuntime();
-  const { source, location } = workerModelSource(env, names, budget);
+  const startedAt = Date.now();
+  const { settings, warnings } = readSettings(env, { runtime: 'edge', cores: 1 });
+  const logger = consoleLogger(settings.logLevel, { runtime: 'workerd' });
+  for (const warning of warnings) logger.warn({}, warning);
+  const { source, location } = workerModelSource(env, settings);
+  const runtime = workerRuntime(source);
   const registry = new ModelRegistry({
     source,
-    engine,
-    defaultModel,
+    engine: runtime.engine,
+    defaultModel: settings.defaultModel,
     // The registry charges 2 × each file; ORT's WASM memory never shrinks. Half the isolate budget lets
     // the default model and its features variant (/embed) load together: measured 57.6 MiB of ORT memory.
-    memoryBudgetBytes: budget / 2,
+    memoryBudgetBytes: (settings.memoryBudgetMiB * 1024 * 1024) / 2,
     sessionOptions: { providers: ['wasm'] },
     logger,
     buildHint: 'npm run models && npm run build:worker',
     location,
   });
-  const stringEnv: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (typeof value === 'string') stringEnv[key] = value;
-  }
-  const config = await configFromEnv(stringEnv, {
-    // One isolate runs one request's inference at a time; batching across requests buys nothing here.
-    batching: { maxBatch: 1, maxDelayMs: 0 },
-    // Decoding is RGBA in WASM memory plus a JS copy: 6 MP ≈ 48 MB at peak, within the isolate's 128 MB.
-    maxPixels: 6_000_000,
-    maxBodyBytes: 16 * 1024 * 1024,
-    formats: ['jpeg', 'png', 'webp'],
+  const app = createApp({
+    registry,
+    decodeImage: runtime.decodeImage,
+    config: await appConfigFromSettings(settings, runtime),
+    logger,
+    assets: workerPageAssets(env),
+    routes: settings.edgeDebug ? [debugRoutes(startedAt, env)] : [],
+    ...withJobs(workerJobsRuntime(env, settings)),
   });
-  const app = createApp({ registry, decodeImage, config, logger, assets: workerPageAssets(env) });
-  const startedAt = Date.now();
   const started = registry.start().catch((error: unknown) => {
     // A clear start-up error (missing or too-large model); requests get the same error as problem+json.
     logger.error(
-      { err: messageOf(error), model: defaultModel, location },
+      { err: messageOf(error), model: settings.defaultModel, location },
       'the default model could not be loaded',
     );
   });
-  return { app, registry, decodeImage, started, startedAt };
+  return { app, started, settings, logger };
+}
+
+const withJobs = <T>(jobs: T | undefined): { jobs?: T } => (jobs === undefined ? {} : { jobs });
+
+/** The isolate, started once; a start-up failure is thrown to the caller. */
+async function ready(env: WorkerEnv): Promise<Isolate> {
+  isolate ??= createIsolate(env);
+  const current = await isolate;
+  await current.started;
+  return current;
 }
 
 export default {
@@ -102,12 +96,43 @@ export default {
     }
     // The first request of an isolate waits for the default model (cold start); later ones find it ready.
     await current.started;
-    if (env.NETLENS_EDGE_DEBUG === '1' && new URL(request.url).pathname.startsWith('/__edge/')) {
-      const answer = await debugRoute(request, current.registry, current.decodeImage, current.startedAt);
-      if (answer !== undefined) return answer;
+    return withContentLength(await current.app.fetch(request, env, ctx as never));
+  },
+
+  /** Job work, R2 object-create events and dead letters (wrangler.jsonc env "jobs"). */
+  async queue(batch: QueueBatchLike, env: WorkerEnv) {
+    const current = await ready(env);
+    const jobs = current.app.control.jobs;
+    if (!jobs) {
+      current.logger.error(
+        { queue: batch.queue },
+        'queue messages but webhook jobs are off (NETLENS_WEBHOOK_SECRETS)',
+      );
+      for (const message of batch.messages) message.retry({ delaySeconds: 60 });
+      return;
     }
-    const wasm = await serveWasmAsset(request, env);
-    if (wasm !== undefined) return wasm;
-    return current.app.fetch(request, env, ctx as never);
+    await consumeBatch(batch, jobs, current.settings, current.logger);
+  },
+
+  /** Cron: re-announces due jobs whose queue message was lost, and purges finished jobs past retention. */
+  async scheduled(_event: unknown, env: WorkerEnv) {
+    const jobs = (await ready(env)).app.control.jobs;
+    if (!jobs) return;
+    const now = Date.now();
+    for (const id of await jobs.service.store.dueIds(now - 60_000, 500)) await env.JOBS_QUEUE?.send({ id });
+    await jobs.service.purge();
   },
 };
+
+/** Workers' FixedLengthStream: a pass-through that lets a streamed body go out with its Content-Length. */
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/**
+ * Workers send a streamed body chunked, whatever Content-Length the app set, unless it passes through a
+ * FixedLengthStream: then browsers see the length (download progress) and caches can check it.
+ */
+function withContentLength(response: Response): Response {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  if (response.body === null || !Number.isSafeInteger(length) || length <= 0) return response;
+  return new Response(response.body.pipeThrough(new FixedLengthStream(length)), response);
+}

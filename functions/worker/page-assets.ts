@@ -1,46 +1,50 @@
-import type { PageAssets } from '../../src/app/app.js';
-import type { WorkerEnv } from './bindings.js';
+import type { PageAssetList, PageAssets } from '../../src/app/env.js';
+import type { AssetsBinding, WorkerEnv } from './bindings.js';
 
-/** The demo page (built by `npm run build:page`, copied by build:worker) from static assets /page/. */
+/**
+ * The demo page (built by `npm run build:page`, copied by build:worker to static assets /page/ with its
+ * assets.json) and the runtime files of its in-browser mode — streamed, never read whole into the
+ * isolate. A file over the 25 MiB asset limit is stored as `.partN` files and streamed here as one.
+ */
 export function workerPageAssets(env: WorkerEnv): PageAssets | undefined {
   const assets = env.ASSETS;
   if (assets === undefined) return undefined;
+  const fetchAsset = (path: string) => assets.fetch(new URL(path, 'https://assets.invalid/page/').href);
+  let list: Promise<PageAssetList | undefined> | undefined;
+  const listed = async (path: string) => {
+    list ??= fetchAsset('assets.json').then((r) => (r.ok ? (r.json() as Promise<PageAssetList>) : undefined));
+    return (await list)?.files[path];
+  };
   return {
     async get(path) {
-      const response = await assets.fetch(new URL(path, 'https://assets.invalid/page/').href);
-      if (!response.ok) return undefined;
-      return {
-        body: new Uint8Array(await response.arrayBuffer()),
-        contentType: response.headers.get('content-type') ?? 'application/octet-stream',
-      };
+      if (path === 'index.html') {
+        const response = await fetchAsset(path);
+        return response.ok && response.body !== null ? { body: response.body } : undefined;
+      }
+      const entry = await listed(path);
+      if (entry === undefined) return undefined;
+      if (entry.parts !== undefined)
+        return { body: joinedParts(assets, path, entry.parts), size: entry.bytes };
+      const response = await fetchAsset(path);
+      if (!response.ok || response.body === null) return undefined;
+      return { body: response.body as ReadableStream<Uint8Array>, size: entry.bytes };
     },
   };
 }
 
-const WASM_PATH = /^\/static\/wasm\/([A-Za-z0-9_.-]+)$/;
-
-/**
- * GET/HEAD /static/wasm/<file>: the page's WASM files streamed straight from static assets (the app's
- * /static handler buffers whole bodies, and these are up to 16 MiB each — too much for the isolate).
- * Undefined when the path is not one of them, so the app answers (404 problem+json).
- */
-export async function serveWasmAsset(request: Request, env: WorkerEnv): Promise<Response | undefined> {
-  const match = WASM_PATH.exec(new URL(request.url).pathname);
-  if (match === null || env.ASSETS === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) {
-    return undefined;
-  }
-  const name = match[1]!;
-  const stored = await env.ASSETS.fetch(new URL(`wasm/${name}`, 'https://assets.invalid/page/').href, {
-    method: request.method,
-  });
-  if (!stored.ok) return undefined;
-  return new Response(request.method === 'HEAD' ? null : stored.body, {
-    headers: {
-      'content-type': name.endsWith('.mjs') ? 'text/javascript; charset=utf-8' : 'application/wasm',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
-      'cache-control': 'public, max-age=3600',
-    },
-  });
+/** `<path>.part0`, `.part1`, … piped one after the other into one stream. */
+function joinedParts(assets: AssetsBinding, path: string, parts: number): ReadableStream<Uint8Array> {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  void (async () => {
+    for (let part = 0; part < parts; part++) {
+      const response = await assets.fetch(
+        new URL(`${path}.part${part}`, 'https://assets.invalid/page/').href,
+      );
+      if (!response.ok || response.body === null)
+        throw new Error(`static asset ${path}.part${part} is missing`);
+      await (response.body as ReadableStream<Uint8Array>).pipeTo(writable, { preventClose: true });
+    }
+    await writable.close();
+  })().catch((error: unknown) => writable.abort(error).catch(() => undefined));
+  return readable;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { NetlensError } from '../core/errors.js';
 import type { ImageFormat } from '../core/image-types.js';
-import { sha256Hex } from '../core/model-source.js';
+import { sha256OfText } from '../core/hash.js';
+import type { Settings } from '../settings/index.js';
 
-export const IMAGE_FORMATS = [
+const IMAGE_FORMATS = [
   'jpeg',
   'png',
   'webp',
@@ -77,6 +78,34 @@ export const AppConfigSchema = z.object({
   exposeModelFiles: z.boolean().default(true),
   /** Default `top`. */
   defaultTop: z.number().int().min(1).max(1000).default(5),
+  /**
+   * What the runtime's clock measures (a fact of the runtime kit, never sniffed). 'wall': durations are
+   * wall time. 'io': the clock stands still during CPU work and moves only across I/O (Cloudflare
+   * Workers, a Spectre mitigation), so the CPU-bound timings are reported as not measured (null) and the
+   * latency histograms are left out of /metrics.
+   */
+  clock: z.enum(['wall', 'io']).default('wall'),
+  /** Webhook-triggered jobs (docs/webhooks.md); on when an entry point gives a job store. */
+  jobs: z
+    .object({
+      /** Standard Webhooks secrets (whsec_…): inbound hooks match any, callbacks are signed with the first. */
+      webhookSecrets: z.array(z.string()).default([]),
+      /** Tries of a job whose fetch or classification failed for a passing reason. */
+      attempts: z.number().int().positive().default(3),
+      callbackAttempts: z.number().int().positive().default(8),
+      callbackBackoffMs: z.number().int().positive().default(2000),
+      /** Lease of a job being worked on (a dead process's jobs are taken again after it). */
+      leaseMs: z.number().int().positive().default(60_000),
+      /** Finished jobs are deleted this long after they finished. */
+      retentionMs: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 24 * 3600 * 1000),
+      /** CIDR blocks fetches and callbacks may reach although not public. */
+      fetchAllow: z.array(z.string()).default([]),
+    })
+    .prefault({}),
 });
 
 export type AppConfig = z.output<typeof AppConfigSchema>;
@@ -96,79 +125,44 @@ export function parseAppConfig(input: AppConfigInput = {}): AppConfig {
 }
 
 /**
- * Configuration from environment variables (any runtime passes its env as a plain record):
- * NETLENS_MAX_BODY_BYTES, NETLENS_MAX_IMAGES, NETLENS_MAX_PIXELS, NETLENS_MAX_DECODING, NETLENS_MAX_BATCH, NETLENS_MAX_DELAY_MS,
- * NETLENS_MAX_QUEUE, NETLENS_CONCURRENCY, NETLENS_TIMEOUT_MS, NETLENS_CORS_ORIGINS (comma list),
- * NETLENS_API_KEYS (comma list of `name:key`, `name:sha256:<hex>`, `key` or `sha256:<hex>`),
- * NETLENS_RATE_LIMIT (`<perMinute>[/<burst>]`). Values in `base` win over nothing, env wins over `base`.
+ * The app configuration the settings module's values give (runtime facts, such as the formats the
+ * decoder reads, come from the runtime kit). Clear API keys are hashed here and never kept.
  */
-export async function configFromEnv(
-  env: Record<string, string | undefined>,
-  base: AppConfigInput = {},
+export async function appConfigFromSettings(
+  settings: Settings,
+  runtime: { formats: readonly ImageFormat[]; clock: AppConfig['clock'] },
 ): Promise<AppConfigInput> {
-  const out: AppConfigInput = { ...base, batching: { ...base.batching }, cors: { ...base.cors } };
-  const int = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value)) {
-      throw new NetlensError('invalid_argument', `${name} must be a number, got '${raw}'`);
-    }
-    return value;
+  const apiKeys = await Promise.all(
+    settings.apiKeys.map(async (k) => ({
+      name: k.name,
+      sha256: 'sha256' in k ? k.sha256 : await sha256OfText(k.key),
+    })),
+  );
+  return {
+    maxBodyBytes: settings.maxBodyBytes,
+    maxImagesPerRequest: settings.maxImages,
+    maxPixels: settings.maxPixels,
+    maxDecoding: settings.maxDecoding,
+    formats: IMAGE_FORMATS.filter((f) => runtime.formats.includes(f)),
+    batching: {
+      maxBatch: settings.maxBatch,
+      maxDelayMs: settings.maxDelayMs,
+      maxQueue: settings.maxQueue,
+      concurrency: settings.concurrency,
+    },
+    requestTimeoutMs: settings.timeoutMs,
+    apiKeys,
+    rateLimit: settings.rateLimit,
+    cors: { origins: settings.corsOrigins },
+    clock: runtime.clock,
+    jobs: {
+      webhookSecrets: settings.webhookSecrets,
+      attempts: settings.jobAttempts,
+      callbackAttempts: settings.callbackAttempts,
+      callbackBackoffMs: settings.callbackBackoffMs,
+      leaseMs: settings.jobVisibilityMs,
+      retentionMs: Math.round(settings.jobRetentionHours * 3600 * 1000),
+      fetchAllow: settings.fetchAllow,
+    },
   };
-  const set = <T>(value: T | undefined, apply: (v: T) => void): void => {
-    if (value !== undefined) apply(value);
-  };
-  set(int('NETLENS_MAX_BODY_BYTES'), (v) => (out.maxBodyBytes = v));
-  set(int('NETLENS_MAX_IMAGES'), (v) => (out.maxImagesPerRequest = v));
-  set(int('NETLENS_MAX_PIXELS'), (v) => (out.maxPixels = v));
-  set(int('NETLENS_MAX_DECODING'), (v) => (out.maxDecoding = v));
-  set(int('NETLENS_TIMEOUT_MS'), (v) => (out.requestTimeoutMs = v));
-  set(int('NETLENS_MAX_BATCH'), (v) => (out.batching!.maxBatch = v));
-  set(int('NETLENS_MAX_DELAY_MS'), (v) => (out.batching!.maxDelayMs = v));
-  set(int('NETLENS_MAX_QUEUE'), (v) => (out.batching!.maxQueue = v));
-  set(int('NETLENS_CONCURRENCY'), (v) => (out.batching!.concurrency = v));
-  if (env.NETLENS_CORS_ORIGINS) out.cors!.origins = splitList(env.NETLENS_CORS_ORIGINS);
-  if (env.NETLENS_RATE_LIMIT) {
-    const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(env.NETLENS_RATE_LIMIT.trim());
-    if (!match) {
-      throw new NetlensError(
-        'invalid_argument',
-        `NETLENS_RATE_LIMIT must look like '600' or '600/60' (per minute / burst), got '${env.NETLENS_RATE_LIMIT}'`,
-      );
-    }
-    const perMinute = Number(match[1]);
-    out.rateLimit = {
-      perMinute,
-      burst: match[2] ? Number(match[2]) : Math.max(1, Math.ceil(perMinute / 10)),
-    };
-  }
-  if (env.NETLENS_API_KEYS)
-    out.apiKeys = [...(base.apiKeys ?? []), ...(await parseApiKeys(env.NETLENS_API_KEYS))];
-  return out;
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** `name:key`, `name:sha256:<hex>`, `key` or `sha256:<hex>`, comma separated. Clear keys are hashed at once. */
-export async function parseApiKeys(value: string): Promise<ApiKeyConfig[]> {
-  const keys: ApiKeyConfig[] = [];
-  for (const [i, entry] of splitList(value).entries()) {
-    const parts = entry.split(':');
-    let name = `key${i + 1}`;
-    let rest = parts;
-    if (parts.length >= 2 && parts[0] !== 'sha256') {
-      name = parts[0]!;
-      rest = parts.slice(1);
-    }
-    const hashed = rest[0] === 'sha256' && rest.length === 2 && /^[0-9a-f]{64}$/.test(rest[1]!);
-    const sha256 = hashed ? rest[1]! : await sha256Hex(new TextEncoder().encode(rest.join(':')));
-    keys.push({ name, sha256 });
-  }
-  return keys;
 }

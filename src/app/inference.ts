@@ -1,8 +1,9 @@
 import type { Float32Tensor } from '../core/engine.js';
-import { stackBatch } from '../core/image/index.js';
+import type { Variant } from '../core/model-source.js';
+import { runRows } from '../core/pipeline.js';
 import type { AppConfig } from './config.js';
 import { Batcher, type Batched } from './batcher.js';
-import type { ModelRegistry, Variant } from './registry.js';
+import type { ModelRegistry } from './registry.js';
 
 /** One image's raw output row and the provider that computed it. */
 export interface RowOutput {
@@ -15,8 +16,8 @@ export interface BatchObserver {
 }
 
 /**
- * One Batcher per (model, variant), each running its batches through the registry's session: stack the
- * [1,H,W,C] tensors into [N,H,W,C], run, and split the named output into one row per image.
+ * One Batcher per (model, variant), each running its batches through the registry's session with core's
+ * runRows: the [1,H,W,C] inputs of a batch run as one [N,H,W,C] call, one output row per image.
  */
 export class InferenceService {
   private readonly batchers = new Map<
@@ -71,15 +72,8 @@ export class InferenceService {
   private async runBatch(name: string, variant: Variant, items: Float32Tensor[]): Promise<RowOutput[]> {
     const model = await this.registry.acquire(name, variant);
     try {
-      const batch = items.length === 1 ? items[0]! : stackBatch(items);
-      const outputs = await model.session.run(batch, [model.outputName]);
-      const output = outputs[model.outputName];
-      if (!output) throw new Error(`the session returned no '${model.outputName}' output`);
-      const size = output.data.length / items.length;
-      return items.map((_, i) => ({
-        row: output.data.subarray(i * size, (i + 1) * size),
-        provider: model.provider,
-      }));
+      const rows = await runRows(model.session, items, model.outputName);
+      return rows.map((row) => ({ row, provider: model.provider }));
     } finally {
       model.release();
     }

@@ -1,7 +1,14 @@
 import type { Engine, EngineSession, SessionOptions } from '../core/engine.js';
 import { NetlensError, isNetlensError, messageOf } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
-import type { ModelSource } from '../core/model-source.js';
+import {
+  type ModelSource,
+  type StoredModelFile,
+  type Variant,
+  type VariantFile,
+  variantFile,
+} from '../core/model-source.js';
+import { mib, roundMs } from '../core/units.js';
 import { type Logger, silentLogger } from './logger.js';
 
 /**
@@ -10,7 +17,6 @@ import { type Logger, silentLogger } from './logger.js';
  * warmed up with a zero batch, and the least recently used are unloaded to stay under a memory budget.
  * The default model is pinned (loaded by start(), never unloaded) because /readyz depends on it.
  */
-export type Variant = 'model' | 'features';
 export type LoadState = 'unloaded' | 'loading' | 'ready' | 'failed';
 
 export interface VariantStatus {
@@ -52,8 +58,6 @@ export interface RegistryOptions {
   /** Estimated bytes of loaded sessions to stay under (default 2 GiB). */
   memoryBudgetBytes?: number;
   sessionOptions?: SessionOptions;
-  /** Run one zero batch after loading (default true). */
-  warmup?: boolean;
   logger?: Logger;
   /** How to make a missing default model, for the start-up error (default 'npm run models'). */
   buildHint?: string;
@@ -82,7 +86,6 @@ export class ModelRegistry {
   private readonly engine: Engine;
   private readonly budget: number;
   private readonly sessionOptions: SessionOptions | undefined;
-  private readonly warmup: boolean;
   private readonly logger: Logger;
   private readonly buildHint: string;
   private readonly location: string | undefined;
@@ -97,7 +100,6 @@ export class ModelRegistry {
     this.defaultModel = options.defaultModel;
     this.budget = options.memoryBudgetBytes ?? 2 * 1024 ** 3;
     this.sessionOptions = options.sessionOptions;
-    this.warmup = options.warmup ?? true;
     this.logger = options.logger ?? silentLogger;
     this.buildHint = options.buildHint ?? 'npm run models';
     this.location = options.location;
@@ -187,12 +189,31 @@ export class ModelRegistry {
     };
   }
 
-  /** A model's ONNX bytes (sha256 checked by the source) and that sha256, for clients that run it themselves. */
-  async modelBytes(name: string, variant: Variant): Promise<{ bytes: Uint8Array; sha256: string }> {
+  /** A variant's stored file size in bytes, undefined when the source cannot tell. */
+  fileSize(manifest: Manifest, variant: Variant): Promise<number | undefined> {
+    return this.source.fileSize(manifest, variant);
+  }
+
+  /**
+   * A model file streamed for a client that runs it itself, when `sha256` is its current hash;
+   * not_found naming the current URL's hash otherwise (the file was replaced, or the URL is wrong).
+   */
+  async openModelFile(
+    name: string,
+    variant: Variant,
+    sha256: string,
+  ): Promise<{ file: VariantFile; stored: StoredModelFile }> {
     const manifest = await this.manifest(name);
     if (variant === 'features' && !manifest.features) throw await this.noFeatures(name);
-    const bytes = await this.source.modelBytes(manifest, variant);
-    return { bytes, sha256: variant === 'features' ? manifest.features!.sha256 : manifest.sha256.model };
+    const file = variantFile(manifest, variant);
+    if (file.sha256 !== sha256) {
+      throw new NetlensError(
+        'not_found',
+        `model '${name}' has no ${variant} file with sha256 ${sha256}; its current one is ${file.sha256}`,
+        { details: { model: name, variant, sha256: file.sha256 } },
+      );
+    }
+    return { file, stored: await this.source.openModelFile(manifest, variant) };
   }
 
   /** Throws not_found (listing the models that have one) unless `manifest` has a features variant. */
@@ -245,7 +266,7 @@ export class ModelRegistry {
       variant: entry.variant,
       session,
       provider: session.provider,
-      outputName: entry.variant === 'features' ? manifest.features!.output : manifest.output.name,
+      outputName: variantFile(manifest, entry.variant).output,
       release: () => {
         if (released) return;
         released = true;
@@ -265,19 +286,10 @@ export class ModelRegistry {
       const estimatedBytes = bytes.byteLength * MEMORY_FACTOR;
       this.makeRoom(entry, estimatedBytes);
       entry.status.estimatedBytes = estimatedBytes;
+      // The engine warms the session up (core/session.ts) and reports how long that took.
       const session = await this.engine.createSession(bytes, this.sessionOptions);
       const loadMs = performance.now() - started;
-      let warmupMs: number | undefined;
-      if (this.warmup) {
-        const t = performance.now();
-        const { height, width, channels } = manifest.input;
-        const output = entry.variant === 'features' ? manifest.features!.output : manifest.output.name;
-        await session.run(
-          { data: new Float32Array(height * width * channels), dims: [1, height, width, channels] },
-          [output],
-        );
-        warmupMs = performance.now() - t;
-      }
+      const warmupMs = session.warmUpMs;
       if (this.closed) {
         await session.dispose();
         throw new NetlensError('model_not_ready', 'the server is shutting down');
@@ -289,14 +301,14 @@ export class ModelRegistry {
         provider: session.provider,
         fallbacks: session.fallbacks.map((f) => ({ ...f })),
         estimatedBytes,
-        loadMs: round(loadMs),
-        ...(warmupMs !== undefined && { warmupMs: round(warmupMs) }),
+        loadMs: roundMs(loadMs),
+        ...(warmupMs !== undefined && { warmupMs: roundMs(warmupMs) }),
       };
       log.info(
         {
           provider: session.provider,
           fallbacks: session.fallbacks,
-          loadMs: round(loadMs),
+          loadMs: roundMs(loadMs),
           warmupMs,
           estimatedBytes,
         },
@@ -321,7 +333,7 @@ export class ModelRegistry {
     if (bytes + pinnedBytes > this.budget) {
       throw new NetlensError(
         'model_not_ready',
-        `model '${loading.name}' needs about ${mib(bytes)} MiB, more than the memory budget of ${mib(this.budget)} MiB allows`,
+        `model '${loading.name}' needs about ${mib(bytes)}, more than the memory budget of ${mib(this.budget)} allows`,
         { details: { model: loading.name, estimatedBytes: bytes, memoryBudgetBytes: this.budget } },
       );
     }
@@ -370,12 +382,4 @@ export class ModelRegistry {
 
 function key(name: string, variant: Variant): string {
   return `${name}\u0000${variant}`;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
-function mib(bytes: number): number {
-  return Math.round(bytes / 1024 / 1024);
 }

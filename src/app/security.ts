@@ -1,5 +1,5 @@
 import { NetlensError } from '../core/errors.js';
-import { sha256Hex } from '../core/model-source.js';
+import { sha256Hex } from '../core/hash.js';
 import type { ApiKeyConfig, RateLimit } from './config.js';
 
 /**
@@ -31,7 +31,7 @@ export class ApiKeys {
   }
 }
 
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;

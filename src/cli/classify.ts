@@ -1,11 +1,11 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { DEFAULT_TOP, formatKeras, validateTop, type Prediction } from '../core/decode.js';
+import { formatKeras, validateTop, type Prediction } from '../core/decode.js';
 import type { Float32Tensor } from '../core/engine.js';
 import { NetlensError, isNetlensError, messageOf } from '../core/errors.js';
-import { stackBatch } from '../core/image/index.js';
-import { createSharpImageDecoder } from '../runtime/node/decode-image.js';
+import { defaultTop, postprocess, preprocess, runRows } from '../core/pipeline.js';
+import { DEFAULT_MAX_PIXELS } from '../runtime/node/decode-image.js';
 import { writeAnnotatedImage } from './annotate.js';
 import { EXIT, describeError } from './exit-codes.js';
 import { expandInputs } from './inputs.js';
@@ -39,13 +39,13 @@ type Result =
 export async function runClassify(paths: readonly string[], options: ClassifyOptions): Promise<number> {
   const { files, batch } = await expandInputs(paths);
   const loaded = await loadModel(options);
-  const { classifier, manifest, session } = loaded;
-  const top = validateTop(options.top ?? Math.min(DEFAULT_TOP, manifest.output.size), manifest.output.size);
+  const { manifest, session } = loaded;
+  const top = validateTop(options.top ?? defaultTop(manifest), manifest.output.size);
   for (const line of describeLoadedModel(loaded)) process.stderr.write(`${line}\n`);
 
   const annotateDir = options.annotate !== undefined && (batch || (await isDirectory(options.annotate)));
   if (annotateDir && options.annotate) await mkdir(options.annotate, { recursive: true });
-  const decode = createSharpImageDecoder(options.maxPixels ? { maxPixels: options.maxPixels } : {});
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const showBar = batch && (options.progress ?? process.stderr.isTTY === true);
   const bar = showBar
     ? new cliProgress.SingleBar(
@@ -71,8 +71,8 @@ export async function runClassify(paths: readonly string[], options: ClassifyOpt
   async function prepare(file: string): Promise<Prepared> {
     try {
       const bytes = await readInput(file);
-      const decoded = await decode(bytes);
-      const tensor = classifier.preprocess({ decoded, bytes });
+      const decoded = await loaded.decodeImage(bytes, { maxPixels });
+      const tensor = preprocess({ decoded, bytes }, manifest);
       return { file, bytes, tensor };
     } catch (error) {
       return { file, error };
@@ -114,10 +114,12 @@ export async function runClassify(paths: readonly string[], options: ClassifyOpt
     let predictions: Prediction[][] = [];
     if (good.length > 0) {
       const t0 = performance.now();
-      predictions = await classifier.classifyTensor(
-        stackBatch(good.map((p) => p.tensor as Float32Tensor)),
-        top,
+      const rows = await runRows(
+        session,
+        good.map((p) => p.tensor as Float32Tensor),
+        manifest.output.name,
       );
+      predictions = rows.map((row) => postprocess(row, manifest, top));
       inferenceMs += performance.now() - t0;
     }
     let g = 0;

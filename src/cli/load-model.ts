@@ -1,10 +1,12 @@
-import type { Classifier } from '../core/classify.js';
-import { createClassifier } from '../core/classify.js';
+import { availableParallelism } from 'node:os';
+import type { EngineSession } from '../core/engine.js';
+import type { ImageDecoder } from '../core/image-types.js';
 import type { Manifest } from '../core/manifest.js';
-import { createNodeEngine, type NodeEngineSession } from '../runtime/node/engine.js';
-import { createModelDirectorySource, defaultModelName, defaultModelsDir } from '../runtime/node/model-dir.js';
-import { parseProviderList } from '../runtime/node/providers.js';
+import { requireClasses } from '../core/pipeline.js';
+import { readNodeSettings, createNodeRuntime } from '../runtime/node/runtime.js';
+import { SETTINGS, type Settings } from '../settings/index.js';
 
+/** The flags every model command shares (`--model`, `--models-dir`, `--providers`, …). */
 export interface ModelOptions {
   model?: string;
   modelsDir?: string;
@@ -15,30 +17,42 @@ export interface ModelOptions {
 
 export interface LoadedModel {
   manifest: Manifest;
-  session: NodeEngineSession;
-  classifier: Classifier;
+  session: EngineSession;
+  decodeImage: ImageDecoder;
   engineName: string;
   loadMs: number;
 }
 
-/** Manifest → verified bytes → onnxruntime-node session (providers from options or NETLENS_PROVIDERS). */
+/**
+ * The settings module's values with the command line's flags applied on top. The CLI runs the engine
+ * in-process and, unless --threads or NETLENS_THREADS says otherwise, on every core.
+ */
+export function cliSettings(options: ModelOptions): Settings {
+  const flags: Partial<Settings> = { engineWorker: false };
+  if (options.model !== undefined) flags.defaultModel = options.model;
+  if (options.modelsDir !== undefined) flags.modelsDir = options.modelsDir;
+  if (options.requireGpu === true) flags.requireGpu = true;
+  if (options.threads !== undefined) flags.threads = options.threads;
+  if (options.providers !== undefined) {
+    flags.providers = SETTINGS.providers.kind.parse(options.providers.trim(), '--providers');
+  }
+  const { settings, given } = readNodeSettings(process.env, flags);
+  return given.has('threads') ? settings : { ...settings, threads: availableParallelism() };
+}
+
+/** Manifest → verified bytes → onnxruntime-node session, through the Node runtime kit. */
 export async function loadModel(options: ModelOptions): Promise<LoadedModel> {
   const started = performance.now();
-  const source = createModelDirectorySource(options.modelsDir ?? defaultModelsDir());
-  const manifest = await source.manifest(options.model ?? defaultModelName());
-  const bytes = await source.modelBytes(manifest);
-  const providers = parseProviderList(options.providers, '--providers');
-  const engine = createNodeEngine({
-    ...(providers ? { providers } : {}),
-    ...(options.requireGpu ? { requireGpu: true } : {}),
-    ...(options.threads ? { threads: options.threads } : {}),
-  });
-  const session = await engine.createSession(bytes);
+  const settings = cliSettings(options);
+  const runtime = await createNodeRuntime(settings);
+  const manifest = await runtime.modelSource.manifest(settings.defaultModel);
+  requireClasses(manifest);
+  const session = await runtime.engine.createSession(await runtime.modelSource.modelBytes(manifest));
   return {
     manifest,
     session,
-    classifier: createClassifier({ manifest, session }),
-    engineName: engine.name,
+    decodeImage: runtime.decodeImage,
+    engineName: runtime.engine.name,
     loadMs: performance.now() - started,
   };
 }

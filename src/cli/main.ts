@@ -14,21 +14,41 @@ function positiveInt(name: string) {
   };
 }
 
-function modelOptions(command: Command): Command {
-  return command
+/** The flags every command that uses a model shares, with the same names and meaning everywhere. */
+function modelOptions(command: Command, engine = true): Command {
+  command
     .option('-m, --model <name>', DEFAULT_MODEL_HELP)
-    .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)')
+    .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)');
+  if (!engine) return command;
+  return command
     .option(
       '--providers <list>',
       'execution providers in order, e.g. cuda,webgpu,cpu (default: $NETLENS_PROVIDERS or cpu)',
     )
     .option('--require-gpu', 'fail unless a GPU execution provider runs the model')
-    .option('--threads <n>', 'intra-op threads (default: all cores)', positiveInt('--threads'));
+    .option(
+      '--threads <n>',
+      'intra-op threads (default: $NETLENS_THREADS, else all cores)',
+      positiveInt('--threads'),
+    );
+}
+
+/** `serve` and `start`: the model flags plus where to listen. */
+function serveOptions(command: Command): Command {
+  return modelOptions(command)
+    .option('-p, --port <port>', 'port to listen on (default: $PORT or 8080; 0 = any free port)', port)
+    .option('--host <host>', 'interface to listen on (default: $HOST or 127.0.0.1)');
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+  return n;
 }
 
 /**
  * A command implemented in another module, loaded only when used (so `netlens classify` never loads the
- * HTTP server or the converter). Every argument after the command name is handed to that module's Command.
+ * converter). Every argument after the command name is handed to that module's Command.
  */
 function delegated(name: string, description: string, load: () => Promise<Command>): Command {
   return new Command(name)
@@ -45,10 +65,10 @@ function delegated(name: string, description: string, load: () => Promise<Comman
     });
 }
 
-const loadServe = async (): Promise<Command> => (await import('../../functions/node/cli.js')).serveCommand();
 const loadConvert = async (): Promise<Command> => (await import('../convert/cli.js')).createConvertCommand();
 const loadQuantize = async (): Promise<Command> =>
   (await import('../quantize/cli.js')).createQuantizeCommand();
+const loadJobs = async (): Promise<Command> => (await import('./jobs.js')).createJobsCommand();
 
 export function createProgram(): Command {
   const program = new Command('netlens')
@@ -102,14 +122,16 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
       });
     });
 
-  program
-    .command('models')
-    .description(
-      'list installed models (name, architecture, input, classes, providers) and how to build missing ones',
-    )
-    .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)')
+  modelOptions(
+    program
+      .command('models')
+      .description(
+        'list installed models (name, architecture, input, classes, providers) and how to build missing ones',
+      ),
+    false,
+  )
     .option('--json', 'print JSON')
-    .action(async (options: { modelsDir?: string; json?: boolean }) => {
+    .action(async (options: { model?: string; modelsDir?: string; json?: boolean }) => {
       const { runModels } = await import('./models.js');
       process.exitCode = await runModels(options);
     });
@@ -122,15 +144,29 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
     .option('--images <dir>', 'photos to use (default: ../shared/data/images)')
     .option('--batch <sizes>', 'comma-separated batch sizes', '1,8')
     .option('--seconds <s>', 'minimum seconds per measurement', '2')
-    .option('--record', 'append the results to bench/RESULTS.md')
     .action(async (options: Record<string, unknown>) => {
-      const { runBenchCommand } = await import('../../bench/run.js');
+      const { runBenchCommand } = await import('./bench.js');
       process.exitCode = await runBenchCommand(options);
     });
 
-  program.addCommand(
-    delegated('serve', 'start the HTTP classification service (netlens serve --help)', loadServe),
-  );
+  serveOptions(
+    program
+      .command('serve')
+      .description('serve the HTTP API and demo page (NETLENS_* variables: docs/settings.md)'),
+  ).action(async (options: Record<string, unknown>) => {
+    const { runServe } = await import('./serve.js');
+    await runServe(options);
+  });
+  serveOptions(
+    program
+      .command('start')
+      .description(
+        'build the built-in models if the default one is missing, then serve (what npm start runs)',
+      ),
+  ).action(async (options: Record<string, unknown>) => {
+    const { runServe } = await import('./serve.js');
+    await runServe(options, true);
+  });
   program.addCommand(
     delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', loadConvert),
   );
@@ -138,11 +174,7 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
     delegated('quantize', 'write an int8 or fp16 variant of a model (netlens quantize --help)', loadQuantize),
   );
   program.addCommand(
-    delegated(
-      'start',
-      'build the default models if missing, then serve them (what npm start runs)',
-      async () => (await import('./start.js')).createStartCommand(loadServe),
-    ),
+    delegated('jobs', 'webhook jobs in the store: jobs list|show|retry (netlens jobs --help)', loadJobs),
   );
   return program;
 }

@@ -1,24 +1,24 @@
 import {
-  createModelDirectorySource,
   BUILDABLE_MODELS,
   HOW_TO_BUILD,
-  defaultModelName,
-  defaultModelsDir,
+  createModelDirectorySource,
+  modelsDirectory,
 } from '../runtime/node/model-dir.js';
-import { DEFAULT_PROVIDERS, parseProviderList } from '../runtime/node/providers.js';
+import { type ModelOptions, cliSettings } from './load-model.js';
 
-export interface ModelsOptions {
-  modelsDir?: string;
+export interface ModelsOptions extends Pick<ModelOptions, 'model' | 'modelsDir' | 'providers'> {
   json?: boolean;
 }
 
 /** `netlens models`: installed models (name, architecture, input, classes, provider hint), and how to get the rest. */
 export async function runModels(options: ModelsOptions): Promise<number> {
-  const source = createModelDirectorySource(options.modelsDir ?? defaultModelsDir());
+  const settings = cliSettings(options);
+  const source = createModelDirectorySource(modelsDirectory(settings.modelsDir));
   const { manifests, problems } = await source.scan();
-  const providers = parseProviderList(process.env.NETLENS_PROVIDERS) ?? [...DEFAULT_PROVIDERS];
-  const providerHint = `${providers.join(' → ')}${process.env.NETLENS_PROVIDERS ? ' (NETLENS_PROVIDERS)' : ' (set NETLENS_PROVIDERS=cuda,webgpu,cpu to try GPUs)'}`;
-  const defaultModel = defaultModelName();
+  const providers = settings.providers;
+  const gpu = providers.some((p) => p !== 'cpu');
+  const providerHint = `${providers.join(' → ')}${gpu ? '' : ' (set NETLENS_PROVIDERS=cuda,webgpu,cpu or --providers to try GPUs)'}`;
+  const defaultModel = settings.defaultModel;
   const missing = BUILDABLE_MODELS.filter((name) => !manifests.some((m) => m.name === name));
   if (options.json) {
     const models = manifests.map((m) => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from './errors.js';
-import { decodePredictions, formatKeras, softmax, toProbabilities, topK, validateTop } from './decode.js';
+import { formatKeras, predictions, probabilities, softmax, topK, validateTop } from './decode.js';
 import type { Manifest } from './manifest.js';
 
 const labels = ['cat', 'dog', 'bird', 'fish'].map((label, i) => ({ id: `n0${i}`, label }));
@@ -61,28 +61,23 @@ describe('topK', () => {
   });
 });
 
-describe('decodePredictions', () => {
-  it('applies softmax to logits only, per row, with labels', () => {
-    const logits = new Float32Array([0, 0, Math.log(3), 0, 5, 1, 1, 1]);
-    const out = decodePredictions({ data: logits, dims: [2, 4] }, spec('logits'), 2);
-    expect(out).toHaveLength(2);
-    expect(out[0]![0]).toEqual({ index: 2, id: 'n02', label: 'bird', score: Math.fround(3 / 6) });
-    expect(out[0]![1]).toMatchObject({ index: 0, label: 'cat', score: Math.fround(1 / 6) });
-    expect(out[1]![0]!.label).toBe('cat');
-    const probs = decodePredictions(
-      { data: new Float32Array([0.1, 0.2, 0.3, 0.4]), dims: [1, 4] },
-      spec('probabilities'),
-      4,
-    );
-    expect(probs[0]!.map((p) => p.score)).toEqual([0.4, 0.3, 0.2, 0.1].map(Math.fround));
+describe('predictions / probabilities (one output row)', () => {
+  it('applies softmax to logits only, with labels', () => {
+    const first = predictions(new Float32Array([0, 0, Math.log(3), 0]), spec('logits'), 2);
+    expect(first[0]).toEqual({ index: 2, id: 'n02', label: 'bird', score: Math.fround(3 / 6) });
+    expect(first[1]).toMatchObject({ index: 0, label: 'cat', score: Math.fround(1 / 6) });
+    expect(predictions(new Float32Array([5, 1, 1, 1]), spec('logits'), 1)[0]!.label).toBe('cat');
+    const probs = predictions(new Float32Array([0.1, 0.2, 0.3, 0.4]), spec('probabilities'), 4);
+    expect(probs.map((p) => p.score)).toEqual([0.4, 0.3, 0.2, 0.1].map(Math.fround));
   });
-  it('leaves probabilities untouched and rejects wrong shapes', () => {
-    const t = { data: new Float32Array([0.1, 0.2, 0.3, 0.4]), dims: [1, 4] };
-    expect(toProbabilities(t, spec('probabilities'))).toBe(t);
-    expect(() => decodePredictions({ data: new Float32Array(6), dims: [2, 3] }, spec('logits'))).toThrow(
-      /4 classes/,
+  it('leaves probabilities untouched and rejects wrong row lengths, bad top and feature models', () => {
+    const row = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+    expect(probabilities(row, spec('probabilities'))).toBe(row);
+    expect(() => predictions(new Float32Array(3), spec('logits'), 1)).toThrow(/3 values .* 4 classes/);
+    expect(() => predictions(row, spec('logits'), 7)).toThrow(/from 1 to 4/);
+    expect(() => predictions(row, { output: { name: 'f', kind: 'features', size: 4 }, labels }, 1)).toThrow(
+      /features/,
     );
-    expect(() => decodePredictions(t, spec('logits'), 7)).toThrow(/from 1 to 4/);
   });
 });
 

@@ -1,4 +1,3 @@
-import type { Float32Tensor } from './engine.js';
 import { NetlensError } from './errors.js';
 import type { Manifest } from './manifest.js';
 
@@ -76,40 +75,25 @@ export function topK(scores: ArrayLike<number>, k: number): { index: number; sco
   return best;
 }
 
-/** Probabilities for each row of an [N, classes] output: softmax applied only to logits. */
-export function toProbabilities(output: Float32Tensor, spec: Pick<Manifest, 'output'>): Float32Tensor {
-  const { rows, classes } = rowsOf(output, spec);
-  if (spec.output.kind === 'probabilities') return output;
-  const data = new Float32Array(rows * classes);
-  for (let r = 0; r < rows; r++) {
-    data.set(softmax(output.data.subarray(r * classes, (r + 1) * classes)), r * classes);
-  }
-  return { data, dims: [rows, classes] };
+/**
+ * One image's class probabilities from its output row: softmax when the manifest says the model ends in
+ * logits, the row itself otherwise. The row must have exactly one value per class.
+ */
+export function probabilities(row: Float32Array, spec: Pick<Manifest, 'output'>): Float32Array {
+  classesOf(row, spec);
+  return spec.output.kind === 'logits' ? softmax(row) : row;
 }
 
 /**
- * Keras' `decode_predictions`: the top-k `{index, id, label, score}` of each row of a model output
+ * Keras' `decode_predictions` for one image: the top-k `{index, id, label, score}` of its output row
  * (softmax first when the manifest says the output is logits).
  */
-export function decodePredictions(
-  output: Float32Tensor,
-  spec: DecodeSpec,
-  top = Math.min(DEFAULT_TOP, spec.output.size),
-): Prediction[][] {
-  const { rows, classes } = rowsOf(output, spec);
-  validateTop(top, classes);
-  const probabilities = toProbabilities(output, spec);
-  const result: Prediction[][] = [];
-  for (let r = 0; r < rows; r++) {
-    const row = probabilities.data.subarray(r * classes, (r + 1) * classes);
-    result.push(
-      topK(row, top).map(({ index, score }) => {
-        const entry = spec.labels[index];
-        return { index, id: entry?.id ?? String(index), label: entry?.label ?? String(index), score };
-      }),
-    );
-  }
-  return result;
+export function predictions(row: Float32Array, spec: DecodeSpec, top: number): Prediction[] {
+  validateTop(top, classesOf(row, spec));
+  return topK(probabilities(row, spec), top).map(({ index, score }) => {
+    const entry = spec.labels[index];
+    return { index, id: entry?.id ?? String(index), label: entry?.label ?? String(index), score };
+  });
 }
 
 /** A score as the Keras tutorial prints it: 0.94484 → "94.48%". */
@@ -122,23 +106,19 @@ export function formatKeras(predictions: readonly Prediction[]): string {
   return predictions.map((p, i) => `${i + 1}. ${p.label}: ${formatPercent(p.score)}`).join('\n');
 }
 
-function rowsOf(output: Float32Tensor, spec: Pick<Manifest, 'output'>): { rows: number; classes: number } {
+function classesOf(row: Float32Array, spec: Pick<Manifest, 'output'>): number {
   if (spec.output.kind === 'features') {
     throw new NetlensError(
       'invalid_argument',
       `this model outputs features (${spec.output.size} values), not class scores: use it for embeddings`,
     );
   }
-  const classes = spec.output.size;
-  const dims = output.dims;
-  const rows = dims.length === 1 ? 1 : (dims[0] ?? 0);
-  const perRow = dims.length === 1 ? dims[0] : dims.slice(1).reduce((a, b) => a * b, 1);
-  if (dims.length === 0 || perRow !== classes || output.data.length !== rows * classes) {
+  if (row.length !== spec.output.size) {
     throw new NetlensError(
       'internal',
-      `model output has dims [${dims.join(', ')}] but the manifest says ${classes} classes per image`,
-      { details: { dims: [...dims], classes } },
+      `model output row has ${row.length} values but the manifest says ${spec.output.size} classes per image`,
+      { details: { values: row.length, classes: spec.output.size } },
     );
   }
-  return { rows, classes };
+  return spec.output.size;
 }

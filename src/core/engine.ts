@@ -15,8 +15,10 @@ export interface SessionOptions {
   providers?: readonly string[];
   /** Fail instead of using the CPU when no GPU provider can be created. */
   requireGpu?: boolean;
-  /** Intra-op threads; defaults to the host's cores. */
+  /** Intra-op threads; defaults to the engine's. */
   threads?: number;
+  /** One run with zeros before the session is handed out (default true; see core/session.ts). */
+  warmUp?: boolean;
 }
 
 export interface EngineSession {
@@ -26,6 +28,8 @@ export interface EngineSession {
   readonly fallbacks: readonly { provider: string; error: string }[];
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** How long the warm-up run took (undefined when it was skipped). */
+  readonly warmUpMs?: number | undefined;
   /** Runs the model on one input tensor and returns the named outputs (all outputs when omitted). */
   run(input: Float32Tensor, outputs?: readonly string[]): Promise<Record<string, Float32Tensor>>;
   dispose(): Promise<void>;

@@ -14,6 +14,8 @@ export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'b
 export interface DecodeOptions {
   /** Refuse images with more pixels than this before decoding their pixel data. */
   maxPixels?: number;
+  /** The format the caller already sniffed from these bytes (sniffImageFormat), so it is not sniffed twice. */
+  format?: ImageFormat;
 }
 
 /** Injected by each runtime: sharp on Node, WASM codecs at the edge and in browsers. */

@@ -82,6 +82,24 @@ export const QuantizationSchema = z.object({
   quantizedAt: z.string(),
 });
 
+/**
+ * The human half of a manifest (optional, written by the converter's --card / the built-in models'
+ * build): what the model is for and what its classes mean. Shown on the demo page and in
+ * GET /v1/models/{model} next to the facts the manifest already holds (input, preprocessing, provenance).
+ */
+export const ModelCardSchema = z.object({
+  /** A paragraph: what the model does and what it is not. */
+  summary: z.string().min(1).optional(),
+  /** What each class means, by label (every key must be one of the model's labels). */
+  classes: z.record(z.string(), z.string()).optional(),
+  /** What the model is meant for (and not for): for content-moderation models, a plain note. */
+  intendedUse: z.string().min(1).optional(),
+  /** Known weaknesses: data, accuracy, failure modes. */
+  limitations: z.string().min(1).optional(),
+  /** Where the model and its weights come from (project, paper, URL). */
+  origin: z.string().min(1).optional(),
+});
+
 export const ManifestSchema = z.object({
   manifestVersion: z.literal(MANIFEST_VERSION),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"'),
@@ -131,6 +149,7 @@ export const ManifestSchema = z.object({
       .optional(),
     license: z.string().optional(),
   }),
+  card: ModelCardSchema.optional(),
   quantization: QuantizationSchema.optional(),
 });
 
@@ -138,6 +157,7 @@ export type ManifestInput = z.input<typeof ManifestSchema>;
 export type RawManifest = z.output<typeof ManifestSchema>;
 export type Preprocessing = RawManifest['preprocessing'];
 export type LabelEntry = z.infer<typeof LabelEntrySchema>;
+export type ModelCard = z.infer<typeof ModelCardSchema>;
 export type Quantization = z.infer<typeof QuantizationSchema>;
 export type QuantizationAgreement = z.infer<typeof AgreementSchema>;
 
@@ -146,7 +166,7 @@ export interface Manifest extends Omit<RawManifest, 'labels'> {
   labels: LabelEntry[];
 }
 
-export function normaliseLabels(labels: RawManifest['labels']): LabelEntry[] {
+function normaliseLabels(labels: RawManifest['labels']): LabelEntry[] {
   if (Array.isArray(labels)) {
     return labels.map((entry, index) =>
       typeof entry === 'string' ? { id: String(index), label: entry } : entry,
@@ -188,5 +208,20 @@ export function parseManifest(value: unknown, where = 'manifest'): Manifest {
       `${where}: ${labels.length} labels for an output of ${raw.output.size} classes`,
     );
   }
+  checkCardClasses(raw.card, labels, where);
   return { ...raw, labels };
+}
+
+/** A card's class descriptions must name real labels (a typo would silently describe nothing). */
+function checkCardClasses(card: ModelCard | undefined, labels: readonly LabelEntry[], where: string): void {
+  const known = new Set(labels.map((l) => l.label));
+  const unknown = Object.keys(card?.classes ?? {}).filter((label) => !known.has(label));
+  if (unknown.length > 0) {
+    const some = labels.slice(0, 20).map((l) => l.label);
+    throw new NetlensError(
+      'invalid_manifest',
+      `${where}: card.classes describes ${unknown.map((u) => `'${u}'`).join(', ')}, not among the labels (${some.join(', ')}${labels.length > some.length ? ', …' : ''})`,
+      { details: { unknown } },
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../test/quantize-graphs.js';
+import { seededRandom } from '../../test/support/quantize-graphs.js';
 import { HISTOGRAM_BINS, HistogramStats, RangeStats, calibratedRange, klThreshold } from './calibrate.js';
 import {
   activationParams,

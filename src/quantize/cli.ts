@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { cliSettings } from '../cli/load-model.js';
 import { NetlensError } from '../core/errors.js';
+import { modelsDirectory } from '../runtime/node/model-dir.js';
 import { MAX_VARIANTS } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
 import {
@@ -153,7 +155,8 @@ export function createQuantizeCommand(): Command {
           ...(o.method ? { method: o.method } : {}),
           keepFirstConvFloat: o.quantizeFirstConv !== true,
           ...(o.name ? { name: o.name } : {}),
-          ...(o.modelsDir ? { modelsDir: o.modelsDir } : {}),
+          // --models-dir, else NETLENS_MODELS_DIR, else the installation's (the settings module).
+          modelsDir: modelsDirectory(cliSettings(o.modelsDir ? { modelsDir: o.modelsDir } : {}).modelsDir),
           ...(o.out ? { outDir: o.out } : {}),
           onProgress: (p, done, total) => {
             if (p !== phase) {

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { ONNX_SCHEMA } from '../convert/onnx/schema.js';
 import { OnnxGraphBuilder, floatAttr } from '../convert/onnx/index.js';
-import { buildSmallCnn, maxAbsDiff, runModel, smallCnnInputs } from '../../test/quantize-graphs.js';
+import { buildSmallCnn, maxAbsDiff, runModel, smallCnnInputs } from '../../test/support/quantize-graphs.js';
 import { foldForQuantization, assertTopological } from './fold.js';
 import { cloneGraph, opHistogram } from './graph.js';
 import { readOnnxModel } from './read-onnx.js';

@@ -7,7 +7,7 @@ import {
   runModel,
   seededRandom,
   smallCnnInputs,
-} from '../../test/quantize-graphs.js';
+} from '../../test/support/quantize-graphs.js';
 import { foldForQuantization } from './fold.js';
 import { convertToFloat16, fromFloat16Bits, toFloat16Array, toFloat16Bits } from './fp16.js';
 import { opHistogram } from './graph.js';

@@ -1,5 +1,5 @@
 import type { Engine, EngineSession, Float32Tensor } from '../core/engine.js';
-import { toProbabilities } from '../core/decode.js';
+import { probabilities as rowProbabilities } from '../core/decode.js';
 import type { Manifest } from '../core/manifest.js';
 import { measureAgreement, type Agreement } from './agreement.js';
 
@@ -41,5 +41,5 @@ async function probabilities(
   const outputName = spec.output.name;
   const result = await session.run(input, [outputName]);
   const output = result[outputName] as Float32Tensor;
-  return toProbabilities(output, spec).data;
+  return rowProbabilities(output.data, spec);
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OnnxGraphBuilder } from '../convert/onnx/index.js';
 import { createNodeEngine } from '../runtime/node/engine.js';
-import { buildSmallCnn, maxAbsDiff, runModel, smallCnnInputs } from '../../test/quantize-graphs.js';
+import { buildSmallCnn, maxAbsDiff, runModel, smallCnnInputs } from '../../test/support/quantize-graphs.js';
 import type { Range } from './calibrate.js';
 import { foldForQuantization } from './fold.js';
 import { integerKernels, optimisedOpCounts } from './fusion.js';

@@ -5,7 +5,7 @@ import { NetlensError } from '../core/errors.js';
 import type { Manifest, ManifestInput, Quantization } from '../core/manifest.js';
 import { writeConvertedModel } from '../convert/write-model.js';
 import { createNodeEngine } from '../runtime/node/engine.js';
-import { createModelDirectorySource, defaultModelsDir } from '../runtime/node/model-dir.js';
+import { INSTALLED_MODELS_DIR, createModelDirectorySource } from '../runtime/node/model-dir.js';
 import type { Agreement } from './agreement.js';
 import { variants as variantList } from './augment.js';
 import type { CalibrationMethod } from './calibrate.js';
@@ -79,7 +79,7 @@ export async function quantizeModel(
   options: QuantizeModelOptions,
 ): Promise<QuantizeModelResult> {
   const started = performance.now();
-  const source = createModelDirectorySource(options.modelsDir ?? defaultModelsDir());
+  const source = createModelDirectorySource(options.modelsDir ?? INSTALLED_MODELS_DIR);
   const manifest = await source.manifest(model);
   checkQuantizable(manifest, options);
   const sourceBytes = await source.modelBytes(manifest);

@@ -26,7 +26,7 @@ export function readExifOrientation(bytes: Uint8Array): Orientation {
 }
 
 /** The TIFF structure inside the container, without any "Exif\0\0" prefix; undefined when none. */
-export function findExifPayload(bytes: Uint8Array): Uint8Array | undefined {
+function findExifPayload(bytes: Uint8Array): Uint8Array | undefined {
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) return jpegExif(bytes);
   if (isPng(bytes)) return pngMetadata(bytes).exif;
   if (startsWith(bytes, 0, ascii('RIFF')) && startsWith(bytes, 8, ascii('WEBP'))) return webpExif(bytes);

@@ -25,7 +25,7 @@ export interface SharpDecoderOptions {
 export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): ImageDecoder {
   return async (bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> => {
     const maxPixels = options.maxPixels ?? defaults.maxPixels ?? DEFAULT_MAX_PIXELS;
-    const format = sniffImageFormat(bytes);
+    const format = options.format ?? sniffImageFormat(bytes);
     if (format === undefined || !SHARP_FORMATS.includes(format)) {
       throw new NetlensError(
         'unsupported_media_type',

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
+import type { Engine, EngineSession, SessionOptions } from '../../core/engine.js';
 import { NetlensError, messageOf } from '../../core/errors.js';
 import { type ProviderFailure, createWithFallback } from '../../core/providers.js';
+import { type SessionHandler, openSession } from '../../core/session.js';
 import { profileDirectory, readPlacement, type Placement } from './placement.js';
 import {
   CPU_PROVIDERS,
@@ -10,17 +11,16 @@ import {
   DEFAULT_PROVIDERS,
   GPU_PROVIDERS,
   ortProviderId,
-  parseProviderList,
 } from './providers.js';
 
 export interface NodeEngineOptions {
-  /** Providers in preference order. Default: NETLENS_PROVIDERS ("cuda,webgpu,cpu"), else ['cpu']. */
+  /** Providers in preference order (settings: NETLENS_PROVIDERS). Default ['cpu']. */
   providers?: readonly string[];
-  /** Fail (listing every provider's failure) unless a GPU provider runs. Default: NETLENS_REQUIRE_GPU=1. */
+  /** Fail (listing every provider's failure) unless a GPU provider runs (NETLENS_REQUIRE_GPU). */
   requireGpu?: boolean;
   /** Intra-op threads. Default: os.availableParallelism(). */
   threads?: number;
-  /** One run with zeros after loading, so the first request does not pay for lazy initialisation. Default true. */
+  /** One run with zeros after loading (core/session.ts). Default true. */
   warmUp?: boolean;
   /**
    * Profile the warm-up run and count nodes per provider (`session.placement`). 'gpu' (default) does it
@@ -29,27 +29,25 @@ export interface NodeEngineOptions {
   verifyPlacement?: boolean | 'gpu';
   /** onnxruntime log level 0 (verbose) … 4 (fatal). Default 3 (errors). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
-  /** Where NETLENS_* variables are read from. Default process.env. */
-  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface NodeEngineSession extends EngineSession {
   /** Nodes per onnxruntime provider id in the profiled warm-up run, when placement was verified. */
   readonly placement: Placement | undefined;
-  /** Time of the warm-up run in ms (undefined when warm-up was off). */
-  readonly warmUpMs: number | undefined;
 }
 
 export interface NodeSessionOptions extends SessionOptions {
-  warmUp?: boolean;
   verifyPlacement?: boolean | 'gpu';
 }
 
 export interface NodeEngine extends Engine {
   createSession(model: Uint8Array, options?: NodeSessionOptions): Promise<NodeEngineSession>;
-  /** The providers a session tries when it names none (after NETLENS_PROVIDERS). */
+  /** The providers a session tries when it names none. */
   readonly defaultProviders: readonly string[];
 }
+
+/** 'onnxruntime-node 1.30.0' */
+export const NODE_ENGINE_NAME = `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}`;
 
 /**
  * The core Engine on onnxruntime-node. Each execution provider is tried alone, in order; a provider that
@@ -57,15 +55,13 @@ export interface NodeEngine extends Engine {
  * is tried. `session.provider` is the one that really runs — never a silent fallback.
  */
 export function createNodeEngine(options: NodeEngineOptions = {}): NodeEngine {
-  const env = options.env ?? process.env;
-  const defaultProviders = options.providers ?? parseProviderList(env.NETLENS_PROVIDERS) ?? DEFAULT_PROVIDERS;
-  const defaultRequireGpu = options.requireGpu ?? truthy(env.NETLENS_REQUIRE_GPU);
+  const defaultProviders = options.providers ?? DEFAULT_PROVIDERS;
   const threads = options.threads ?? availableParallelism();
   return {
-    name: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}`,
+    name: NODE_ENGINE_NAME,
     defaultProviders,
     async createSession(model, sessionOptions = {}) {
-      const requireGpu = sessionOptions.requireGpu ?? defaultRequireGpu;
+      const requireGpu = sessionOptions.requireGpu ?? options.requireGpu ?? false;
       const requested = sessionOptions.providers ?? defaultProviders;
       const open: OpenOptions = {
         threads: sessionOptions.threads ?? threads,
@@ -77,7 +73,7 @@ export function createNodeEngine(options: NodeEngineOptions = {}): NodeEngine {
         requested,
         async (provider, fallbacks) => {
           try {
-            return await openSession(model, provider, fallbacks, open);
+            return await openNodeSession(model, provider, fallbacks, open);
           } catch (error) {
             const invalidModel = error instanceof NetlensError && error.code === 'invalid_model_file';
             if (provider !== 'cpu' || invalidModel) throw error;
@@ -111,7 +107,7 @@ interface OpenOptions {
   logSeverityLevel: 0 | 1 | 2 | 3 | 4;
 }
 
-async function openSession(
+async function openNodeSession(
   model: Uint8Array,
   provider: string,
   fallbacks: readonly ProviderFailure[],
@@ -135,13 +131,8 @@ async function openSession(
       logSeverityLevel: options.logSeverityLevel,
       ...(profile ? { enableProfiling: true, profileFilePrefix: profile.prefix } : {}),
     });
-    let warmUpMs: number | undefined;
+    const opened = await openSession(handlerOf(session), { provider, fallbacks, warmUp: options.warmUp });
     let placement: Placement | undefined;
-    if (options.warmUp) {
-      const started = performance.now();
-      await session.run(warmUpFeeds(session));
-      warmUpMs = performance.now() - started;
-    }
     if (profile) {
       session.endProfiling();
       placement = await readPlacement(profile.prefix);
@@ -150,7 +141,7 @@ async function openSession(
         throw new Error(`no node ran on ${id} (placement: ${JSON.stringify(placement)})`);
       }
     }
-    return wrapSession(session, provider, fallbacks, placement, warmUpMs);
+    return { ...opened, placement };
   } catch (error) {
     await session?.release().catch(() => undefined);
     throw error;
@@ -159,68 +150,19 @@ async function openSession(
   }
 }
 
-/** Zeros shaped like each model input; symbolic or unknown dimensions become 1. */
-function warmUpFeeds(session: ort.InferenceSession): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const meta of session.inputMetadata) {
-    if (!meta.isTensor || meta.type !== 'float32') {
-      throw new NetlensError(
-        'invalid_model_file',
-        `input '${meta.name}' is not a float32 tensor; netlens models take one float32 NHWC input`,
-      );
-    }
-    const dims = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
-    feeds[meta.name] = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
-  }
-  return feeds;
-}
-
-function wrapSession(
-  session: ort.InferenceSession,
-  provider: string,
-  fallbacks: readonly ProviderFailure[],
-  placement: Placement | undefined,
-  warmUpMs: number | undefined,
-): NodeEngineSession {
-  const inputName = session.inputNames[0];
-  if (inputName === undefined || session.inputNames.length !== 1) {
-    throw new NetlensError(
-      'invalid_model_file',
-      `netlens models take exactly one input; this one has ${session.inputNames.length} (${session.inputNames.join(', ')})`,
-    );
-  }
+/** onnxruntime-node's session as the core wrapper's handler: only the library calls live here. */
+function handlerOf(session: ort.InferenceSession): SessionHandler {
   return {
-    provider,
-    fallbacks,
-    placement,
-    warmUpMs,
-    inputNames: session.inputNames,
+    inputs: session.inputMetadata.map((meta) => ({
+      name: meta.name,
+      type: meta.isTensor ? meta.type : 'not a tensor',
+      dims: meta.isTensor ? meta.shape.map((d) => (typeof d === 'number' ? d : undefined)) : [],
+    })),
     outputNames: session.outputNames,
-    async run(input: Float32Tensor, outputs?: readonly string[]): Promise<Record<string, Float32Tensor>> {
-      const wanted = outputs ?? session.outputNames;
-      const unknown = wanted.filter((name) => !session.outputNames.includes(name));
-      if (unknown.length > 0) {
-        throw new NetlensError(
-          'invalid_argument',
-          `outputs: unknown ${unknown.map((n) => `'${n}'`).join(', ')}; the model has ${session.outputNames.join(', ')}`,
-        );
-      }
-      const feeds = { [inputName]: new ort.Tensor('float32', input.data, [...input.dims]) };
-      const results = await session.run(feeds, [...wanted]);
-      const out: Record<string, Float32Tensor> = {};
-      for (const name of wanted) {
-        const tensor = results[name];
-        if (tensor === undefined || tensor.type !== 'float32') {
-          throw new NetlensError('invalid_model_file', `output '${name}' is not a float32 tensor`);
-        }
-        out[name] = { data: tensor.data as Float32Array, dims: [...tensor.dims] };
-      }
-      return out;
+    async run(input, outputs) {
+      const feeds = { [input.name]: new ort.Tensor('float32', input.tensor.data, [...input.tensor.dims]) };
+      return session.run(feeds, [...outputs]);
     },
-    dispose: () => session.release(),
+    release: () => session.release(),
   };
-}
-
-function truthy(value: string | undefined): boolean {
-  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetlensError } from '../../core/errors.js';
 import { writeTinyModel } from '../../../test/node-engine-tiny-model.js';
-import { createModelDirectorySource, defaultModelName, defaultModelsDir } from './model-dir.js';
+import { INSTALLED_MODELS_DIR, createModelDirectorySource, modelsDirectory } from './model-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlens-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +37,15 @@ describe('model directory source', () => {
     expect(Buffer.from(await source.modelBytes(manifest)).equals(Buffer.from(model.bytes))).toBe(true);
   });
 
+  it('streams the verified file with its size', async () => {
+    const manifest = await source.manifest('tiny');
+    expect(await source.fileSize(manifest)).toBe(model.bytes.length);
+    const file = await source.openModelFile(manifest);
+    expect(file.size).toBe(model.bytes.length);
+    const streamed = Buffer.from(await new Response(file.body).arrayBuffer());
+    expect(streamed.equals(Buffer.from(model.bytes))).toBe(true);
+  });
+
   it('refuses a model file that does not match its manifest', async () => {
     const manifest = await source.manifest('another');
     const path = join(dir, 'another.onnx');
@@ -46,6 +55,10 @@ describe('model directory source', () => {
     const e = await error(source.modelBytes(manifest));
     expect(e.code).toBe('integrity_error');
     expect(e.message).toMatch(/does not match its manifest/);
+    // Streamed, the file breaks off with the same error instead of ending.
+    const streamed = await source.openModelFile(manifest);
+    const failure = await error(new Response(streamed.body).arrayBuffer());
+    expect(failure.message).toMatch(/does not match its manifest/);
   });
 
   it('names installed models and how to build missing ones for an unknown model', async () => {
@@ -61,13 +74,12 @@ describe('model directory source', () => {
     );
   });
 
-  it('treats a missing directory as empty and reads the defaults from the environment', async () => {
+  it('treats a missing directory as empty; a relative setting is taken from the working directory', async () => {
     const empty = createModelDirectorySource(join(dir, 'nope'));
     expect(await empty.list()).toEqual([]);
     expect((await error(empty.manifest('tiny'))).message).toMatch(/: none\./);
-    expect(defaultModelsDir({ NETLENS_MODELS_DIR: 'x/y' })).toBe(resolve('x/y'));
-    expect(defaultModelsDir({})).toMatch(/models[/\\]onnx$/);
-    expect(defaultModelName({})).toBe('nsfw-mobilenet-v2');
-    expect(defaultModelName({ NETLENS_MODEL: 'tiny' })).toBe('tiny');
+    expect(modelsDirectory('x/y')).toBe(resolve('x/y'));
+    expect(modelsDirectory(undefined)).toBe(INSTALLED_MODELS_DIR);
+    expect(INSTALLED_MODELS_DIR).toMatch(/models[/\\]onnx$/);
   });
 });

@@ -1,30 +1,35 @@
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join, relative, resolve, sep } from 'node:path';
 import { NetlensError, isNetlensError, messageOf } from '../../core/errors.js';
 import { parseManifest, type Manifest } from '../../core/manifest.js';
-import type { ModelSource } from '../../core/model-source.js';
+import {
+  type ModelSource,
+  type Sha256Stream,
+  type Variant,
+  type VariantFile,
+  checkModelBytes,
+  modelFileError,
+  variantFile,
+  verifiedStream,
+} from '../../core/model-source.js';
 
-/** The model `netlens classify`, `netlens serve` and `npm start` use unless told otherwise (NETLENS_MODEL). */
-export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
 /** Models that `npm run models` builds offline from npm dependencies. */
 export const BUILDABLE_MODELS = ['nsfw-mobilenet-v2', 'nsfw-inception-v3'] as const;
+export type BuildableModel = (typeof BUILDABLE_MODELS)[number];
 /** How to make a missing model, for error messages and `netlens models`. */
 export const HOW_TO_BUILD =
   "run 'npm run models' to build the default models (nsfw-mobilenet-v2, nsfw-inception-v3), or " +
   "'netlens convert <keras file> --name <name>' to convert your own";
 
-const REPO_MODELS_DIR = resolve(import.meta.dirname, '../../../models/onnx');
+/** The installation's models/onnx: where `npm run models` builds, used when NETLENS_MODELS_DIR is not set. */
+export const INSTALLED_MODELS_DIR = resolve(import.meta.dirname, '../../../models/onnx');
 
-/** NETLENS_MODELS_DIR (relative to the working directory) or the repository's models/onnx. */
-export function defaultModelsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const fromEnv = env.NETLENS_MODELS_DIR?.trim();
-  return fromEnv ? resolve(fromEnv) : REPO_MODELS_DIR;
-}
-
-/** NETLENS_MODEL or nsfw-mobilenet-v2. */
-export function defaultModelName(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return env.NETLENS_MODEL?.trim() || DEFAULT_MODEL;
+/** The models directory a setting names (relative to the working directory), else the installation's. */
+export function modelsDirectory(setting: string | undefined): string {
+  return setting === undefined ? INSTALLED_MODELS_DIR : resolve(setting);
 }
 
 export interface ModelDirectorySource extends ModelSource {
@@ -38,7 +43,7 @@ export interface ModelDirectorySource extends ModelSource {
  * A ModelSource over a directory of converted models: `<name>.json` manifests (validated with
  * parseManifest) next to their `.onnx` files, whose sha256 is checked before the bytes are returned.
  */
-export function createModelDirectorySource(dir: string = defaultModelsDir()): ModelDirectorySource {
+export function createModelDirectorySource(dir: string = INSTALLED_MODELS_DIR): ModelDirectorySource {
   const root = resolve(dir);
 
   async function scan(): Promise<{ manifests: Manifest[]; problems: { file: string; error: string }[] }> {
@@ -97,40 +102,62 @@ export function createModelDirectorySource(dir: string = defaultModelsDir()): Mo
       }
       return manifest;
     },
-    async modelBytes(manifest: Manifest, variant: 'model' | 'features' = 'model') {
-      const features = manifest.features;
-      if (variant === 'features' && features === undefined) {
-        throw new NetlensError('not_found', `model '${manifest.name}' has no features variant`);
-      }
-      const file = variant === 'features' && features ? features.file : manifest.file;
-      const expected = variant === 'features' && features ? features.sha256 : manifest.sha256.model;
-      const path = resolve(root, file);
-      if (relative(root, path).startsWith(`..${sep}`) || relative(root, path) === '..') {
-        throw new NetlensError(
-          'invalid_manifest',
-          `manifest of '${manifest.name}' points outside ${root}: ${file}`,
-        );
-      }
+    async modelBytes(manifest: Manifest, variant: Variant = 'model') {
+      const file = variantFile(manifest, variant);
+      const path = filePath(manifest, file);
       let bytes: Uint8Array;
       try {
         bytes = await readFile(path);
       } catch (error) {
-        throw new NetlensError(
-          'integrity_error',
-          `model file of '${manifest.name}' cannot be read (${path}: ${messageOf(error)}); ${HOW_TO_BUILD}`,
-          { cause: error, details: { model: manifest.name, file: path } },
-        );
+        throw missingFile(manifest, file, error);
       }
-      const actual = createHash('sha256').update(bytes).digest('hex');
-      if (actual !== expected) {
-        throw new NetlensError(
-          'integrity_error',
-          `${path} does not match its manifest (sha256 ${actual}, manifest says ${expected}): the file was changed or only partly written; rebuild it (${HOW_TO_BUILD})`,
-          { details: { model: manifest.name, file: path, expected, actual } },
-        );
-      }
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return checkModelBytes(manifest, file, view, root);
     },
+    async fileSize(manifest: Manifest, variant: Variant = 'model') {
+      const path = filePath(manifest, variantFile(manifest, variant));
+      return stat(path).then(
+        (s) => s.size,
+        () => undefined,
+      );
+    },
+    async openModelFile(manifest: Manifest, variant: Variant = 'model') {
+      const file = variantFile(manifest, variant);
+      const path = filePath(manifest, file);
+      let size: number;
+      try {
+        size = (await stat(path)).size;
+      } catch (error) {
+        throw missingFile(manifest, file, error);
+      }
+      const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+      return { body: verifiedStream(manifest, file, root, body, nodeSha256()), size };
+    },
+  };
+
+  function filePath(manifest: Manifest, file: VariantFile): string {
+    const path = resolve(root, file.file);
+    if (relative(root, path).startsWith(`..${sep}`) || relative(root, path) === '..') {
+      throw new NetlensError(
+        'invalid_manifest',
+        `manifest of '${manifest.name}' points outside ${root}: ${file.file}`,
+      );
+    }
+    return path;
+  }
+
+  function missingFile(manifest: Manifest, file: VariantFile, error: unknown): NetlensError {
+    const reason = `${messageOf(error)}; ${HOW_TO_BUILD}`;
+    return modelFileError(manifest, file, root, { missing: true, reason });
+  }
+}
+
+/** node:crypto's sha256 as core's incremental hash. */
+export function nodeSha256(): Sha256Stream {
+  const hash = createHash('sha256');
+  return {
+    update: (chunk) => void hash.update(chunk),
+    digest: async () => hash.digest('hex'),
   };
 }
 

@@ -1,14 +1,34 @@
 import { NetlensError } from '../../core/errors.js';
 import { type Manifest, parseManifest } from '../../core/manifest.js';
-import { type ModelSource, sha256Hex } from '../../core/model-source.js';
+import {
+  type ModelSource,
+  type Sha256Stream,
+  type StoredModelFile,
+  type Variant,
+  checkModelBytes,
+  modelFileError,
+  variantFile,
+  verifiedStream,
+} from '../../core/model-source.js';
 
 /** Reads one stored file by its path (relative to the models root); undefined when it does not exist. */
 export type ReadBlob = (path: string) => Promise<Uint8Array | undefined>;
 
-export interface BlobModelSourceOptions {
+/** A store's access to its files by path (relative to the models root); undefined when a file does not exist. */
+export interface BlobStore {
+  /** The whole file (manifests, and model bytes for the engine). */
+  read: ReadBlob;
+  /** The file as a stream, with its size when the store knows it. */
+  open(path: string): Promise<StoredModelFile | undefined>;
+  /** The stored size without reading the file. */
+  size(path: string): Promise<number | undefined>;
+  /** The host's incremental sha256, for streamed files. */
+  sha256(): Sha256Stream;
+}
+
+export interface BlobModelSourceOptions extends BlobStore {
   /** Model names this source serves (`<name>.json` manifests next to their .onnx files). */
   names: readonly string[];
-  read: ReadBlob;
   /** Where the files are, for messages: 'static assets /models/', 'R2 bucket netlens-models', a URL. */
   location: string;
   /**
@@ -19,7 +39,7 @@ export interface BlobModelSourceOptions {
 }
 
 /**
- * A ModelSource over any blob store: Workers static assets, an R2 bucket, or HTTP in a browser.
+ * A ModelSource over any blob store: Workers static assets or an R2 bucket.
  * Manifests are validated with parseManifest and model bytes checked against the manifest's sha256.
  */
 export function createBlobModelSource(options: BlobModelSourceOptions): ModelSource {
@@ -48,34 +68,20 @@ export function createBlobModelSource(options: BlobModelSourceOptions): ModelSou
   return {
     list: () => Promise.all(names.map(manifest)),
     manifest,
-    async modelBytes(m: Manifest, variant: 'model' | 'features' = 'model'): Promise<Uint8Array> {
-      const file = variant === 'model' ? m.file : m.features?.file;
-      const expected = variant === 'model' ? m.sha256.model : m.features?.sha256;
-      if (file === undefined || expected === undefined) {
-        throw new NetlensError('not_found', `model '${m.name}' has no features variant`, {
-          details: { model: m.name, variants: ['model'] },
-        });
-      }
-      await options.admit?.(m.name, file);
-      const bytes = await options.read(file);
-      if (bytes === undefined) {
-        throw new NetlensError(
-          'not_found',
-          `${file} of model '${m.name}' is missing from ${options.location}`,
-          {
-            details: { model: m.name, file },
-          },
-        );
-      }
-      const actual = await sha256Hex(bytes);
-      if (actual !== expected) {
-        throw new NetlensError(
-          'integrity_error',
-          `${file} in ${options.location} does not match its manifest (sha256 ${actual}, expected ${expected})`,
-          { details: { model: m.name, file } },
-        );
-      }
-      return bytes;
+    async modelBytes(m: Manifest, variant: Variant = 'model'): Promise<Uint8Array> {
+      const file = variantFile(m, variant);
+      await options.admit?.(m.name, file.file);
+      const bytes = await options.read(file.file);
+      if (bytes === undefined) throw modelFileError(m, file, options.location, { missing: true });
+      return checkModelBytes(m, file, bytes, options.location);
+    },
+    fileSize: (m: Manifest, variant: Variant = 'model') => options.size(variantFile(m, variant).file),
+    async openModelFile(m: Manifest, variant: Variant = 'model'): Promise<StoredModelFile> {
+      const file = variantFile(m, variant);
+      const stored = await options.open(file.file);
+      if (stored === undefined) throw modelFileError(m, file, options.location, { missing: true });
+      const body = verifiedStream(m, file, options.location, stored.body, options.sha256());
+      return { body, size: stored.size };
     },
   };
 }

@@ -1,9 +1,10 @@
-import { toProbabilities, topK } from '../../core/decode.js';
+import { probabilities, topK } from '../../core/decode.js';
 import type { EngineSession } from '../../core/engine.js';
-import { preprocessImage, toRgb } from '../../core/image/index.js';
+import { toRgb } from '../../core/image/index.js';
 import type { ImageDecoder } from '../../core/image-types.js';
 import type { Manifest } from '../../core/manifest.js';
-import { sha256Hex } from '../../core/model-source.js';
+import { preprocess, runRows } from '../../core/pipeline.js';
+import { sha256Hex } from '../../core/hash.js';
 
 /**
  * What one runtime made of one image, for the cross-runtime conformance test: the decoded RGB (hash),
@@ -35,21 +36,19 @@ export async function probeImage(
   const decoded = await decodeImage(bytes);
   const decodeMs = performance.now() - t0;
   const rgb = toRgb(decoded);
-  const input = preprocessImage(decoded, bytes, manifest);
+  const input = preprocess({ decoded, bytes }, manifest);
   const t1 = performance.now();
-  const outputs = await session.run(input, [manifest.output.name]);
+  const [row] = await runRows(session, [input], manifest.output.name);
   const inferenceMs = performance.now() - t1;
-  const output = outputs[manifest.output.name];
-  if (output === undefined) throw new Error(`no output '${manifest.output.name}'`);
-  const probabilities = Array.from(toProbabilities(output, manifest).data);
+  const scores = Array.from(probabilities(row!, manifest));
   const inputBytes = new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   return {
     width: decoded.width,
     height: decoded.height,
     rgbSha256: await sha256Hex(new Uint8Array(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength)),
     inputSha256: await sha256Hex(inputBytes),
-    probabilities,
-    top5: topK(probabilities, Math.min(5, probabilities.length)),
+    probabilities: scores,
+    top5: topK(scores, Math.min(5, scores.length)),
     provider: session.provider,
     decodeMs,
     inferenceMs,

@@ -34,7 +34,7 @@ export function createWasmImageDecoder(modules: CodecModules): ImageDecoder {
           : initWebp(modules.webp));
 
   return async (bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> => {
-    const format = sniffImageFormat(bytes);
+    const format = options.format ?? sniffImageFormat(bytes);
     if (format === undefined) {
       throw new NetlensError(
         'unsupported_media_type',

@@ -100,7 +100,9 @@ describe('createWebEngine (onnxruntime-web WASM in Node, precompiled module as i
     );
     const session = await engine.createSession(tinyClassifier());
     await expect(session.run(input, ['nope'])).rejects.toThrow(NetlensError);
-    await expect(session.run(input, ['nope'])).rejects.toThrow(/unknown nope; the model has probs/);
+    await expect(session.run(input, ['nope'])).rejects.toThrow(
+      /outputs: unknown 'nope'; the model has probs/,
+    );
     await session.dispose();
   });
 });

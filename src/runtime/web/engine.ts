@@ -1,6 +1,7 @@
-import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
+import type { Engine, EngineSession, SessionOptions } from '../../core/engine.js';
 import { NetlensError } from '../../core/errors.js';
-import { type ProviderFailure, createWithFallback } from '../../core/providers.js';
+import { createWithFallback } from '../../core/providers.js';
+import { type SessionHandler, openSession } from '../../core/session.js';
 import { lowMemoryModel } from './low-memory.js';
 import type { OrtInferenceSession, OrtWebModule } from './ort-types.js';
 
@@ -32,20 +33,30 @@ export function createWebEngine(options: WebEngineOptions): Engine {
     name: `onnxruntime-web ${ort.env.versions.web ?? 'unknown'}`,
     async createSession(model: Uint8Array, sessionOptions: SessionOptions = {}): Promise<EngineSession> {
       const providers = validateProviders(sessionOptions.providers ?? defaults);
-      const { value, provider, fallbacks } = await createWithFallback(
+      const { value } = await createWithFallback(
         providers,
-        async (provider) => {
+        async (provider, fallbacks) => {
           const low = options.lowMemory ? lowMemoryModel(model) : undefined;
           const session = await ort.InferenceSession.create(low?.model ?? model, {
             executionProviders: [provider],
             graphOptimizationLevel: 'all',
             ...low?.sessionOptions,
           });
-          if (provider === 'webgpu' && !webGpuReallyRuns(ort)) {
-            await session.release();
-            throw new Error('onnxruntime-web created the session without a WebGPU adapter');
+          try {
+            if (provider === 'webgpu' && !webGpuReallyRuns(ort)) {
+              throw new Error('onnxruntime-web created the session without a WebGPU adapter');
+            }
+            // The warm-up runs here, so a provider that cannot run the model falls back to the next.
+            const handler = handlerOf(ort, session);
+            return await openSession(low ? imageByImage(handler) : handler, {
+              provider,
+              fallbacks,
+              ...(sessionOptions.warmUp !== undefined && { warmUp: sessionOptions.warmUp }),
+            });
+          } catch (error) {
+            await session.release().catch(() => undefined);
+            throw error;
           }
-          return session;
         },
         {
           requireGpu: sessionOptions.requireGpu === true,
@@ -53,7 +64,7 @@ export function createWebEngine(options: WebEngineOptions): Engine {
           defaultGpuProviders: ['webgpu'],
         },
       );
-      return wrapSession(ort, value, provider, fallbacks, options.lowMemory === true);
+      return value;
     },
   };
 }
@@ -80,71 +91,58 @@ function webGpuReallyRuns(ort: OrtWebModule): boolean {
   }
 }
 
-function wrapSession(
-  ort: OrtWebModule,
-  session: OrtInferenceSession,
-  provider: WebProvider,
-  fallbacks: readonly ProviderFailure[],
-  oneImageAtATime: boolean,
-): EngineSession {
-  const wrapped: EngineSession = {
-    provider,
-    fallbacks,
-    inputNames: session.inputNames,
+/** onnxruntime-web's session as the core wrapper's handler: outputs are copied out of WASM memory. */
+function handlerOf(ort: OrtWebModule, session: OrtInferenceSession): SessionHandler {
+  return {
+    inputs: session.inputMetadata.map((meta) => ({
+      name: meta.name,
+      type: meta.isTensor ? meta.type : 'not a tensor',
+      dims: meta.isTensor ? meta.shape.map((d) => (typeof d === 'number' ? d : undefined)) : [],
+    })),
     outputNames: session.outputNames,
-    async run(input: Float32Tensor, outputs?: readonly string[]): Promise<Record<string, Float32Tensor>> {
-      if (oneImageAtATime && (input.dims[0] ?? 1) > 1) {
-        return runImageByImage((one) => wrapped.run(one, outputs), input);
-      }
-      const inputName = session.inputNames[0];
-      if (inputName === undefined) {
-        throw new NetlensError('invalid_model_file', 'the model has no inputs');
-      }
-      const feeds = { [inputName]: new ort.Tensor('float32', input.data, [...input.dims]) };
-      const wanted = outputs ?? session.outputNames;
-      const unknown = wanted.filter((name) => !session.outputNames.includes(name));
-      if (unknown.length > 0) {
-        throw new NetlensError(
-          'invalid_argument',
-          `outputs: unknown ${unknown.join(', ')}; the model has ${session.outputNames.join(', ')}`,
-        );
-      }
-      const results = await session.run(feeds, [...wanted]);
-      const out: Record<string, Float32Tensor> = {};
-      for (const name of wanted) {
-        const tensor = results[name];
-        if (tensor === undefined || tensor.type !== 'float32') {
-          throw new NetlensError('invalid_model_file', `output '${name}' is not a float32 tensor`);
-        }
-        // Copy out of WASM-owned memory before releasing the tensor.
-        out[name] = { data: new Float32Array(tensor.data as Float32Array), dims: [...tensor.dims] };
+    async run(input, outputs) {
+      const feeds = { [input.name]: new ort.Tensor('float32', input.tensor.data, [...input.tensor.dims]) };
+      const results = await session.run(feeds, [...outputs]);
+      const out: Awaited<ReturnType<SessionHandler['run']>> = {};
+      for (const [name, tensor] of Object.entries(results)) {
+        const data = tensor.data instanceof Float32Array ? new Float32Array(tensor.data) : tensor.data;
+        out[name] = { type: tensor.type, data, dims: tensor.dims };
         tensor.dispose();
       }
       return out;
     },
-    dispose: () => session.release(),
+    release: () => session.release(),
   };
-  return wrapped;
 }
 
 /** Runs a batch as single images and stacks the outputs (sessions whose batch is fixed at 1). */
-async function runImageByImage(
-  run: (one: Float32Tensor) => Promise<Record<string, Float32Tensor>>,
-  input: Float32Tensor,
-): Promise<Record<string, Float32Tensor>> {
-  const n = input.dims[0] ?? 1;
-  const per = input.data.length / n;
-  const parts: Record<string, Float32Tensor>[] = [];
-  for (let i = 0; i < n; i++) {
-    parts.push(
-      await run({ data: input.data.subarray(i * per, (i + 1) * per), dims: [1, ...input.dims.slice(1)] }),
-    );
-  }
-  const out: Record<string, Float32Tensor> = {};
-  for (const [name, first] of Object.entries(parts[0] ?? {})) {
-    const data = new Float32Array(first.data.length * n);
-    parts.forEach((p, i) => data.set((p[name] as Float32Tensor).data, i * first.data.length));
-    out[name] = { data, dims: [n, ...first.dims.slice(1)] };
-  }
-  return out;
+function imageByImage(handler: SessionHandler): SessionHandler {
+  return {
+    ...handler,
+    async run(input, outputs) {
+      const { data, dims } = input.tensor;
+      const n = dims[0] ?? 1;
+      if (n <= 1) return handler.run(input, outputs);
+      const per = data.length / n;
+      const parts: Awaited<ReturnType<SessionHandler['run']>>[] = [];
+      for (let i = 0; i < n; i++) {
+        const one = { data: data.subarray(i * per, (i + 1) * per), dims: [1, ...dims.slice(1)] };
+        parts.push(await handler.run({ name: input.name, tensor: one }, outputs));
+      }
+      const out: Awaited<ReturnType<SessionHandler['run']>> = {};
+      for (const name of outputs) {
+        const each = parts.map((p) => p[name]);
+        const first = each[0];
+        // Anything but float32 is passed on as it came, for openSession to refuse with its message.
+        if (first === undefined || !each.every((t) => t?.data instanceof Float32Array)) {
+          out[name] = first;
+          continue;
+        }
+        const stacked = new Float32Array((first.data as Float32Array).length * n);
+        each.forEach((t, i) => stacked.set(t?.data as Float32Array, i * (first.data as Float32Array).length));
+        out[name] = { type: first.type, data: stacked, dims: [n, ...first.dims.slice(1)] };
+      }
+      return out;
+    },
+  };
 }

@@ -1,8 +1,8 @@
-import { type Classifier, createClassifier } from '../../core/classify.js';
 import type { Prediction } from '../../core/decode.js';
 import type { EngineSession } from '../../core/engine.js';
 import type { Manifest } from '../../core/manifest.js';
 import type { ModelSource } from '../../core/model-source.js';
+import { postprocess, preprocess, requireClasses, runRows } from '../../core/pipeline.js';
 import type { BrowserRuntime } from './browser-runtime.js';
 import { type ProbeResult, probeImage } from './conformance-probe.js';
 
@@ -17,7 +17,6 @@ export interface InBrowserResult {
 interface Loaded {
   manifest: Manifest;
   session: EngineSession;
-  classifier: Classifier;
   loadMs: number;
 }
 
@@ -39,14 +38,10 @@ export class InBrowserClassifier {
       pending = (async () => {
         const t0 = performance.now();
         const manifest = await this.source.manifest(name);
+        requireClasses(manifest);
         const bytes = await this.source.modelBytes(manifest);
         const session = await this.runtime.engine.createSession(bytes, { providers: this.runtime.providers });
-        return {
-          manifest,
-          session,
-          classifier: createClassifier({ manifest, session }),
-          loadMs: performance.now() - t0,
-        };
+        return { manifest, session, loadMs: performance.now() - t0 };
       })();
       pending.catch(() => this.loads.delete(name));
       this.loads.set(name, pending);
@@ -56,13 +51,14 @@ export class InBrowserClassifier {
 
   async classify(bytes: Uint8Array, name: string, top = 5): Promise<InBrowserResult> {
     const fresh = !this.loads.has(name);
-    const { manifest, session, classifier, loadMs } = await this.load(name);
+    const { manifest, session, loadMs } = await this.load(name);
     const t0 = performance.now();
     const decoded = await this.runtime.decodeImage(bytes);
     const t1 = performance.now();
-    const input = classifier.preprocess({ decoded, bytes });
+    const input = preprocess({ decoded, bytes }, manifest);
     const t2 = performance.now();
-    const [predictions = []] = await classifier.classifyTensor(input, Math.min(top, manifest.output.size));
+    const [row] = await runRows(session, [input], manifest.output.name);
+    const predictions = postprocess(row!, manifest, Math.min(top, manifest.output.size));
     const t3 = performance.now();
     const timings: InBrowserResult['timings'] = {
       decodeMs: t1 - t0,

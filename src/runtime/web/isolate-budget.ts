@@ -1,4 +1,5 @@
 import { NetlensError } from '../../core/errors.js';
+import { mib } from '../../core/units.js';
 
 /**
  * Memory facts for Cloudflare Workers. An isolate may use 128 MB (V8 heap + WebAssembly memories +
@@ -65,8 +66,4 @@ export function assertFitsIsolate(
       },
     );
   }
-}
-
-export function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -1,7 +1,7 @@
 import type { KerasLayer } from '../config.js';
 import { activationName, applyActivation } from './activations.js';
 import { layerError, numberOr, pair, type LoweringContext, type Value } from './context.js';
-import { collectDeferred, depthwiseToOnnxDeferred, hwioToOihwDeferred } from './kernel-layout.js';
+import { depthwiseToOnnxDeferred, hwioToOihwDeferred } from './kernel-layout.js';
 
 /** TensorFlow's padding for one spatial axis: output size and [before, after] pads. */
 export function tfPadding(
@@ -65,16 +65,6 @@ export function spatialGeometry(
     outH: y.out,
     outW: x.out,
   };
-}
-
-/** HWIO (Keras) → OIHW (ONNX), as one new array (lowering uses hwioToOihwDeferred). */
-export function hwioToOihw(k: Float32Array, kh: number, kw: number, ci: number, co: number): Float32Array {
-  return collectDeferred(hwioToOihwDeferred(k, kh, kw, ci, co));
-}
-
-/** Keras depthwise kernel [kh, kw, C, M] → ONNX grouped weight [C·M, 1, kh, kw], as one new array. */
-export function depthwiseToOnnx(k: Float32Array, kh: number, kw: number, c: number, m: number): Float32Array {
-  return collectDeferred(depthwiseToOnnxDeferred(k, kh, kw, c, m));
 }
 
 function convAttributes(g: SpatialGeometry, group: number): Record<string, number[] | number> {

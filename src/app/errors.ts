@@ -1,0 +1,60 @@
+/**
+ * The one error path of the app: every failure becomes an RFC 9457 problem document here (problem.ts
+ * maps codes to types and statuses), and nowhere else.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { type ErrorCode, NetlensError, isNetlensError, messageOf } from '../core/errors.js';
+import type { AppEnv } from './env.js';
+import { problemResponse } from './problem.js';
+
+/** The request's client went away: nobody reads the answer (logged, answered 499, work dropped). */
+export class ClientClosedRequest extends Error {
+  override readonly name = 'ClientClosedRequest';
+}
+
+/** A NetlensError as the problem+json answer, keeping headers middleware set before the error. */
+function problem(c: Context<AppEnv>, error: NetlensError): Response {
+  const headers: Record<string, string> = {};
+  const retry = error.details.retryAfterSeconds;
+  if (typeof retry === 'number') headers['retry-after'] = String(retry);
+  const response = problemResponse(error, { instance: c.req.path, requestId: c.get('requestId'), headers });
+  // Keep headers set by middleware before the error (WWW-Authenticate, CORS, Connection).
+  c.res.headers.forEach((value, name) => {
+    if (name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);
+  });
+  return response;
+}
+
+/** app.onError: typed errors as problems, Hono's own as their closest code, anything else as 500. */
+export function onError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof ClientClosedRequest) {
+    c.get('logger')?.info({}, 'client closed the request; its work was dropped');
+    return new Response(null, { status: 499 });
+  }
+  if (isNetlensError(error)) {
+    if (error.status >= 500) c.get('logger')?.warn({ err: error, code: error.code }, error.message);
+    return problem(c, error);
+  }
+  if (error instanceof HTTPException) {
+    const code = HTTP_CODES[error.status] ?? (error.status < 500 ? 'invalid_argument' : 'internal');
+    return problem(c, new NetlensError(code, error.message || 'bad request'));
+  }
+  c.get('logger')?.error({ err: error }, `unexpected failure: ${messageOf(error)}`);
+  return problem(c, new NetlensError('internal', 'internal error'));
+}
+
+/** app.notFound */
+export function notFound(c: Context<AppEnv>): Response {
+  return problem(c, new NetlensError('not_found', `no route for ${c.req.method} ${c.req.path}`));
+}
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_argument',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'model_not_ready',
+};

@@ -1,0 +1,146 @@
+import { NetlensError, isNetlensError, messageOf } from '../core/errors.js';
+import { sniffImageFormat } from '../core/image-format.js';
+import type { DecodedImage, ImageFormat } from '../core/image-types.js';
+import type { Manifest } from '../core/manifest.js';
+import type { Variant } from '../core/model-source.js';
+import { preprocess } from '../core/pipeline.js';
+import { roundMs } from '../core/units.js';
+import type { RequestImage } from './body.js';
+import type { AppDeps } from './env.js';
+import type { Logger } from './logger.js';
+
+/** What the answer says about one image besides its result. */
+export interface ImageFacts {
+  name: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+/**
+ * How long each step took (ms). On a runtime whose clock stands still during CPU work (clock 'io':
+ * Cloudflare Workers) the CPU-bound steps are null — not measured — and totalMs is the time the request
+ * spent waiting on I/O (reading the body, loading a model): the answer says which with `clock`.
+ */
+export interface Timings {
+  decodeMs: number | null;
+  preprocessMs: number | null;
+  queueMs: number | null;
+  inferenceMs: number | null;
+  batchSize: number;
+  totalMs: number;
+  clock: 'wall' | 'io';
+}
+
+export interface InferredImage {
+  facts: ImageFacts;
+  /** The model's output row for this image (probabilities/logits, or features). */
+  row: Float32Array;
+  timings: Timings;
+}
+
+export interface InferRequest {
+  model: string;
+  variant: Variant;
+  manifest: Manifest;
+  images: readonly RequestImage[];
+  signal: AbortSignal;
+  logger: Logger;
+  /** When the request started (performance.now()), for totalMs. */
+  startedAt: number;
+}
+
+/**
+ * The HTTP side of the pipeline: each image is decoded (the runtime's decoder, through the decoding
+ * gate) and preprocessed (core), then all of them go through the model's batcher (core runRows), and
+ * each comes back with its output row and timings. A failing image of several is named in the error.
+ */
+export async function infer(
+  deps: Pick<AppDeps, 'config' | 'decodeImage' | 'decoding' | 'inference'>,
+  request: InferRequest,
+): Promise<{ provider: string; items: InferredImage[] }> {
+  const many = request.images.length > 1;
+  const prepared = await Promise.all(
+    request.images.map(async (image) => {
+      try {
+        const release = await deps.decoding.acquire(request.signal);
+        try {
+          return await prepare(deps, image, request);
+        } finally {
+          release();
+        }
+      } catch (error) {
+        if (!many || !isNetlensError(error)) throw error;
+        throw new NetlensError(error.code, `${image.name}: ${error.message}`, {
+          cause: error,
+          details: { ...error.details, image: image.name },
+        });
+      }
+    }),
+  );
+  const outputs = await deps.inference.run(
+    request.model,
+    request.variant,
+    prepared.map((p) => p.tensor),
+    request.signal,
+  );
+  const totalMs = roundMs(performance.now() - request.startedAt);
+  const clock = deps.config.clock;
+  const measured = (ms: number): number | null => (clock === 'wall' ? roundMs(ms) : null);
+  return {
+    provider: outputs[0]!.output.provider,
+    items: prepared.map((p, i) => {
+      const { output, queueMs, runMs, batchSize } = outputs[i]!;
+      const timings: Timings = {
+        decodeMs: measured(p.timings.decodeMs),
+        preprocessMs: measured(p.timings.preprocessMs),
+        queueMs: measured(queueMs),
+        inferenceMs: measured(runMs),
+        batchSize,
+        totalMs,
+        clock,
+      };
+      return { facts: p.facts, row: output.row, timings };
+    }),
+  };
+}
+
+async function prepare(
+  deps: Pick<AppDeps, 'config' | 'decodeImage'>,
+  image: RequestImage,
+  request: InferRequest,
+) {
+  const { formats, maxPixels } = deps.config;
+  const format = sniffImageFormat(image.bytes);
+  if (!format || !formats.includes(format)) {
+    throw new NetlensError(
+      'unsupported_media_type',
+      format
+        ? `${format} images are not accepted here; accepted: ${formats.join(', ')}`
+        : `the bytes are not an image format this server decodes (${formats.join(', ')}); the format is detected from the bytes, not the Content-Type`,
+      { details: { accepted: formats, ...(format && { detected: format }) } },
+    );
+  }
+  const t0 = performance.now();
+  let decoded: DecodedImage;
+  try {
+    decoded = await deps.decodeImage(image.bytes, { maxPixels, format });
+  } catch (error) {
+    if (isNetlensError(error)) throw error;
+    request.logger.warn({ err: error, format }, 'decoder failed on a request image');
+    throw new NetlensError('bad_image', `the ${format} image could not be decoded: ${messageOf(error)}`);
+  }
+  const t1 = performance.now();
+  const tensor = preprocess({ decoded, bytes: image.bytes }, request.manifest);
+  const t2 = performance.now();
+  return {
+    tensor,
+    facts: {
+      name: image.name,
+      format: decoded.format ?? format,
+      width: decoded.width,
+      height: decoded.height,
+    },
+    timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1 },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The Node runtime kit: everything Node-specific an entry point injects into the app, the CLI or a
+ * library caller — onnxruntime-node (in a worker thread for servers), sharp, and a models directory —
+ * built from the settings module's values.
+ */
+import { availableParallelism } from 'node:os';
+import { pino } from 'pino';
+import type { Logger } from '../../app/logger.js';
+import type { Engine } from '../../core/engine.js';
+import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
+import { type Host, type ReadSettings, type Settings, readSettings } from '../../settings/index.js';
+import { SHARP_FORMATS, createSharpImageDecoder } from './decode-image.js';
+import { createNodeEngine } from './engine.js';
+import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory } from './model-dir.js';
+import { createWorkerEngine } from './worker-engine.js';
+
+export interface NodeRuntime {
+  readonly engine: Engine;
+  readonly decodeImage: ImageDecoder;
+  readonly modelSource: ModelDirectorySource;
+  /** Image formats the decoder reads. */
+  readonly formats: readonly ImageFormat[];
+  /** Node's clock runs during CPU work: every duration is wall time. */
+  readonly clock: 'wall';
+  /** Ends the engine's worker thread, if any (after the sessions are disposed). */
+  close(): Promise<void>;
+}
+
+export type NodeRuntimeSettings = Pick<
+  Settings,
+  'providers' | 'requireGpu' | 'threads' | 'engineWorker' | 'modelsDir'
+>;
+
+/** This machine as the settings module's defaults see it. */
+export function nodeHost(): Host {
+  return { runtime: 'node', cores: availableParallelism() };
+}
+
+/** readSettings for this Node process: `env` is process.env in entry points, a plain record in tests. */
+export function readNodeSettings(
+  env: Readonly<Record<string, unknown>>,
+  overrides: Partial<Settings> = {},
+): ReadSettings {
+  return readSettings(env, nodeHost(), overrides);
+}
+
+export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<NodeRuntime> {
+  const options = {
+    providers: settings.providers,
+    requireGpu: settings.requireGpu,
+    threads: settings.threads,
+  };
+  const worker = settings.engineWorker ? await createWorkerEngine(options) : undefined;
+  return {
+    engine: worker ?? createNodeEngine(options),
+    decodeImage: createSharpImageDecoder(),
+    modelSource: createModelDirectorySource(modelsDirectory(settings.modelsDir)),
+    formats: SHARP_FORMATS,
+    clock: 'wall',
+    close: async () => worker?.close(),
+  };
+}
+
+/** pino JSON lines at the configured level, tagged with the process id. */
+export function createLogger(level: Settings['logLevel']): Logger {
+  return pino({ level, base: { pid: process.pid, service: 'netlens' } });
+}

@@ -1,0 +1,162 @@
+/**
+ * The Node HTTP server: the runtime-free app (src/app) with the Node runtime kit injected, served by
+ * @hono/node-server, with a graceful shutdown that drains in-flight requests.
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { type NetlensApp, createApp } from '../../app/app.js';
+import { appConfigFromSettings } from '../../app/config.js';
+import type { PageAssets } from '../../app/env.js';
+import type { Logger } from '../../app/logger.js';
+import { ModelRegistry } from '../../app/registry.js';
+import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
+import type { Resolver } from '../../jobs/node/safe-fetch.js';
+import type { Settings } from '../../settings/index.js';
+import { PAGE_OUT, pageAssets } from './page-assets.js';
+import { createLogger, createNodeRuntime } from './runtime.js';
+
+export interface ServeOptions {
+  /** The settings module's values (readNodeSettings), with any command-line overrides applied. */
+  settings: Settings;
+  /** Settings warnings to log once the logger exists (deprecated or unknown variables). */
+  warnings?: readonly string[];
+  logger?: Logger;
+  /** The demo page (default: the built page in public/build; false: none). */
+  assets?: PageAssets | false;
+  /** Name resolution for job fetches (tests make names resolve to chosen addresses). */
+  resolve?: Resolver;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly app: NetlensApp;
+  readonly registry: ModelRegistry;
+  /** Stops accepting connections, drains in-flight requests, disposes the models. */
+  close(): Promise<{ drained: boolean }>;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { settings } = options;
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  for (const warning of options.warnings ?? []) logger.warn({}, warning);
+  const runtime = await createNodeRuntime(settings);
+  const registry = new ModelRegistry({
+    source: runtime.modelSource,
+    engine: runtime.engine,
+    defaultModel: settings.defaultModel,
+    memoryBudgetBytes: settings.memoryBudgetMiB * 1024 * 1024,
+    sessionOptions: { threads: settings.threads },
+    logger,
+    location: runtime.modelSource.dir,
+    buildHint: 'npm run models',
+  });
+  const config = await appConfigFromSettings(settings, runtime);
+
+  const started = performance.now();
+  try {
+    await registry.start();
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const info = await registry.info(registry.defaultModel);
+  logger.info(
+    {
+      model: info.name,
+      provider: info.variants.model.provider,
+      fallbacks: info.variants.model.fallbacks,
+      ms: Math.round(performance.now() - started),
+    },
+    'default model ready',
+  );
+
+  const assets = options.assets === false ? undefined : (options.assets ?? pageAssets(PAGE_OUT));
+  const jobs = await startJobBackend(settings, runtime.modelSource.dir, options);
+  const app = createApp({
+    registry,
+    decodeImage: runtime.decodeImage,
+    config,
+    logger,
+    ...(assets && { assets }),
+    ...(jobs && { jobs }),
+  });
+  if (jobs && app.control.jobs) {
+    const onError = (error: unknown): void => logger.error({ err: error }, 'job worker failed');
+    await jobs.startWorkers({ ...app.control.jobs, onError });
+    logger.info({ store: jobs.store.description, owner: jobs.owner }, 'webhook jobs on');
+  }
+
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host });
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info(
+    {
+      url,
+      models: runtime.modelSource.dir,
+      engine: runtime.engine.name,
+      threads: settings.threads,
+      batching: config.batching,
+    },
+    `netlens listening on ${url}`,
+  );
+
+  let closing: Promise<{ drained: boolean }> | undefined;
+  const close = (): Promise<{ drained: boolean }> =>
+    (closing ??= (async () => {
+      const drainTimeoutMs = settings.drainTimeoutMs;
+      logger.info(
+        { inFlight: app.control.inFlight, drainTimeoutMs },
+        'shutting down: draining in-flight requests',
+      );
+      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      const drain = await app.control.drain(drainTimeoutMs);
+      // Keep-alive connections with no request in flight would hold server.close() open.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
+      await closed;
+      await jobs?.close();
+      await app.control.close();
+      await runtime.close();
+      logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
+      return { drained: drain.drained };
+    })());
+
+  return { url, port: address.port, host: address.address, app, registry, close };
+}
+
+/** SIGTERM / SIGINT → drain and exit (a second signal exits at once). */
+export function exitOnSignals(server: RunningServer): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    server.close().then(
+      ({ drained }) => process.exit(drained ? 0 : 1),
+      (error: unknown) => {
+        console.error(`shutdown failed after ${signal}:`, error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** The job store and workers when webhooks are configured (NETLENS_WEBHOOK_SECRETS). */
+async function startJobBackend(
+  settings: Settings,
+  modelsDir: string,
+  options: ServeOptions,
+): Promise<NodeJobBackend | undefined> {
+  if (settings.webhookSecrets.length === 0) return undefined;
+  return openJobBackend(settings, modelsDir, { ...(options.resolve && { resolve: options.resolve }) });
+}

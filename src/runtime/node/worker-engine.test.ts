@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTinyModel } from '../../../test/node-engine-tiny-model.js';
+import { createNodeEngine } from './engine.js';
+import { type WorkerEngine, createWorkerEngine } from './worker-engine.js';
+
+describe('the worker-thread engine', () => {
+  let engine: WorkerEngine;
+  beforeAll(async () => {
+    engine = await createWorkerEngine({ providers: ['cpu'] });
+  });
+  afterAll(() => engine.close());
+
+  it('is named after the engine it runs', () => {
+    expect(engine.name).toMatch(/^onnxruntime-node 1\.\d+\.\d+ \(worker thread\)$/);
+  });
+
+  it('gives the in-process Node engine’s outputs, provider and output names', async () => {
+    const tiny = buildTinyModel(8, 3);
+    const input = {
+      data: Float32Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => Math.sin(i)),
+      dims: [2, 8, 8, 3],
+    };
+    const local = await createNodeEngine({ providers: ['cpu'] }).createSession(tiny.bytes);
+    const expected = await local.run(input);
+    const session = await engine.createSession(tiny.bytes, { providers: ['cpu'] });
+    expect(session.provider).toBe('cpu');
+    expect(session.outputNames).toEqual(local.outputNames);
+    const actual = await session.run({ data: input.data.slice(), dims: input.dims }, ['output']);
+    expect(actual.output!.dims).toEqual([2, 3]);
+    expect(Array.from(actual.output!.data)).toEqual(Array.from(expected.output!.data));
+    // A view into a larger buffer is copied, not transferred away from the caller.
+    const big = new Float32Array(input.data.length + 10);
+    big.set(input.data, 10);
+    const view = big.subarray(10);
+    await session.run({ data: view, dims: input.dims });
+    expect(view.length).toBe(input.data.length);
+    await session.dispose();
+    await local.dispose();
+    await expect(session.run(input)).rejects.toThrow(/disposed/);
+  });
+
+  it('keeps NetlensError codes from the worker, and the fallbacks it recorded', async () => {
+    await expect(
+      engine.createSession(new Uint8Array([1, 2, 3]), { providers: ['cpu'] }),
+    ).rejects.toMatchObject({
+      name: 'NetlensError',
+      code: 'invalid_model_file',
+    });
+    const session = await engine.createSession(buildTinyModel(4, 2).bytes, {
+      providers: ['nonexistent', 'cpu'],
+    });
+    expect(session.provider).toBe('cpu');
+    expect(session.fallbacks.map((f) => f.provider)).toEqual(['nonexistent']);
+    await session.dispose();
+  });
+});

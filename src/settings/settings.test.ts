@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NetlensError } from '../core/errors.js';
+import { SETTINGS, readSettings, settingsTable } from './settings.js';
+
+const node = { runtime: 'node', cores: 4 } as const;
+const edge = { runtime: 'edge', cores: 1 } as const;
+
+function errorOf(fn: () => unknown): NetlensError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(NetlensError);
+    return error as NetlensError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('readSettings', () => {
+  it('gives every setting its default, per runtime and core count', () => {
+    const { settings, given, warnings } = readSettings({}, node);
+    expect(given.size).toBe(0);
+    expect(warnings).toEqual([]);
+    expect(settings).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      modelsDir: undefined,
+      defaultModel: 'nsfw-mobilenet-v2',
+      providers: ['cpu'],
+      requireGpu: false,
+      engineWorker: true,
+      concurrency: 2,
+      threads: 3,
+      maxBatch: 2,
+      maxDelayMs: 0,
+      maxPixels: 40_000_000,
+      maxDecoding: 4,
+      memoryBudgetMiB: 2048,
+      rateLimit: { perMinute: 600, burst: 60 },
+    });
+    expect(readSettings({}, edge).settings).toMatchObject({
+      providers: ['wasm'],
+      models: ['nsfw-mobilenet-v2'],
+      maxBatch: 1,
+      concurrency: 1,
+      maxPixels: 6_000_000,
+      maxBodyBytes: 16 * 1024 * 1024,
+      memoryBudgetMiB: 100,
+    });
+  });
+
+  it('derives defaults from other settings: GPU providers batch, no worker thread splits the cores', () => {
+    expect(readSettings({ NETLENS_PROVIDERS: 'cuda,cpu' }, node).settings).toMatchObject({
+      maxBatch: 16,
+      maxDelayMs: 2,
+    });
+    expect(readSettings({ NETLENS_REQUIRE_GPU: 'yes' }, node).settings.maxBatch).toBe(16);
+    expect(
+      readSettings({ NETLENS_ENGINE_WORKER: 'off', NETLENS_CONCURRENCY: '2' }, node).settings.threads,
+    ).toBe(2);
+    // An explicit value always wins over a derived default.
+    expect(readSettings({ NETLENS_PROVIDERS: 'cuda', NETLENS_MAX_BATCH: '4' }, node).settings.maxBatch).toBe(
+      4,
+    );
+    // The Worker's default model is the first it serves.
+    expect(readSettings({ NETLENS_MODELS: 'b, a' }, edge).settings.defaultModel).toBe('b');
+    expect(readSettings({ NETLENS_MODEL: 'c' }, edge).settings.models).toEqual(['c']);
+  });
+
+  it('parses each kind with one rule, trimming and ignoring empty values', () => {
+    const { settings, given } = readSettings(
+      {
+        PORT: ' 0 ',
+        NETLENS_PROVIDERS: ' CUDA , webgpu ,, cpu ',
+        NETLENS_REQUIRE_GPU: 'TRUE',
+        NETLENS_MAX_DELAY_MS: '1.5',
+        NETLENS_CORS_ORIGINS: 'https://a.example, https://b.example',
+        NETLENS_API_KEYS: 'ci:secret, sha256:' + 'a'.repeat(64) + ', ops:sha256:' + 'b'.repeat(64),
+        NETLENS_RATE_LIMIT: '120',
+        NETLENS_LOG_LEVEL: 'WARN',
+        NETLENS_TIMEOUT_MS: '',
+      },
+      node,
+    );
+    expect(settings).toMatchObject({
+      port: 0,
+      providers: ['cuda', 'webgpu', 'cpu'],
+      requireGpu: true,
+      maxDelayMs: 1.5,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      apiKeys: [
+        { name: 'ci', key: 'secret' },
+        { name: 'key2', sha256: 'a'.repeat(64) },
+        { name: 'ops', sha256: 'b'.repeat(64) },
+      ],
+      rateLimit: { perMinute: 120, burst: 12 },
+      logLevel: 'warn',
+      timeoutMs: 30_000,
+    });
+    expect(given.has('timeoutMs')).toBe(false);
+    expect(given.has('port')).toBe(true);
+  });
+
+  it.each([
+    ['PORT', '80a', /PORT must be an integer from 0 to 65535; got '80a'/],
+    ['PORT', '70000', /from 0 to 65535/],
+    ['NETLENS_MAX_BATCH', '0', /NETLENS_MAX_BATCH must be an integer ≥ 1; got '0'/],
+    ['NETLENS_MAX_BATCH', '2.5', /an integer/],
+    ['NETLENS_MAX_DELAY_MS', '-1', /NETLENS_MAX_DELAY_MS must be a number ≥ 0/],
+    ['NETLENS_MEMORY_BUDGET_MIB', '0', /NETLENS_MEMORY_BUDGET_MIB must be a number > 0/],
+    ['NETLENS_REQUIRE_GPU', 'sure', /one of 1, true, yes, on, 0, false, no, off; got 'sure'/],
+    ['NETLENS_LOG_LEVEL', 'loud', /one of debug, info, warn, error, silent; got 'loud'/],
+    ['NETLENS_MODEL', 'My Model', /lowercase letters/],
+    ['NETLENS_PROVIDERS', ' , ', /at least one/],
+    ['NETLENS_RATE_LIMIT', 'fast', /like '600' or '600\/60'/],
+    ['NETLENS_API_KEYS', 'sha256:zz', /64 lowercase hex digits/],
+    ['NETLENS_MODEL_STORE', 's3', /NETLENS_MODEL_STORE must be one of assets, r2; got 's3'/],
+    ['NETLENS_WEBHOOK_SECRETS', 'hunter2', /whsec_ followed by the base64 of at least 16 random bytes/],
+    ['NETLENS_WEBHOOK_SECRETS', 'whsec_c2hvcnQ=', /at least 16 random bytes/],
+    ['NETLENS_FETCH_ALLOW', '10.0.0.0/33', /an IP address or CIDR block/],
+    ['NETLENS_FETCH_ALLOW', 'localhost', /an IP address or CIDR block/],
+    ['NETLENS_QUEUE', 'mysql://db', /sqlite:<file> .* or redis:\/\/host:port/],
+    ['NETLENS_JOB_RETENTION_HOURS', '0.1', /a number ≥ 0.25/],
+    ['NETLENS_R2_CALLBACK_URL', 'ftp://x', /an absolute http:\/\/ or https:\/\/ URL/],
+  ])('%s=%j is an invalid_argument naming the variable and the valid values', (name, value, message) => {
+    const error = errorOf(() => readSettings({ [name]: value }, node));
+    expect(error.code).toBe('invalid_argument');
+    expect(error.message).toMatch(message);
+    expect(error.details.variable).toMatch(new RegExp(`^${name}`));
+  });
+
+  it('reads the webhook job settings: secrets, allow-list as canonical CIDRs, queue location', () => {
+    const secret = 'whsec_' + btoa('0123456789abcdef0123');
+    const { settings } = readSettings(
+      {
+        NETLENS_WEBHOOK_SECRETS: `${secret}, ${secret}`,
+        NETLENS_FETCH_ALLOW: '127.0.0.1, 10.0.0.0/8, ::1',
+        NETLENS_QUEUE: 'redis://127.0.0.1:6390/0?prefix=a',
+        NETLENS_MAX_BODY_BYTES: '1000',
+      },
+      node,
+    );
+    expect(settings).toMatchObject({
+      webhookSecrets: [secret, secret],
+      fetchAllow: ['127.0.0.1/32', '10.0.0.0/8', '::1/128'],
+      queue: 'redis://127.0.0.1:6390/0?prefix=a',
+      fetchMaxBytes: 1000,
+      jobAttempts: 3,
+      callbackAttempts: 8,
+      jobConcurrency: 4,
+    });
+    expect(readSettings({}, edge).settings).toMatchObject({
+      webhookSecrets: [],
+      queue: undefined,
+      jobConcurrency: 1,
+    });
+  });
+
+  it('accepts the old names with a warning, and warns about unknown NETLENS_ variables', () => {
+    const { settings, warnings } = readSettings(
+      { NETLENS_MEMORY_BUDGET_MB: '512', NETLENS_MAX_BACH: '4', NETLENS_CONFORMANCE_MODEL: 'x' },
+      node,
+    );
+    expect(settings.memoryBudgetMiB).toBe(512);
+    expect(warnings).toEqual([
+      'NETLENS_MEMORY_BUDGET_MB is deprecated: use NETLENS_MEMORY_BUDGET_MIB (same meaning)',
+      'NETLENS_MAX_BACH is not a netlens setting and is ignored (docs/settings.md lists them)',
+    ]);
+    // The new name wins when both are set.
+    expect(
+      readSettings({ NETLENS_MEMORY_BUDGET_MIB: '64', NETLENS_MEMORY_BUDGET_MB: '512' }, node).settings
+        .memoryBudgetMiB,
+    ).toBe(64);
+  });
+
+  it('takes typed overrides (command-line flags) over the environment', () => {
+    const { settings, given } = readSettings({ PORT: '9000' }, node, { port: 0, defaultModel: 'x' });
+    expect(settings.port).toBe(0);
+    expect(settings.defaultModel).toBe('x');
+    expect(given.has('defaultModel')).toBe(true);
+  });
+
+  it('checks combinations the Worker cannot serve', () => {
+    expect(errorOf(() => readSettings({ NETLENS_MODELS: 'a,b', NETLENS_MODEL: 'c' }, edge)).message).toMatch(
+      /NETLENS_MODEL 'c' is not one of NETLENS_MODELS \(a, b\)/,
+    );
+    expect(errorOf(() => readSettings({ NETLENS_MEMORY_BUDGET_MIB: '200' }, edge)).message).toMatch(
+      /at most 128 in a Worker/,
+    );
+  });
+
+  it('reads strings only (a Worker env also holds bindings)', () => {
+    const { settings } = readSettings({ ASSETS: { fetch() {} }, NETLENS_MODELS: 'a' }, edge);
+    expect(settings.models).toEqual(['a']);
+  });
+});
+
+describe('docs/settings.md', () => {
+  it('holds the table of every setting exactly as the code defines it', () => {
+    // Prettier pads the cells: compare with runs of spaces and dashes collapsed.
+    const normalise = (text: string) => text.replace(/ +/g, ' ').replace(/-{3,}/g, '---');
+    const doc = normalise(readFileSync(resolve(import.meta.dirname, '../../docs/settings.md'), 'utf8'));
+    expect(doc).toContain(normalise(settingsTable()));
+    for (const s of Object.values(SETTINGS)) expect(doc).toContain(`\`${s.env}\``);
+  });
+});

@@ -1,0 +1,538 @@
+import { NetlensError } from '../core/errors.js';
+import {
+  type ApiKeySetting,
+  type Kind,
+  type RateLimitSetting,
+  apiKeys,
+  cidr,
+  decimal,
+  flag,
+  httpUrl,
+  int,
+  list,
+  modelName,
+  oneOf,
+  queueUrl,
+  rateLimit,
+  text,
+  webhookSecret,
+} from './kinds.js';
+
+/**
+ * Every environment variable netlens reads, parsed in this one place with one rule per kind
+ * (kinds.ts). Entry points call `readSettings(env, host)` once and hand the typed result to the
+ * runtime kit, the registry and the app; nothing else reads `process.env` or a Worker's env.
+ * docs/settings.md holds the same table for people (a test keeps the two equal).
+ */
+export type Runtime = 'node' | 'edge';
+
+/** What defaults depend on: where netlens runs and how many cores the host has. */
+export interface Host {
+  runtime: Runtime;
+  cores: number;
+}
+
+/** Where a variable is read: 'all', the Node server and CLI, the Worker, or the Worker's build. */
+export type Scope = 'all' | 'node' | 'edge' | 'edge build';
+
+interface Spec<T> {
+  readonly env: string;
+  readonly kind: Kind<T>;
+  /** A fixed default, or one derived from the host and the values resolved before this one. */
+  readonly default: T | ((context: DefaultContext) => T);
+  /** The default in words, for docs/settings.md. */
+  readonly defaultText: string;
+  readonly scope: Scope;
+  readonly doc: string;
+  /** Old names still accepted, with a warning. */
+  readonly deprecated?: readonly string[];
+}
+
+interface DefaultContext {
+  host: Host;
+  /** Values of the settings declared above this one (explicit or defaulted). */
+  resolved: Partial<Settings>;
+  /** Only the values given in the environment. */
+  explicit: Partial<Settings>;
+}
+
+function spec<T>(s: Spec<T>): Spec<T> {
+  return s;
+}
+
+export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
+const MIB = 1024 * 1024;
+const providerName: Kind<string> = {
+  describe: 'an execution provider (cuda, tensorrt, webgpu, dml, coreml, cpu; wasm at the edge)',
+  parse: (value) => value.toLowerCase(),
+};
+
+/** True when the resolved providers or requireGpu ask for a GPU (batching defaults depend on it). */
+function wantsGpu(resolved: Partial<Settings>): boolean {
+  return resolved.requireGpu === true || (resolved.providers ?? []).some((p) => p !== 'cpu' && p !== 'wasm');
+}
+
+/** Every setting, typed. */
+export interface Settings {
+  port: number;
+  host: string;
+  modelsDir: string | undefined;
+  models: string[];
+  defaultModel: string;
+  providers: string[];
+  requireGpu: boolean;
+  engineWorker: boolean;
+  concurrency: number;
+  threads: number;
+  maxBatch: number;
+  maxDelayMs: number;
+  maxQueue: number;
+  maxBodyBytes: number;
+  maxImages: number;
+  maxPixels: number;
+  maxDecoding: number;
+  timeoutMs: number;
+  corsOrigins: string[];
+  apiKeys: ApiKeySetting[];
+  rateLimit: RateLimitSetting;
+  memoryBudgetMiB: number;
+  drainTimeoutMs: number;
+  logLevel: LogLevelSetting;
+  modelStore: 'assets' | 'r2';
+  edgeDebug: boolean;
+  webhookSecrets: string[];
+  queue: string | undefined;
+  jobConcurrency: number;
+  jobAttempts: number;
+  jobVisibilityMs: number;
+  jobRetentionHours: number;
+  callbackAttempts: number;
+  callbackBackoffMs: number;
+  fetchAllow: string[];
+  fetchMaxBytes: number;
+  fetchTimeoutMs: number;
+  fetchConnectTimeoutMs: number;
+  r2CallbackUrl: string | undefined;
+}
+
+export type SettingName = keyof Settings;
+
+/** The table. Order matters only for derived defaults (a default may read settings above it). */
+export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
+  port: spec({
+    env: 'PORT',
+    kind: int({ min: 0, max: 65535 }),
+    default: 8080,
+    defaultText: '8080',
+    scope: 'node',
+    doc: 'TCP port of the HTTP server (0 picks a free one).',
+  }),
+  host: spec({
+    env: 'HOST',
+    kind: text,
+    default: '127.0.0.1',
+    defaultText: '127.0.0.1 (loopback only)',
+    scope: 'node',
+    doc: 'Interface the HTTP server listens on; 0.0.0.0 or :: to accept other hosts.',
+  }),
+  modelsDir: spec<string | undefined>({
+    env: 'NETLENS_MODELS_DIR',
+    kind: text,
+    default: undefined,
+    defaultText: 'models/onnx of the installation',
+    scope: 'node',
+    doc: 'Directory of converted models (`<name>.json` manifests beside their `.onnx` files); relative paths are taken from the working directory. Also where build:worker copies edge models from.',
+  }),
+  models: spec<string[]>({
+    env: 'NETLENS_MODELS',
+    kind: list(modelName, { nonEmpty: true }),
+    default: ({ explicit }) => [explicit.defaultModel ?? DEFAULT_MODEL],
+    defaultText: 'NETLENS_MODEL, else nsfw-mobilenet-v2',
+    scope: 'edge',
+    doc: 'Models the Worker serves: build:worker copies exactly these and the Worker answers for exactly these (one list for build and run: the scripts read it from wrangler.jsonc vars, and pass a different shell value to wrangler with --var).',
+    deprecated: ['NETLENS_EDGE_MODELS'],
+  }),
+  defaultModel: spec<string>({
+    env: 'NETLENS_MODEL',
+    kind: modelName,
+    default: ({ resolved, host }) =>
+      (host.runtime === 'edge' ? resolved.models?.[0] : undefined) ?? DEFAULT_MODEL,
+    defaultText: 'nsfw-mobilenet-v2 (Worker: the first of NETLENS_MODELS)',
+    scope: 'all',
+    doc: 'The default model: loaded at start (/readyz waits for it), used by the CLI when --model is not given.',
+    deprecated: ['NETLENS_DEFAULT_MODEL'],
+  }),
+  providers: spec<string[]>({
+    env: 'NETLENS_PROVIDERS',
+    kind: list(providerName, { nonEmpty: true }),
+    default: ({ host }) => (host.runtime === 'edge' ? ['wasm'] : ['cpu']),
+    defaultText: 'cpu (Worker: wasm)',
+    scope: 'all',
+    doc: 'Execution providers in order of preference, e.g. cuda,webgpu,cpu. Each is tried alone; the one that runs is reported, every failure logged (docs/gpu.md).',
+  }),
+  requireGpu: spec<boolean>({
+    env: 'NETLENS_REQUIRE_GPU',
+    kind: flag,
+    default: false,
+    defaultText: 'off',
+    scope: 'node',
+    doc: 'Refuse to run on the CPU: only GPU providers are tried (cuda, webgpu when none is named) and start-up fails when none works.',
+  }),
+  engineWorker: spec<boolean>({
+    env: 'NETLENS_ENGINE_WORKER',
+    kind: flag,
+    default: true,
+    defaultText: 'on',
+    scope: 'node',
+    doc: "Run onnxruntime-node in a worker thread (its run() is synchronous and would block the server's event loop for a whole batch).",
+  }),
+  concurrency: spec<number>({
+    env: 'NETLENS_CONCURRENCY',
+    kind: int({ min: 1 }),
+    default: ({ host }) => (host.runtime === 'edge' ? 1 : Math.min(2, host.cores)),
+    defaultText: 'min(2, cores) (Worker: 1)',
+    scope: 'all',
+    doc: 'Engine calls in flight per model: 2 lets the worker thread start the next batch without waiting for a round trip.',
+  }),
+  threads: spec<number>({
+    env: 'NETLENS_THREADS',
+    kind: int({ min: 1 }),
+    default: ({ host, resolved }) =>
+      resolved.engineWorker === false
+        ? Math.max(1, Math.floor(host.cores / (resolved.concurrency ?? 1)))
+        : Math.max(1, host.cores - 1),
+    defaultText: 'cores − 1 with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
+    scope: 'node',
+    doc: "onnxruntime's intra-op threads per session (the server leaves a core for decoding and HTTP). The CLI uses every core unless --threads is given.",
+  }),
+  maxBatch: spec<number>({
+    env: 'NETLENS_MAX_BATCH',
+    kind: int({ min: 1 }),
+    default: ({ host, resolved }) => (host.runtime === 'edge' ? 1 : wantsGpu(resolved) ? 16 : 2),
+    defaultText: '2 on the CPU, 16 with a GPU provider (Worker: 1)',
+    scope: 'all',
+    doc: 'Images run together in one engine call at most; 1 turns batching off. On the CPU larger batches measured slower (bench/RESULTS.md).',
+  }),
+  maxDelayMs: spec<number>({
+    env: 'NETLENS_MAX_DELAY_MS',
+    kind: decimal({ min: 0 }),
+    default: ({ host, resolved }) => (host.runtime === 'node' && wantsGpu(resolved) ? 2 : 0),
+    defaultText: '0 on the CPU, 2 with a GPU provider',
+    scope: 'all',
+    doc: 'How long the first image of a batch waits for others when the engine is idle.',
+  }),
+  maxQueue: spec<number>({
+    env: 'NETLENS_MAX_QUEUE',
+    kind: int({ min: 1 }),
+    default: 256,
+    defaultText: '256',
+    scope: 'all',
+    doc: 'Images waiting per model before new ones are refused with 503 + Retry-After.',
+  }),
+  maxBodyBytes: spec<number>({
+    env: 'NETLENS_MAX_BODY_BYTES',
+    kind: int({ min: 1 }),
+    default: ({ host }) => (host.runtime === 'edge' ? 16 * MIB : 32 * MIB),
+    defaultText: '32 MiB (Worker: 16 MiB)',
+    scope: 'all',
+    doc: 'Largest request body in bytes (413 above).',
+  }),
+  maxImages: spec<number>({
+    env: 'NETLENS_MAX_IMAGES',
+    kind: int({ min: 1 }),
+    default: 64,
+    defaultText: '64',
+    scope: 'all',
+    doc: 'Most images in one request (multipart files or JSON images; 413 above).',
+  }),
+  maxPixels: spec<number>({
+    env: 'NETLENS_MAX_PIXELS',
+    kind: int({ min: 1 }),
+    default: ({ host }) => (host.runtime === 'edge' ? 6_000_000 : 40_000_000),
+    defaultText: '40 000 000 (Worker: 6 000 000, for its 128 MB isolate)',
+    scope: 'all',
+    doc: 'Largest image in pixels, checked from the header before decoding (422 image_too_large above).',
+  }),
+  maxDecoding: spec<number>({
+    env: 'NETLENS_MAX_DECODING',
+    kind: int({ min: 1 }),
+    default: ({ host }) => (host.runtime === 'edge' ? 4 : Math.max(2, host.cores)),
+    defaultText: 'max(2, cores) (Worker: 4)',
+    scope: 'all',
+    doc: 'Images decoded and preprocessed at once; the others wait as compressed bytes, in arrival order.',
+  }),
+  timeoutMs: spec<number>({
+    env: 'NETLENS_TIMEOUT_MS',
+    kind: int({ min: 1 }),
+    default: 30_000,
+    defaultText: '30000',
+    scope: 'all',
+    doc: 'Per-request deadline in ms (504 after it); queued work of a request past it is dropped.',
+  }),
+  corsOrigins: spec<string[]>({
+    env: 'NETLENS_CORS_ORIGINS',
+    kind: list(text),
+    default: [],
+    defaultText: 'none (no CORS headers)',
+    scope: 'all',
+    doc: 'Origins allowed to call the API from a browser, comma separated; * for any.',
+  }),
+  apiKeys: spec<ApiKeySetting[]>({
+    env: 'NETLENS_API_KEYS',
+    kind: apiKeys,
+    default: [],
+    defaultText: 'none (no key needed)',
+    scope: 'all',
+    doc: 'When set, /v1/* needs one of these keys (Authorization: Bearer or X-API-Key): name:key, name:sha256:<hex>, key or sha256:<hex>, comma separated. Clear keys are hashed at start and never kept.',
+  }),
+  rateLimit: spec<RateLimitSetting>({
+    env: 'NETLENS_RATE_LIMIT',
+    kind: rateLimit,
+    default: { perMinute: 600, burst: 60 },
+    defaultText: '600/60',
+    scope: 'all',
+    doc: 'Per-API-key rate limit: requests per minute / burst (429 + Retry-After above).',
+  }),
+  memoryBudgetMiB: spec<number>({
+    env: 'NETLENS_MEMORY_BUDGET_MIB',
+    kind: decimal({ positive: true }),
+    default: ({ host }) => (host.runtime === 'edge' ? 100 : 2048),
+    defaultText: '2048 (Worker: 100, of its 128 MB isolate)',
+    scope: 'all',
+    doc: 'MiB of loaded models to stay under (least recently used models are unloaded; the default model stays). The Worker also refuses, at build and start, models whose estimated isolate memory exceeds it.',
+    deprecated: ['NETLENS_MEMORY_BUDGET_MB'],
+  }),
+  drainTimeoutMs: spec<number>({
+    env: 'NETLENS_DRAIN_TIMEOUT_MS',
+    kind: int({ min: 0 }),
+    default: 30_000,
+    defaultText: '30000',
+    scope: 'node',
+    doc: 'How long SIGTERM waits for in-flight requests before closing connections.',
+  }),
+  logLevel: spec<LogLevelSetting>({
+    env: 'NETLENS_LOG_LEVEL',
+    kind: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const),
+    default: 'info',
+    defaultText: 'info',
+    scope: 'all',
+    doc: 'Lowest level of the JSON log lines written (pino format).',
+  }),
+  modelStore: spec<'assets' | 'r2'>({
+    env: 'NETLENS_MODEL_STORE',
+    kind: oneOf(['assets', 'r2'] as const),
+    default: 'assets',
+    defaultText: 'assets',
+    scope: 'edge',
+    doc: 'Where the Worker reads models: its static assets, or the R2 bucket bound as MODELS (docs/edge.md).',
+  }),
+  edgeDebug: spec<boolean>({
+    env: 'NETLENS_EDGE_DEBUG',
+    kind: flag,
+    default: false,
+    defaultText: 'off',
+    scope: 'edge',
+    doc: 'Adds the measurement routes /__edge/memory and /__edge/probe/{model} (benchmarks and the conformance test only; never in production).',
+  }),
+  webhookSecrets: spec<string[]>({
+    env: 'NETLENS_WEBHOOK_SECRETS',
+    kind: list(webhookSecret),
+    default: [],
+    defaultText: 'none (webhooks off: /v1/hooks/* and /v1/jobs answer 404)',
+    scope: 'all',
+    doc: 'Standard Webhooks secrets accepted on POST /v1/hooks/tag, comma separated (several during a rotation); callbacks are signed with the first (docs/webhooks.md).',
+  }),
+  queue: spec<string | undefined>({
+    env: 'NETLENS_QUEUE',
+    kind: queueUrl,
+    default: undefined,
+    defaultText: 'sqlite:<models dir>/../data/jobs.sqlite',
+    scope: 'node',
+    doc: 'Where webhook jobs are kept: an SQLite file (one host, WAL mode), or a Redis URL shared by several netlens processes (BullMQ). The Worker uses D1 and Queues instead.',
+  }),
+  jobConcurrency: spec<number>({
+    env: 'NETLENS_JOB_CONCURRENCY',
+    kind: int({ min: 1 }),
+    default: ({ host }) => (host.runtime === 'edge' ? 1 : Math.max(2, host.cores)),
+    defaultText: 'max(2, cores) (Worker: 1)',
+    scope: 'all',
+    doc: 'Jobs this process works on at once (fetch, classify, deliver); their images share the classify batcher.',
+  }),
+  jobAttempts: spec<number>({
+    env: 'NETLENS_JOB_ATTEMPTS',
+    kind: int({ min: 1, max: 100 }),
+    default: 3,
+    defaultText: '3',
+    scope: 'all',
+    doc: 'Tries of a job whose image fetch or classification failed for a passing reason (timeout, 5xx, model not ready) before it is failed.',
+  }),
+  jobVisibilityMs: spec<number>({
+    env: 'NETLENS_JOB_VISIBILITY_MS',
+    kind: int({ min: 1000 }),
+    default: 60_000,
+    defaultText: '60000',
+    scope: 'node',
+    doc: 'Lease of a job being worked on: if its process dies, another takes it again this long after it was last renewed.',
+  }),
+  jobRetentionHours: spec<number>({
+    env: 'NETLENS_JOB_RETENTION_HOURS',
+    kind: decimal({ min: 0.25 }),
+    default: 168,
+    defaultText: '168 (7 days)',
+    scope: 'all',
+    doc: 'Finished jobs (and their webhook-id, the idempotency key) are deleted this long after they finished; at least 0.25 (longer than the 5-minute signature tolerance).',
+  }),
+  callbackAttempts: spec<number>({
+    env: 'NETLENS_CALLBACK_ATTEMPTS',
+    kind: int({ min: 1, max: 50 }),
+    default: 8,
+    defaultText: '8',
+    scope: 'all',
+    doc: 'Deliveries of a callback tried before the job is marked delivery_failed.',
+  }),
+  callbackBackoffMs: spec<number>({
+    env: 'NETLENS_CALLBACK_BACKOFF_MS',
+    kind: int({ min: 1 }),
+    default: 2000,
+    defaultText: '2000',
+    scope: 'all',
+    doc: 'First delay between callback tries; it doubles each try (with jitter, at most 1 hour); a Retry-After header wins.',
+  }),
+  fetchAllow: spec<string[]>({
+    env: 'NETLENS_FETCH_ALLOW',
+    kind: list(cidr),
+    default: [],
+    defaultText: 'none (public addresses only)',
+    scope: 'all',
+    doc: 'Addresses image fetches and callbacks may reach although they are loopback, private or link-local: IPs or CIDR blocks, comma separated (tests, private deployments).',
+  }),
+  fetchMaxBytes: spec<number>({
+    env: 'NETLENS_FETCH_MAX_BYTES',
+    kind: int({ min: 1 }),
+    default: ({ resolved }) => resolved.maxBodyBytes ?? 32 * MIB,
+    defaultText: 'NETLENS_MAX_BODY_BYTES',
+    scope: 'all',
+    doc: 'Largest image a job fetches, checked from Content-Length before reading and while reading.',
+  }),
+  fetchTimeoutMs: spec<number>({
+    env: 'NETLENS_FETCH_TIMEOUT_MS',
+    kind: int({ min: 1 }),
+    default: 20_000,
+    defaultText: '20000',
+    scope: 'all',
+    doc: 'Whole-fetch deadline of an image or a callback delivery (redirects included).',
+  }),
+  fetchConnectTimeoutMs: spec<number>({
+    env: 'NETLENS_FETCH_CONNECT_TIMEOUT_MS',
+    kind: int({ min: 1 }),
+    default: 5000,
+    defaultText: '5000',
+    scope: 'node',
+    doc: 'TCP/TLS connect deadline of an image fetch or callback delivery.',
+  }),
+  r2CallbackUrl: spec<string | undefined>({
+    env: 'NETLENS_R2_CALLBACK_URL',
+    kind: httpUrl,
+    default: undefined,
+    defaultText: 'none (results stay in the job API)',
+    scope: 'edge',
+    doc: 'Where the Worker POSTs the signed results of jobs started by R2 object-create events (docs/webhooks.md).',
+  }),
+};
+
+export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface ReadSettings {
+  settings: Settings;
+  /** The settings the environment or the overrides gave (the others are defaults). */
+  given: ReadonlySet<SettingName>;
+  /** Deprecated names used, unknown NETLENS_* variables: for the entry point to log at start. */
+  warnings: string[];
+}
+
+/**
+ * Parses every variable of the table from `env` (Node's process.env, a Worker's env bindings, or a
+ * test's record), fills in defaults for `host`, and checks the combinations. Errors are
+ * `invalid_argument` naming the variable, the value and what is valid.
+ */
+export function readSettings(
+  env: Readonly<Record<string, unknown>>,
+  host: Host,
+  overrides: Partial<Settings> = {},
+): ReadSettings {
+  const warnings: string[] = [];
+  const explicit: Partial<Settings> = {};
+  const known = new Set<string>();
+  for (const [key, s] of Object.entries(SETTINGS) as [SettingName, Spec<unknown>][]) {
+    known.add(s.env);
+    for (const old of s.deprecated ?? []) known.add(old);
+    const raw = rawValue(env, s, warnings);
+    if (raw !== undefined) (explicit as Record<string, unknown>)[key] = s.kind.parse(raw.text, raw.name);
+  }
+  Object.assign(explicit, overrides);
+  const resolved: Partial<Settings> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [SettingName, Spec<unknown>][]) {
+    const value =
+      key in explicit
+        ? explicit[key]
+        : typeof s.default === 'function'
+          ? (s.default as (c: DefaultContext) => unknown)({ host, resolved, explicit })
+          : s.default;
+    (resolved as Record<string, unknown>)[key] = value;
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('NETLENS_') && !known.has(name) && !IGNORED.has(name)) {
+      warnings.push(`${name} is not a netlens setting and is ignored (docs/settings.md lists them)`);
+    }
+  }
+  const settings = resolved as Settings;
+  checkCombinations(settings, host);
+  return { settings, given: new Set(Object.keys(explicit) as SettingName[]), warnings };
+}
+
+/** Variables with the NETLENS_ prefix that are not settings of the product (tests, benchmarks). */
+const IGNORED = new Set(['NETLENS_CONFORMANCE_MODEL', 'NETLENS_TEST_REDIS_URL']);
+
+function rawValue(
+  env: Readonly<Record<string, unknown>>,
+  s: Spec<unknown>,
+  warnings: string[],
+): { text: string; name: string } | undefined {
+  for (const name of [s.env, ...(s.deprecated ?? [])]) {
+    const value = env[name];
+    if (typeof value !== 'string' || value.trim() === '') continue;
+    if (name !== s.env) warnings.push(`${name} is deprecated: use ${s.env} (same meaning)`);
+    return { text: value.trim(), name };
+  }
+  return undefined;
+}
+
+function checkCombinations(settings: Settings, host: Host): void {
+  if (host.runtime === 'edge' && !settings.models.includes(settings.defaultModel)) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_MODEL '${settings.defaultModel}' is not one of NETLENS_MODELS (${settings.models.join(', ')}): the Worker serves only those`,
+      { details: { defaultModel: settings.defaultModel, models: settings.models } },
+    );
+  }
+  if (host.runtime === 'edge' && settings.memoryBudgetMiB > 128) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_MEMORY_BUDGET_MIB must be at most 128 in a Worker (its isolate limit); got ${settings.memoryBudgetMiB}`,
+    );
+  }
+}
+
+/** The table as markdown rows (docs/settings.md embeds it; a test keeps them equal). */
+export function settingsTable(): string {
+  const rows = (Object.values(SETTINGS) as Spec<unknown>[]).map((s) => {
+    const old = (s.deprecated ?? []).map((d) => ` (old name: \`${d}\`)`).join('');
+    const names = `\`${s.env}\`${old}`;
+    return `| ${names} | ${s.scope} | ${s.kind.describe} | ${s.defaultText} | ${s.doc} |`;
+  });
+  return [
+    '| variable | where | value | default | meaning |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
