@@ -2,7 +2,12 @@ import * as ortWeb from 'onnxruntime-web/wasm';
 import protobuf from 'protobufjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ONNX_SCHEMA } from '../../convert/onnx/schema.js';
-import { buildSmallCnn, maxAbsDiff, runModel, smallCnnInputs } from '../../../test/support/quantize-graphs.js';
+import {
+  buildSmallCnn,
+  maxAbsDiff,
+  runModel,
+  smallCnnInputs,
+} from '../../../test/support/quantize-graphs.js';
 import { createWebEngine } from './engine.js';
 import { EXTERNAL_WEIGHTS_PATH, splitWeights } from './external-weights.js';
 import { compileOrtWasm } from './node-wasm-modules.js';
