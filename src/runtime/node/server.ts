@@ -13,7 +13,7 @@ import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js'
 import type { Resolver } from '../../jobs/node/safe-fetch.js';
 import type { Settings } from '../../settings/index.js';
 import { PAGE_OUT, pageAssets } from './page-assets.js';
-import { createLogger, createNodeRuntime } from './runtime.js';
+import { type NodeRuntime, createLogger, createNodeRuntime } from './runtime.js';
 
 export interface ServeOptions {
   /** The settings module's values (readNodeSettings), with any command-line overrides applied. */
@@ -27,6 +27,15 @@ export interface ServeOptions {
   resolve?: Resolver;
 }
 
+export interface NodeApp {
+  readonly app: NetlensApp;
+  readonly registry: ModelRegistry;
+  readonly runtime: NodeRuntime;
+  readonly logger: Logger;
+  /** Stops the job workers, disposes the models, ends the engine's worker thread. */
+  close(): Promise<void>;
+}
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -37,7 +46,13 @@ export interface RunningServer {
   close(): Promise<{ drained: boolean }>;
 }
 
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
+/**
+ * The app with the Node runtime kit injected, its default model loaded and its job workers running, but
+ * not listening: what startServer serves, and what a Node program mounts in its own Hono app
+ * (`host.route('/netlens', app)`, behind the host's middleware; docs/library.md). close() drains
+ * nothing: it stops the job workers, disposes the models and ends the engine's worker thread.
+ */
+export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
   const { settings } = options;
   const logger = options.logger ?? createLogger(settings.logLevel);
   for (const warning of options.warnings ?? []) logger.warn({}, warning);
@@ -47,7 +62,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     engine: runtime.engine,
     defaultModel: settings.defaultModel,
     memoryBudgetBytes: settings.memoryBudgetMiB * 1024 * 1024,
-    sessionOptions: { threads: settings.threads },
+    sessionOptions: { threads: settings.threads, warmUp: settings.warmUp },
     logger,
     location: runtime.modelSource.dir,
     buildHint: 'npm run models',
@@ -77,6 +92,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
+    prepareImage: runtime.prepareImage,
     config,
     logger,
     ...(assets && { assets }),
@@ -87,7 +103,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await jobs.startWorkers({ ...app.control.jobs, onError });
     logger.info({ store: jobs.store.description, owner: jobs.owner }, 'webhook jobs on');
   }
+  const close = async (): Promise<void> => {
+    await jobs?.close();
+    await app.control.close();
+    await runtime.close();
+  };
+  return { app, registry, runtime, logger, close };
+}
 
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { settings } = options;
+  const { app, registry, runtime, logger, close: closeApp } = await createNodeApp(options);
+  const { config } = app.control;
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
@@ -123,9 +150,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
       await closed;
-      await jobs?.close();
-      await app.control.close();
-      await runtime.close();
+      await closeApp();
       logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
       return { drained: drain.drained };
     })());
