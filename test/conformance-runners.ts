@@ -97,7 +97,8 @@ export async function runWebInNode(
   webReady ??= compileOrtWasm().then((module) => usePrecompiledOrtWasm(ortWeb, module));
   await webReady;
   const decode = createWasmImageDecoder(await compileCodecModules());
-  const session = await createWebEngine({ ort: ortWeb }).createSession(model);
+  // The Worker's engine settings (functions/worker/edge-runtime.ts).
+  const session = await createWebEngine({ ort: ortWeb, lowMemory: true }).createSession(model);
   try {
     return await probeAll(images, (image) => probeImage(image.bytes, decode, manifest, session));
   } finally {

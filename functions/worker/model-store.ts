@@ -10,7 +10,8 @@ const ASSETS_ORIGIN = 'https://assets.invalid/models/';
 
 /**
  * The ModelSource of the Worker: NETLENS_MODELS from static assets or R2 (NETLENS_MODEL_STORE), refusing
- * models whose estimated isolate memory exceeds NETLENS_MEMORY_BUDGET_MIB before reading them.
+ * models whose isolate memory (measured by build:worker, else estimated from the file size) exceeds
+ * NETLENS_MEMORY_BUDGET_MIB before reading them.
  */
 export function workerModelSource(
   env: WorkerEnv,
@@ -28,13 +29,23 @@ export function workerModelSource(
     location = 'the R2 bucket bound as MODELS';
     store = r2Store(env.MODELS);
   }
+  // build:worker writes models/ort-memory.json for the models it measured (isolate-budget.ts).
+  let ortMemory: Promise<Record<string, number>> | undefined;
+  const measuredOrt = async (model: string) => {
+    ortMemory ??= store
+      .read('ort-memory.json')
+      .then((bytes) =>
+        bytes === undefined ? {} : (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>),
+      );
+    return (await ortMemory)[model];
+  };
   const source: ModelSource = createBlobModelSource({
     ...store,
     names: settings.models,
     location,
     admit: async (model, file) => {
       const size = await store.size(file);
-      if (size !== undefined) assertFitsIsolate(model, size, budgetBytes);
+      if (size !== undefined) assertFitsIsolate(model, size, budgetBytes, await measuredOrt(model));
     },
   });
   return { source, location };

@@ -66,6 +66,8 @@ function delegated(name: string, description: string, load: () => Promise<Comman
 }
 
 const loadConvert = async (): Promise<Command> => (await import('../convert/cli.js')).createConvertCommand();
+const loadQuantize = async (): Promise<Command> =>
+  (await import('../quantize/cli.js')).createQuantizeCommand();
 const loadJobs = async (): Promise<Command> => (await import('./jobs.js')).createJobsCommand();
 
 export function createProgram(): Command {
@@ -167,6 +169,9 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
   });
   program.addCommand(
     delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', loadConvert),
+  );
+  program.addCommand(
+    delegated('quantize', 'write an int8 or fp16 variant of a model (netlens quantize --help)', loadQuantize),
   );
   program.addCommand(
     delegated('jobs', 'webhook jobs in the store: jobs list|show|retry (netlens jobs --help)', loadJobs),

@@ -71,7 +71,8 @@ const BUILT_IN_MODELS: Record<
     card: {
       summary:
         'The same five content-moderation classes as nsfw-mobilenet-v2 from a larger network ' +
-        '(InceptionV3, 85 MB, 299×299 input): slower, and too large for a Cloudflare Worker isolate.',
+        '(InceptionV3, 85 MB, 299×299 input): slower, and too large for a Cloudflare Worker isolate ' +
+        '(its int8 variant, `netlens quantize nsfw-inception-v3 --int8`, fits: docs/quantize.md).',
       classes: NSFW_CLASSES,
       intendedUse: NSFW_INTENDED_USE,
       limitations: NSFW_LIMITATIONS,

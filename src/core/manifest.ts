@@ -11,6 +11,10 @@ export const MANIFEST_VERSION = 1;
 export const PREPROCESS_MODES = ['caffe', 'tf', 'torch', 'scale'] as const;
 export const RESIZE_METHODS = ['nearest', 'bilinear', 'bilinear-align-corners', 'area'] as const;
 export const OUTPUT_KINDS = ['probabilities', 'logits', 'features'] as const;
+/** Variants `netlens quantize` writes (docs/quantize.md). */
+export const QUANTIZATION_KINDS = ['int8', 'fp16'] as const;
+/** How int8 activation ranges are chosen from the calibration statistics. */
+export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
@@ -34,6 +38,49 @@ export const PreprocessingSchema = z
       ctx.addIssue({ code: 'custom', message: "mode 'scale' needs 'factor'", path: ['factor'] });
     }
   });
+
+const count = z.number().int().nonnegative();
+
+/** A photo set, named by where it came from and identified by its hash (docs/quantize.md). */
+const PhotoSetSchema = z.object({
+  photos: z.string().describe('where the photos came from'),
+  sha256: sha256.describe('sha256 of the sha256sum-style listing of the photos'),
+  images: count,
+});
+
+/** Agreement of a variant with the float32 model it was made from, on held-out inputs. */
+export const AgreementSchema = PhotoSetSchema.extend({
+  variants: count.describe('inputs made from each photo (flips, crops, colour shifts)'),
+  samples: count,
+  top1: z.number().min(0).max(1),
+  top5Overlap: z.number().min(0).max(1),
+  top5Identical: z.number().min(0).max(1),
+  maxAbsDiff: z.number().nonnegative(),
+  meanAbsDiff: z.number().nonnegative(),
+  /** The widest float32 top-1 − top-2 margin among inputs whose top-1 changed (0 when none did). */
+  maxDisagreementMargin: z.number().nonnegative().optional(),
+});
+
+/** Present on a quantized variant (int8 or fp16) of another model. */
+export const QuantizationSchema = z.object({
+  kind: z.enum(QUANTIZATION_KINDS),
+  /** The float32 model this variant was made from. */
+  from: z.object({ model: z.string(), sha256 }),
+  weights: z.enum(['int8', 'float16']),
+  activations: z.enum(['uint8', 'float16']),
+  perChannel: z.boolean().optional(),
+  method: z.enum(CALIBRATION_METHODS).optional(),
+  /** Biases corrected for the mean error of the rounded weights. */
+  biasCorrection: z.boolean().optional(),
+  calibration: PhotoSetSchema.optional(),
+  agreement: AgreementSchema,
+  /** Op types left in float32 inside an int8 model, with their count. */
+  float32Ops: z.record(z.string(), count).optional(),
+  /** Integer kernels onnxruntime-node (CPU) fused the model into, with their count. */
+  integerOps: z.record(z.string(), count).optional(),
+  quantizer: z.string(),
+  quantizedAt: z.string(),
+});
 
 /**
  * The human half of a manifest (optional, written by the converter's --card / the built-in models'
@@ -124,6 +171,7 @@ export const ManifestSchema = z.object({
     license: z.string().optional(),
   }),
   card: ModelCardSchema.optional(),
+  quantization: QuantizationSchema.optional(),
 });
 
 export type ManifestInput = z.input<typeof ManifestSchema>;
@@ -131,6 +179,8 @@ export type RawManifest = z.output<typeof ManifestSchema>;
 export type Preprocessing = RawManifest['preprocessing'];
 export type LabelEntry = z.infer<typeof LabelEntrySchema>;
 export type ModelCard = z.infer<typeof ModelCardSchema>;
+export type Quantization = z.infer<typeof QuantizationSchema>;
+export type QuantizationAgreement = z.infer<typeof AgreementSchema>;
 
 /** A validated manifest with labels normalised to `{id, label}` by class index. */
 export interface Manifest extends Omit<RawManifest, 'labels'> {

@@ -26,6 +26,7 @@ import {
   assertFitsIsolate,
   estimateIsolateBytes,
 } from '../../../src/runtime/web/isolate-budget.js';
+import { measureOrtWasmMemory } from '../../../src/runtime/web/measure-ort-memory.js';
 import { BROWSER_WASM_FILES } from '../../../src/runtime/web/node-wasm-modules.js';
 import { readSettings } from '../../../src/settings/index.js';
 import { assetsDirOf, environmentOf, readWranglerConfig } from './offline-env.js';
@@ -39,6 +40,8 @@ export interface PreparedModel {
   name: string;
   files: { file: string; bytes: number }[];
   estimatedIsolateBytes: number;
+  /** onnxruntime-web's WASM memory, measured when the size-based estimate was over budget. */
+  measuredOrtBytes?: number;
 }
 
 /** What a Worker environment is built from, and what wrangler must be told so it serves the same. */
@@ -134,9 +137,14 @@ export async function prepareAssets(
     for (const model of prepared) {
       for (const { file } of model.files) await cp(join(build.modelsDir, file), join(out, 'models', file));
     }
-    // File sizes, so the Worker can refuse a model too large for its isolate before reading it.
+    // File sizes and measured ORT memory, so the Worker can refuse a model too large for its isolate
+    // before reading it.
     const sizes = Object.fromEntries(prepared.flatMap((m) => m.files.map((f) => [f.file, f.bytes])));
     await writeFile(join(out, 'models', 'sizes.json'), JSON.stringify(sizes));
+    const measured = prepared.flatMap((m) =>
+      m.measuredOrtBytes === undefined ? [] : [[m.name, m.measuredOrtBytes]],
+    );
+    await writeFile(join(out, 'models', 'ort-memory.json'), JSON.stringify(Object.fromEntries(measured)));
   }
   await copyPage(options.pageDir ?? PAGE_OUT, join(out, 'page'), options.page ?? 'required');
   await writeFile(join(out, '.assetsignore'), '');
@@ -168,8 +176,18 @@ async function checkModel(
     files.push({ file, bytes });
   }
   const modelBytes = files.find((s) => s.file === manifest.file)!.bytes;
-  assertFitsIsolate(name, modelBytes, build.budget);
-  return { name, files, estimatedIsolateBytes: estimateIsolateBytes(modelBytes) };
+  // The size-based estimate is conservative; when it is over budget, measure the real figure.
+  const measuredOrtBytes =
+    estimateIsolateBytes(modelBytes) > build.budget
+      ? await measureOrtWasmMemory(join(build.modelsDir, manifest.file), manifest.input)
+      : undefined;
+  assertFitsIsolate(name, modelBytes, build.budget, measuredOrtBytes);
+  return {
+    name,
+    files,
+    estimatedIsolateBytes: estimateIsolateBytes(modelBytes, measuredOrtBytes),
+    ...(measuredOrtBytes === undefined ? {} : { measuredOrtBytes }),
+  };
 }
 
 /**
@@ -241,7 +259,7 @@ export async function prepareAndReportAssets(workerEnv = ''): Promise<EdgeBuild>
         ? 'static assets'
         : 'R2 (not uploaded as assets: npm run seed:worker-r2 / wrangler r2 object put)';
     console.log(
-      `  ${model.name}: ${files} → ${where}; estimated isolate memory ${mib(model.estimatedIsolateBytes)}`,
+      `  ${model.name}: ${files} → ${where}; ${model.measuredOrtBytes === undefined ? 'estimated' : `onnxruntime-web measured at ${mib(model.measuredOrtBytes)}, so`} isolate memory ${mib(model.estimatedIsolateBytes)}`,
     );
   }
   console.log(

@@ -32,7 +32,9 @@ export function floatsAttr(value: readonly number[]): FloatsAttribute {
   return { kind: 'floats', value };
 }
 
-export type InitializerData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
+/** Initializer values; a Uint16Array holds IEEE 754 half-precision bit patterns (ONNX float16). */
+export type InitializerData =
+  Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
 
 /**
  * Float32 initializer values produced only while the model is serialised, piece by piece (a kernel
@@ -72,7 +74,8 @@ interface InitializerRecord {
 }
 interface ValueRecord {
   name: string;
-  dims: OnnxDim[];
+  /** null: the shape is left unknown (allowed by ONNX; onnxruntime infers it). */
+  dims: OnnxDim[] | null;
   dtype: OnnxDataType;
 }
 
@@ -97,6 +100,7 @@ function dataTypeOf(data: InitializerSource): OnnxDataType {
   if (data instanceof BigInt64Array) return 'int64';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint16Array) return 'float16';
   return 'uint8';
 }
 
@@ -131,11 +135,15 @@ function valueInfo(value: ValueRecord): Record<string, unknown> {
     type: {
       tensorType: {
         elemType: ONNX_DATA_TYPE[value.dtype],
-        shape: {
-          dim: value.dims.map((d) =>
-            typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {},
-          ),
-        },
+        ...(value.dims === null
+          ? {}
+          : {
+              shape: {
+                dim: value.dims.map((d) =>
+                  typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {},
+                ),
+              },
+            }),
       },
     },
   };
@@ -239,11 +247,12 @@ export class OnnxGraphBuilder {
     return outputs[0] ?? '';
   }
 
-  addOutput(name: string, dims: readonly OnnxDim[], dtype: OnnxDataType = 'float32'): string {
+  /** Declares a graph output; `dims` null leaves its shape unknown. */
+  addOutput(name: string, dims: readonly OnnxDim[] | null, dtype: OnnxDataType = 'float32'): string {
     if (!this.known.has(name)) {
       throw new NetlensError('internal', `graph output '${name}' is not produced by any node`);
     }
-    this.outputs.push({ name, dims: [...dims], dtype });
+    this.outputs.push({ name, dims: dims === null ? null : [...dims], dtype });
     return name;
   }
 

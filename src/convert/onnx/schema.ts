@@ -124,5 +124,5 @@ export const ONNX_SCHEMA = {
 } as const;
 
 /** TensorProto.DataType values used here. */
-export const ONNX_DATA_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7 } as const;
+export const ONNX_DATA_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, float16: 10 } as const;
 export type OnnxDataType = keyof typeof ONNX_DATA_TYPE;

@@ -155,11 +155,20 @@ describe('createBlobModelSource', () => {
 describe('isolate budget', () => {
   it('estimates from the measured ORT factor and names the largest model that fits', () => {
     const mib = 1024 * 1024;
-    expect(estimateIsolateBytes(10 * mib)).toBe(16 * mib + 32 * mib + 44 * mib);
-    expect(maxEdgeModelBytes(100 * mib)).toBe(Math.floor((40 * mib) / 3.2));
+    expect(estimateIsolateBytes(10 * mib)).toBe(16 * mib + 25 * mib + 44 * mib);
+    expect(maxEdgeModelBytes(100 * mib)).toBe(Math.floor((40 * mib) / 2.5));
     expect(() => assertFitsIsolate('m', 10 * mib)).not.toThrow();
     expect(() => assertFitsIsolate('big', 90 * mib)).toThrow(
-      /model 'big' \(90\.0 MiB\) needs about 348\.0 MiB of isolate memory, over the 100\.0 MiB budget.*largest model that fits is 12\.5 MiB/,
+      /model 'big' \(90\.0 MiB\) needs about 285\.0 MiB of isolate memory, over the 100\.0 MiB budget.*largest model that fits is 16\.0 MiB/,
+    );
+  });
+
+  it('uses the ORT memory measured by build:worker instead of the estimate when there is one', () => {
+    const mib = 1024 * 1024;
+    expect(estimateIsolateBytes(21.7 * mib, 57.6 * mib)).toBe(57.6 * mib + 44 * mib);
+    expect(() => assertFitsIsolate('m', 21.7 * mib, 104 * mib, 57.6 * mib)).not.toThrow();
+    expect(() => assertFitsIsolate('m', 21.7 * mib, 100 * mib, 57.6 * mib)).toThrow(
+      /needs about 101\.6 MiB of isolate memory, over the 100\.0 MiB budget \(Workers allow 128 MB; onnxruntime-web measured at 57\.6 MiB of it\)/,
     );
   });
 });

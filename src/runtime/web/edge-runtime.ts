@@ -44,7 +44,8 @@ export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource
   const decodeImage = createWasmImageDecoder(modules.codecs);
   const kernels = { resample: wasmResample(modules.resampleWasm) };
   return {
-    engine: createWebEngine({ ort: modules.ort, providers: ['wasm'] }),
+    // Low-memory loading: what lets nsfw-inception-v3-int8 fit an isolate (isolate-budget.ts).
+    engine: createWebEngine({ ort: modules.ort, providers: ['wasm'], lowMemory: true }),
     decodeImage,
     prepareImage: prepareInThread(decodeImage, kernels),
     kernels,

@@ -2,6 +2,7 @@ import type { Engine, EngineSession, SessionOptions } from '../../core/engine.js
 import { NetlensError } from '../../core/errors.js';
 import { createWithFallback } from '../../core/providers.js';
 import { type SessionHandler, openSession } from '../../core/session.js';
+import { lowMemoryModel } from './low-memory.js';
 import type { OrtInferenceSession, OrtWebModule } from './ort-types.js';
 
 /** Execution providers this engine can try, in onnxruntime-web's names. */
@@ -13,6 +14,11 @@ export interface WebEngineOptions {
   ort: OrtWebModule;
   /** Default providers in preference order when a session does not name any. Default ['wasm']. */
   providers?: readonly WebProvider[];
+  /**
+   * Load models the way a Worker isolate can afford (low-memory.ts): weights as external data from the
+   * model's own bytes, batch fixed at 1 (larger batches run image by image), no weight prepacking.
+   */
+  lowMemory?: boolean;
 }
 
 /**
@@ -30,16 +36,19 @@ export function createWebEngine(options: WebEngineOptions): Engine {
       const { value } = await createWithFallback(
         providers,
         async (provider, fallbacks) => {
-          const session = await ort.InferenceSession.create(model, {
+          const low = options.lowMemory ? lowMemoryModel(model) : undefined;
+          const session = await ort.InferenceSession.create(low?.model ?? model, {
             executionProviders: [provider],
             graphOptimizationLevel: 'all',
+            ...low?.sessionOptions,
           });
           try {
             if (provider === 'webgpu' && !webGpuReallyRuns(ort)) {
               throw new Error('onnxruntime-web created the session without a WebGPU adapter');
             }
             // The warm-up runs here, so a provider that cannot run the model falls back to the next.
-            return await openSession(handlerOf(ort, session), {
+            const handler = handlerOf(ort, session);
+            return await openSession(low ? imageByImage(handler) : handler, {
               provider,
               fallbacks,
               ...(sessionOptions.warmUp !== undefined && { warmUp: sessionOptions.warmUp }),
@@ -103,5 +112,37 @@ function handlerOf(ort: OrtWebModule, session: OrtInferenceSession): SessionHand
       return out;
     },
     release: () => session.release(),
+  };
+}
+
+/** Runs a batch as single images and stacks the outputs (sessions whose batch is fixed at 1). */
+function imageByImage(handler: SessionHandler): SessionHandler {
+  return {
+    ...handler,
+    async run(input, outputs) {
+      const { data, dims } = input.tensor;
+      const n = dims[0] ?? 1;
+      if (n <= 1) return handler.run(input, outputs);
+      const per = data.length / n;
+      const parts: Awaited<ReturnType<SessionHandler['run']>>[] = [];
+      for (let i = 0; i < n; i++) {
+        const one = { data: data.subarray(i * per, (i + 1) * per), dims: [1, ...dims.slice(1)] };
+        parts.push(await handler.run({ name: input.name, tensor: one }, outputs));
+      }
+      const out: Awaited<ReturnType<SessionHandler['run']>> = {};
+      for (const name of outputs) {
+        const each = parts.map((p) => p[name]);
+        const first = each[0];
+        // Anything but float32 is passed on as it came, for openSession to refuse with its message.
+        if (first === undefined || !each.every((t) => t?.data instanceof Float32Array)) {
+          out[name] = first;
+          continue;
+        }
+        const stacked = new Float32Array((first.data as Float32Array).length * n);
+        each.forEach((t, i) => stacked.set(t?.data as Float32Array, i * (first.data as Float32Array).length));
+        out[name] = { type: first.type, data: stacked, dims: [n, ...first.dims.slice(1)] };
+      }
+      return out;
+    },
   };
 }

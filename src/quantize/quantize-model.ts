@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Engine } from '../core/engine.js';
+import { NetlensError } from '../core/errors.js';
+import type { Manifest, ManifestInput, Quantization } from '../core/manifest.js';
+import { writeConvertedModel } from '../convert/write-model.js';
+import { createNodeEngine } from '../runtime/node/engine.js';
+import { INSTALLED_MODELS_DIR, createModelDirectorySource } from '../runtime/node/model-dir.js';
+import type { Agreement } from './agreement.js';
+import { variants as variantList } from './augment.js';
+import type { CalibrationMethod } from './calibrate.js';
+import { foldForQuantization, type FoldReport } from './fold.js';
+import { cloneGraph, type Graph } from './graph.js';
+import { convertToFloat16 } from './fp16.js';
+import { integerKernels, optimisedOpCounts } from './fusion.js';
+import { quantizeInt8 } from './int8.js';
+import { compareModels } from './measure.js';
+import { choosePhotoSets, type PhotoSets } from './photo-sets.js';
+import { prepareInputs, type PhotoSet } from './photo-set.js';
+import { readOnnxModel } from './read-onnx.js';
+import { writeOnnxModel } from './write-onnx.js';
+
+export const QUANTIZER_NAME = 'netlens-quantize 0.1.0';
+/** Measured best on the built-in and real Keras models (docs/quantize.md). */
+export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
+/** Inputs made from each held-out photo by default (augment.ts). */
+export const DEFAULT_VARIANTS = 16;
+
+export type QuantizeKind = 'int8' | 'fp16';
+export type QuantizePhase = 'read' | 'calibrate' | 'histogram' | 'measure' | 'write';
+
+export interface QuantizeModelOptions {
+  kind: QuantizeKind;
+  /** Where the source model is installed (default: NETLENS_MODELS_DIR or models/onnx). */
+  modelsDir?: string;
+  /** Where the variant is written (default: modelsDir). */
+  outDir?: string;
+  /** Variant name (default `<model>-int8` / `<model>-fp16`). */
+  name?: string;
+  calibration?: string;
+  holdout?: string;
+  /** Inputs per held-out photo (1 = the photos only). Default 16. */
+  variants?: number;
+  /** Inputs per calibration photo. Default 1. */
+  calibrationVariants?: number;
+  perChannel?: boolean;
+  /** Bias correction for weight rounding (default true). */
+  biasCorrection?: boolean;
+  method?: CalibrationMethod;
+  keepFirstConvFloat?: boolean;
+  /** Op types or node names kept in float32 (int8). */
+  keepFloat?: readonly string[];
+  /** Default: onnxruntime-node on the CPU, without warm-up. */
+  engine?: Engine;
+  onProgress?: (phase: QuantizePhase, done: number, total: number) => void;
+}
+
+export interface QuantizeModelResult {
+  manifest: ManifestInput;
+  onnxPath: string;
+  manifestPath: string;
+  sourceBytes: number;
+  bytes: number;
+  agreement: Agreement;
+  warnings: string[];
+  fold?: FoldReport;
+  /** Tensors quantized, weights quantized and activations folded into their op (int8). */
+  plan?: { tensors: number; weights: number; removedActivations: number };
+  millis: number;
+}
+
+/**
+ * `netlens quantize`: reads an installed float32 model, writes its int8 (QDQ) or fp16 variant next to it
+ * as a new model with its own manifest, after measuring the variant's agreement with the float32 model
+ * on held-out photos. Nothing is written when a step fails.
+ */
+export async function quantizeModel(
+  model: string,
+  options: QuantizeModelOptions,
+): Promise<QuantizeModelResult> {
+  const started = performance.now();
+  const source = createModelDirectorySource(options.modelsDir ?? INSTALLED_MODELS_DIR);
+  const manifest = await source.manifest(model);
+  checkQuantizable(manifest, options);
+  const sourceBytes = await source.modelBytes(manifest);
+  const sets = await choosePhotoSets(options);
+  const engine = options.engine ?? createNodeEngine({ warmUp: false });
+  options.onProgress?.('read', 0, 1);
+  const made = await makeVariant(readOnnxModel(sourceBytes), manifest, sets, engine, options);
+  const bytes = writeOnnxModel(made.graph);
+  if (options.kind === 'int8') made.quantization.integerOps = integerKernels(await optimisedOpCounts(bytes));
+  const variants = options.variants ?? DEFAULT_VARIANTS;
+  const holdout = await prepareInputs(sets.holdout, manifest, variantList(variants));
+  const agreement = await compareModels(
+    engine,
+    sourceBytes,
+    bytes,
+    holdout.map((h) => h.tensor),
+    manifest,
+    (done, total) => options.onProgress?.('measure', done, total),
+  );
+  options.onProgress?.('write', 0, 1);
+  const name = options.name ?? `${manifest.name}-${options.kind}`;
+  const variantManifest = buildManifest(manifest, name, bytes, {
+    ...made.quantization,
+    agreement: {
+      photos: sets.holdoutSource,
+      sha256: sets.holdout.sha256,
+      images: sets.holdout.files.length,
+      variants,
+      samples: agreement.samples,
+      top1: agreement.top1,
+      top5Overlap: agreement.top5Overlap,
+      top5Identical: agreement.top5Identical,
+      maxAbsDiff: agreement.maxAbsDiff,
+      meanAbsDiff: agreement.meanAbsDiff,
+      maxDisagreementMargin: agreement.maxDisagreementMargin,
+    },
+    quantizedAt: new Date().toISOString(),
+  });
+  const written = await writeConvertedModel(
+    path.resolve(options.outDir ?? source.dir),
+    variantManifest,
+    bytes,
+  );
+  return {
+    manifest: variantManifest,
+    ...written,
+    sourceBytes: sourceBytes.length,
+    bytes: bytes.length,
+    agreement,
+    warnings: [...sets.warnings, ...made.warnings],
+    ...made.details,
+    millis: performance.now() - started,
+  };
+}
+
+interface MadeVariant {
+  graph: Graph;
+  quantization: Omit<Quantization, 'agreement' | 'quantizedAt'>;
+  details: Pick<QuantizeModelResult, 'fold' | 'plan'>;
+  warnings: string[];
+}
+
+async function makeVariant(
+  graph: Graph,
+  manifest: Manifest,
+  sets: PhotoSets,
+  engine: Engine,
+  options: QuantizeModelOptions,
+): Promise<MadeVariant> {
+  if (options.kind === 'fp16') {
+    // Folding first (exact in float32) saves a float16 rounding per folded BatchNormalization / Min.
+    const folded = cloneGraph(graph);
+    const fold = foldForQuantization(folded);
+    const result = convertToFloat16(folded);
+    const warnings =
+      result.saturated > 0 ? [`${result.saturated} weight(s) beyond ±65504 were stored as ±65504`] : [];
+    return {
+      graph: result.graph,
+      quantization: baseQuantization(manifest, 'fp16'),
+      details: { fold },
+      warnings,
+    };
+  }
+  const calibrationSet = sets.calibration as PhotoSet;
+  const calibration = await prepareInputs(
+    calibrationSet,
+    manifest,
+    variantList(options.calibrationVariants ?? 1),
+  );
+  const method = options.method ?? DEFAULT_METHOD;
+  const perChannel = options.perChannel ?? true;
+  const biasCorrection = options.biasCorrection ?? true;
+  const result = await quantizeInt8(
+    graph,
+    calibration.map((c) => c.tensor),
+    {
+      method,
+      perChannel,
+      biasCorrection,
+      plan: {
+        keepFirstConvFloat: options.keepFirstConvFloat ?? true,
+        floatOps: options.keepFloat ?? [],
+        floatNodes: options.keepFloat ?? [],
+      },
+      engine,
+      onProgress: options.onProgress,
+    },
+  );
+  const float32Ops = Object.fromEntries(
+    Object.entries(result.plan.keptFloat).map(([op, nodes]) => [op, nodes.length]),
+  );
+  return {
+    graph: result.graph,
+    quantization: {
+      ...baseQuantization(manifest, 'int8'),
+      perChannel,
+      method,
+      biasCorrection,
+      calibration: {
+        photos: calibrationSet.dir,
+        sha256: calibrationSet.sha256,
+        images: calibrationSet.files.length,
+      },
+      float32Ops,
+    },
+    details: {
+      fold: result.fold,
+      plan: {
+        tensors: result.plan.tensors.length,
+        weights: result.plan.weighted.length,
+        removedActivations: result.plan.removedActivations.length,
+      },
+    },
+    warnings: [],
+  };
+}
+
+function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): void {
+  if (manifest.quantization) {
+    throw new NetlensError(
+      'invalid_argument',
+      `model '${manifest.name}' is already a ${manifest.quantization.kind} variant of '${manifest.quantization.from.model}'; quantize that float32 model instead`,
+    );
+  }
+  if (manifest.output.kind === 'features') {
+    throw new NetlensError(
+      'invalid_argument',
+      `model '${manifest.name}' outputs features; netlens quantize measures agreement on class probabilities, so it takes classifiers (output kind probabilities or logits)`,
+    );
+  }
+  if (options.kind === 'fp16' && (options.method !== undefined || options.calibration !== undefined)) {
+    throw new NetlensError(
+      'invalid_argument',
+      '--method and --calibration apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
+    );
+  }
+}
+
+function baseQuantization(
+  manifest: Manifest,
+  kind: QuantizeKind,
+): Omit<Quantization, 'agreement' | 'quantizedAt'> {
+  return {
+    kind,
+    from: { model: manifest.name, sha256: manifest.sha256.model },
+    weights: kind === 'int8' ? 'int8' : 'float16',
+    activations: kind === 'int8' ? 'uint8' : 'float16',
+    quantizer: QUANTIZER_NAME,
+  };
+}
+
+function buildManifest(
+  source: Manifest,
+  name: string,
+  bytes: Uint8Array,
+  quantization: Quantization,
+): ManifestInput {
+  const { features: _features, quantization: _none, ...rest } = source;
+  const { verification: _verification, ...provenance } = source.provenance;
+  const how =
+    quantization.kind === 'int8'
+      ? `int8 (QDQ, ${quantization.perChannel ? 'per-channel' : 'per-tensor'} weights, ${quantization.method} calibration)`
+      : 'fp16 (float32 input/output)';
+  return {
+    ...rest,
+    name,
+    description: `${source.description ?? source.name} — ${how}`,
+    file: `${name}.onnx`,
+    sha256: {
+      model: createHash('sha256').update(bytes).digest('hex'),
+      ...(source.sha256.source ? { source: source.sha256.source } : {}),
+    },
+    provenance,
+    quantization,
+  };
+}

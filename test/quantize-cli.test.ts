@@ -1,0 +1,154 @@
+/**
+ * `netlens quantize` end to end on a real trained Keras model (../shared/data/keras/resnet8_cifar10.h5,
+ * tf.keras 2.4, CIFAR-10) converted by the converter: the int8 and fp16 variants are written with their
+ * manifests, their agreement with float32 is measured on held-out photos, onnxruntime fuses the int8 one,
+ * and both are served by name by `netlens classify` and the HTTP service. Bad input gets typed errors.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest, type Manifest } from '../src/core/manifest.js';
+import { convertModelFile } from '../src/convert/convert-file.js';
+import { readPhotoSet } from '../src/quantize/photo-set.js';
+import { DEFAULT_CALIBRATION_DIR } from '../src/quantize/photo-sets.js';
+import { netlens, PHOTOS } from './cli-helpers.js';
+import { startServerProcess } from './server-process.js';
+
+const KERAS = resolve(import.meta.dirname, '../../shared/data/keras/resnet8_cifar10.h5');
+const tmp = mkdtempSync(join(tmpdir(), 'netlens-quantize-'));
+const models = join(tmp, 'models');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function manifestOf(name: string): Manifest {
+  return parseManifest(JSON.parse(readFileSync(join(models, `${name}.json`), 'utf8')));
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+const quantize = (args: string[]) => netlens(['quantize', ...args, '--models-dir', models]);
+
+describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
+  beforeAll(async () => {
+    await convertModelFile(KERAS, { outDir: models, name: 'resnet8', features: false });
+  }, 120_000);
+
+  it('--int8 writes a fused int8 variant with its calibration, provenance and agreement in the manifest', async () => {
+    const r = await quantize(['resnet8', '--int8', '--holdout', PHOTOS, '--variants', '4', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = manifestOf('resnet8-int8');
+    const source = manifestOf('resnet8');
+    expect(m.file).toBe('resnet8-int8.onnx');
+    expect(m.sha256.model).toBe(sha256(join(models, m.file)));
+    expect(m.input).toEqual(source.input);
+    expect(m.preprocessing).toEqual(source.preprocessing);
+    expect(m.features).toBeUndefined();
+    const q = m.quantization;
+    expect(q).toMatchObject({
+      kind: 'int8',
+      from: { model: 'resnet8', sha256: source.sha256.model },
+      weights: 'int8',
+      activations: 'uint8',
+      perChannel: true,
+      method: 'percentile',
+      biasCorrection: true,
+      float32Ops: { Conv: 1, Relu: 1, Softmax: 1 },
+      integerOps: { QLinearConv: 8, QLinearAdd: 3, QLinearAveragePool: 1, QGemm: 1 },
+    });
+    const calibration = await readPhotoSet(DEFAULT_CALIBRATION_DIR, 'calibration');
+    expect(q?.calibration).toEqual({
+      photos: DEFAULT_CALIBRATION_DIR,
+      sha256: calibration.sha256,
+      images: 15,
+    });
+    const holdout = await readPhotoSet(PHOTOS, 'held-out');
+    expect(q?.agreement).toMatchObject({
+      photos: PHOTOS,
+      sha256: holdout.sha256,
+      images: 8,
+      variants: 4,
+      samples: 32,
+    });
+    expect(q?.agreement.top1).toBeGreaterThanOrEqual(0.95);
+    expect(q?.agreement.meanAbsDiff).toBeLessThan(0.01);
+    const bytes = readFileSync(join(models, m.file)).length;
+    const ratio = readFileSync(join(models, source.file)).length / bytes;
+    expect(ratio).toBeGreaterThan(2.8); // a small model: scales, zero points and the float first conv weigh in
+    const json = JSON.parse(r.stdout) as { agreement: { samples: number; top1: number } };
+    expect(json.agreement.samples).toBe(32);
+    expect(json.agreement.top1).toBe(q?.agreement.top1);
+  });
+
+  it('serves the variants by name: netlens classify and models, and the HTTP API', async () => {
+    const fp16 = await quantize(['resnet8', '--fp16', '--holdout', PHOTOS, '--variants', '2']);
+    expect(fp16.code, fp16.stderr).toBe(0);
+    expect(fp16.stdout).toMatch(/agreement {3}top-1 100\.0%/);
+    expect(manifestOf('resnet8-fp16').quantization?.agreement.maxAbsDiff).toBeLessThan(1e-2);
+    const photo = join(PHOTOS, 'bmw.png');
+    const top1 = async (model: string) => {
+      const r = await netlens(['classify', photo, '--model', model, '--models-dir', models, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { results: { predictions: { label: string; score: number }[] }[] })
+        .results[0]?.predictions[0];
+    };
+    const [a, b, c] = [await top1('resnet8'), await top1('resnet8-int8'), await top1('resnet8-fp16')];
+    expect(b?.label).toBe(a?.label);
+    expect(c?.label).toBe(a?.label);
+    expect(Math.abs((c?.score ?? 0) - (a?.score ?? 0))).toBeLessThan(1e-2);
+    const listed = await netlens(['models', '--models-dir', models, '--json']);
+    expect(listed.stdout).toContain('resnet8-int8');
+    const server = await startServerProcess([], {
+      NETLENS_MODELS_DIR: models,
+      NETLENS_MODEL: 'resnet8-int8',
+    });
+    try {
+      const response = await fetch(`${server.url}/v1/models/resnet8-int8/classify?top=3`, {
+        method: 'POST',
+        body: readFileSync(photo),
+        headers: { 'content-type': 'image/png' },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { model: string; predictions: { label: string }[] };
+      expect(JSON.stringify(body)).toContain(b?.label ?? '?');
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('refuses bad requests with typed errors and exit status 2 or 3', async () => {
+    const small = join(tmp, 'three-photos');
+    mkdirSync(small);
+    for (const f of ['bmw.png', 'boat.png', 'tv.png']) copyFileSync(join(PHOTOS, f), join(small, f));
+    const cases: [string[], number, RegExp][] = [
+      [
+        ['resnet8', '--int8', '--calibration', small],
+        2,
+        /calibration set too small: 3 photo\(s\) from .*three-photos; int8 needs at least 8/,
+      ],
+      [
+        ['resnet8', '--int8', '--calibration', PHOTOS, '--holdout', small],
+        2,
+        /held-out photos must not be calibration photos: bmw\.png, boat\.png, tv\.png/,
+      ],
+      [['resnet8-int8', '--int8'], 2, /already a int8 variant of 'resnet8'/],
+      [['nope', '--int8'], 3, /unknown model 'nope'.*resnet8/],
+      [['resnet8'], 2, /exactly one of --int8 or --fp16/],
+      [['resnet8', '--fp16', '--method', 'entropy'], 2, /apply to --int8 only/],
+      [['resnet8', '--int8', '--method', 'mean'], 2, /Allowed choices are minmax, percentile, entropy/],
+      [
+        ['resnet8', '--int8', '--holdout', join(tmp, 'missing')],
+        2,
+        /held-out photo directory .*missing cannot be read/,
+      ],
+      [['resnet8', '--int8', '--variants', '40'], 2, /--variants must be an integer from 1 to 16/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await quantize(args);
+      expect([args.join(' '), r.code]).toEqual([args.join(' '), code]);
+      expect(r.stderr).toMatch(message);
+    }
+  }, 120_000);
+});
