@@ -55,7 +55,15 @@ for (const arch of ARCHITECTURE_NAMES) {
     mine.some((o) => o.includeTop === r.includeTop && o.input[0] < facts.defaultSize);
   for (const r of mine) {
     const full = r.input[0] === facts.defaultSize;
-    const ci = !full || !smaller(r) ? 'yes' : `opt-in (${FULL_FLAG})`;
+    // EfficientNetB5–B7 run only with the flag (OPT_IN in test/architectures-families.test.ts).
+    const optIn = /^efficientnet_b[567]$/.test(arch);
+    const ci = optIn
+      ? full
+        ? `opt-in (${FULL_FLAG})`
+        : 'no'
+      : !full || !smaller(r)
+        ? 'yes'
+        : `opt-in (${FULL_FLAG})`;
     const form = `${r.includeTop ? 'top' : `notop, ${r.pooling}`}${r.variant ? ` (${r.variant})` : ''}`;
     const size = `${r.input[0]}×${r.input[1]}${r.input[0] === facts.defaultSize ? ' (full)' : ''}`;
     const top5 =
