@@ -26,8 +26,15 @@ export const LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 const NATIVE = ['onnxruntime-node', 'sharp'];
 /** onnxruntime-node's install-script dependencies (never loaded at run time). */
 const INSTALL_ONLY = new Set(['adm-zip', 'global-agent']);
-/** Bundled but never run on Lambda (webhook jobs are refused): better-sqlite3 is native, so it is replaced. */
-const UNAVAILABLE = 'better-sqlite3';
+/**
+ * The Node job backend (better-sqlite3, which is native, Redis/BullMQ, undici: 3 MB of the bundle) is
+ * replaced by a module that refuses: webhook jobs do not run on Lambda (readLambdaSettings refuses
+ * NETLENS_WEBHOOK_SECRETS before it could be called).
+ */
+const JOB_BACKEND = /\/jobs\/node\/backend\.js$/;
+const NO_JOB_BACKEND = `export async function openJobBackend() {
+  throw new Error('webhook jobs do not run on Lambda: the zip has no job store (docs/lambda.md)');
+}`;
 
 export interface LambdaBuild {
   zip: string;
@@ -81,15 +88,10 @@ async function bundle(outfile: string): Promise<void> {
     logLevel: 'warning',
     plugins: [
       {
-        name: 'netlens-lambda-unavailable',
+        name: 'netlens-lambda-no-jobs',
         setup(b) {
-          b.onResolve({ filter: new RegExp(`^${UNAVAILABLE}$`) }, () => ({
-            path: UNAVAILABLE,
-            namespace: 'unavailable',
-          }));
-          b.onLoad({ filter: /.*/, namespace: 'unavailable' }, () => ({
-            contents: `export default function unavailable() { throw new Error('${UNAVAILABLE} is not in the Lambda package: webhook jobs do not run on Lambda (docs/lambda.md)'); }`,
-          }));
+          b.onResolve({ filter: JOB_BACKEND }, () => ({ path: 'job-backend', namespace: 'lambda' }));
+          b.onLoad({ filter: /.*/, namespace: 'lambda' }, () => ({ contents: NO_JOB_BACKEND }));
         },
       },
     ],

@@ -41,6 +41,8 @@ export interface ColdStart {
   firstAnswerMs: number;
   /** CPU of the whole process until the first answer (all threads). */
   cpuMs: number;
+  /** Peak resident memory of the process (MiB): what the function's memory size must hold. */
+  maxRssMiB: number;
   classify: { statusCode: number; body: string };
   models: { statusCode: number; body: string };
 }
@@ -72,12 +74,21 @@ const t4 = performance.now();
 const cpu = process.cpuUsage();
 const models = await lambda.handler(event('GET', '/v1/models', ''));
 console.log(JSON.stringify({ bootMs: t0, importMs: t2 - t1, initMs: t3 - t2, firstAnswerMs: t4 - t3,
-  cpuMs: (cpu.user + cpu.system) / 1000, classify, models }));
+  cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, classify, models }));
 process.exit(0);
 `;
 
-/** Runs SCRIPT with `node --input-type=module -e` in `dir`, with no NETLENS_* or NODE_* variables. */
-export function coldStart(dir: string, photo: string, type: string, model: string): Promise<ColdStart> {
+/**
+ * Runs SCRIPT with `node --input-type=module -e` in `dir`, with no NETLENS_* or NODE_* variables but
+ * `env` (e.g. NETLENS_MODELS_DIR for a mounted models folder).
+ */
+export function coldStart(
+  dir: string,
+  photo: string,
+  type: string,
+  model: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ColdStart> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) => !k.startsWith('NETLENS_') && !k.startsWith('NODE_') && !k.startsWith('VITEST'),
@@ -86,7 +97,7 @@ export function coldStart(dir: string, photo: string, type: string, model: strin
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, photo, type, model], {
       cwd: dir,
-      env: { ...env, NETLENS_LOG_LEVEL: 'warn' },
+      env: { ...env, NETLENS_LOG_LEVEL: 'warn', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
