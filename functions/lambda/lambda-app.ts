@@ -4,7 +4,7 @@
  * container; tests build it with their own environment. docs/lambda.md.
  */
 import { Hono } from 'hono';
-import { handle } from 'hono/aws-lambda';
+import { defaultIsContentTypeBinary, handle } from 'hono/aws-lambda';
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda';
 import { NetlensError } from '../../src/core/errors.js';
 import { problemResponse } from '../../src/app/problem.js';
@@ -80,7 +80,20 @@ export async function createLambdaApp(options: LambdaAppOptions): Promise<Lambda
     ...(options.logger && { logger: options.logger }),
   });
   const limit = options.responseLimitBytes ?? LAMBDA_RESPONSE_LIMIT_BYTES;
-  const toLambda = handle(node.app);
+  // A body whose Content-Length already says it cannot fit is refused before it is read and encoded.
+  const guarded = new Hono().all('*', async (c) => {
+    const res = await node.app.fetch(c.req.raw, c.env);
+    const least = encodedLength(res);
+    if (least <= limit) return res;
+    await res.body?.cancel();
+    node.logger.warn(
+      { status: res.status, size: least, limit },
+      'answer over the Lambda response limit: 413',
+    );
+    const requestId = res.headers.get('x-request-id') ?? undefined;
+    return tooLarge(least, limit, new URL(c.req.url).pathname, requestId);
+  });
+  const toLambda = handle(guarded);
   const handler: LambdaHandler = async (event, context) => {
     const result = await toLambda(event, context);
     const fitted = await fitResponseLimit(event, context, result, limit);
@@ -90,6 +103,14 @@ export async function createLambdaApp(options: LambdaAppOptions): Promise<Lambda
     return fitted;
   };
   return { handler, node, settings };
+}
+
+/** The least size of the response's body in the result: its Content-Length, ×4/3 when base64-encoded. */
+function encodedLength(res: Response): number {
+  const length = Number(res.headers.get('content-length'));
+  if (!Number.isFinite(length) || length <= 0) return 0;
+  const type = res.headers.get('content-type');
+  return type && defaultIsContentTypeBinary(type) ? Math.ceil(length / 3) * 4 : length;
 }
 
 /**
@@ -104,20 +125,23 @@ export async function fitResponseLimit(
 ): Promise<LambdaResult> {
   const size = Buffer.byteLength(JSON.stringify(result));
   if (size <= limit) return result;
+  const requestId = requestIdOf(result);
+  const problem = new Hono().all('*', (c) => tooLarge(size, limit, new URL(c.req.url).pathname, requestId));
+  return handle(problem)(event, context);
+}
+
+/** The 413 response_too_large problem; `size` is the answer's size in bytes (at least). */
+function tooLarge(size: number, limit: number, instance: string, requestId: string | undefined): Response {
   const error = new NetlensError(
     'response_too_large',
-    `the answer is ${size} bytes, over the ${limit}-byte limit of an AWS Lambda response; ask for less ` +
-      '(fewer images per request, a smaller top) or download model files from a server or object store',
+    `the answer is ${size} bytes or more, over the ${limit}-byte limit of an AWS Lambda response; ask for ` +
+      'less (fewer images per request, a smaller top) or download model files from a server or object store',
     { details: { size, limit } },
   );
-  const requestId = requestIdOf(result);
-  const problem = new Hono().all('*', (c) =>
-    problemResponse(error, {
-      instance: new URL(c.req.url).pathname,
-      ...(requestId !== undefined && { requestId, headers: { 'x-request-id': requestId } }),
-    }),
-  );
-  return handle(problem)(event, context);
+  return problemResponse(error, {
+    instance,
+    ...(requestId !== undefined && { requestId, headers: { 'x-request-id': requestId } }),
+  });
 }
 
 function requestIdOf(result: LambdaResult): string | undefined {
