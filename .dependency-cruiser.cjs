@@ -76,7 +76,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|public|models|test/\\.cache|functions/worker/dist)' },
+    exclude: {
+      path: '^(node_modules|dist|public|models|test/\\.cache|functions/worker/dist|functions/lambda/dist)',
+    },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

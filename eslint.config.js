@@ -9,6 +9,7 @@ export default tseslint.config(
       'models',
       'bench/out',
       'functions/worker/dist',
+      'functions/lambda/dist',
       '**/.wrangler',
       'public/build',
       'test/.cache',

@@ -21,6 +21,7 @@ const TITLES: Record<ErrorCode, string> = {
   unknown_model: 'Unknown model',
   not_found: 'Not found',
   payload_too_large: 'Payload too large',
+  response_too_large: 'Response too large for the platform',
   unsupported_media_type: 'Unsupported media type',
   bad_image: 'Bad image',
   image_too_large: 'Image too large',
@@ -57,6 +58,8 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
   unknown_model: 'No model of that name is installed; `models` lists the installed ones.',
   not_found: 'No such resource.',
   payload_too_large: 'The body or the number of images is over the limit given in `limit`.',
+  response_too_large:
+    'The answer is larger than the platform can return (AWS Lambda: 6 MB per synchronous response, `limit`, `size` in bytes); ask for less (fewer images, a smaller `top`) or fetch model files from a server that streams them.',
   unsupported_media_type:
     'The body is not an image this server decodes (the type is taken from the bytes, not the Content-Type header), or the Content-Type is not accepted.',
   bad_image: 'The bytes look like an image but could not be decoded (truncated or corrupt).',

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   not_found: 404,
   job_conflict: 409,
   payload_too_large: 413,
+  response_too_large: 413,
   unsupported_media_type: 415,
   bad_image: 422,
   image_too_large: 422,

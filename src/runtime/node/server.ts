@@ -12,7 +12,6 @@ import { ModelRegistry } from '../../app/registry.js';
 import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
 import type { Resolver } from '../../jobs/node/safe-fetch.js';
 import type { Settings } from '../../settings/index.js';
-import { PAGE_OUT, pageAssets } from './page-assets.js';
 import { type NodeRuntime, createLogger, createNodeRuntime } from './runtime.js';
 
 export interface ServeOptions {
@@ -87,7 +86,12 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
     'default model ready',
   );
 
-  const assets = options.assets === false ? undefined : (options.assets ?? pageAssets(PAGE_OUT));
+  // Loaded only when needed: the page's module resolves the in-browser runtime's WASM files in
+  // node_modules, which bundles without the page (the Lambda zip) do not carry.
+  const assets =
+    options.assets === false
+      ? undefined
+      : (options.assets ?? (await import('./page-assets.js')).pageAssets());
   const jobs = await startJobBackend(settings, runtime.modelSource.dir, options);
   const app = createApp({
     registry,
