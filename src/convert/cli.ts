@@ -20,6 +20,7 @@ interface ConvertCliOptions {
   verify?: boolean;
   verifyImages?: string;
   features: boolean;
+  featuresLayer?: string;
   out: string;
   json?: boolean;
 }
@@ -100,6 +101,10 @@ export function createConvertCommand(): Command {
     .option('--verify', 'compare with TensorFlow.js on random inputs (and --verify-images); fail above 1e-4')
     .option('--verify-images <dir>', 'also verify on the images in this directory')
     .option('--no-features', 'do not write the penultimate-features model')
+    .option(
+      '--features-layer <layer>',
+      "the features model ends at this layer's output (default: the final classifier's input)",
+    )
     .option('--out <dir>', 'output directory', 'models/onnx')
     .option('--json', 'print the result as JSON instead of the summary')
     .action(async (file: string, o: ConvertCliOptions) => {
@@ -131,6 +136,7 @@ export function createConvertCommand(): Command {
           ...(o.cutAt ? { cutAt: o.cutAt } : {}),
           ...(o.pooling ? { pooling: o.pooling, includeTop: false } : {}),
           features: o.features,
+          ...(o.featuresLayer ? { featuresLayer: o.featuresLayer } : {}),
           verify: o.verify === true || o.verifyImages !== undefined,
           ...(o.verifyImages ? { verifyImages: o.verifyImages } : {}),
           onProgress: (p) => {
