@@ -121,6 +121,16 @@ describe('netlens train on a tiny base model', () => {
     expect(readFileSync(join(models, 'colours.onnx')).equals(bytes)).toBe(true); // bit-reproducible
   });
 
+  it('shows a progress bar with images/s and rows from the cache when asked (--progress)', async () => {
+    const run = await train({ dir: data, modelsDir: models, name: 'progress', progress: true });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /features \|[█░]+\| 24\/24 images \| [\d.]+ images\/s \| 24 from cache \| ETA/,
+    );
+    const quiet = await train({ dir: data, modelsDir: models, name: 'progress', force: true });
+    expect(quiet.stderr).not.toContain('features |');
+  });
+
   it('refuses to overwrite a model unless --force, and never overwrites the base', async () => {
     await expect(train({ dir: data, modelsDir: models, name: 'tiny-base', force: true })).rejects.toThrow(
       '--name tiny-base is the base model',
