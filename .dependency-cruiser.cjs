@@ -37,9 +37,27 @@ module.exports = {
     {
       name: 'settings-is-pure',
       severity: 'error',
-      comment: 'src/settings is read by every runtime: it imports only core.',
+      comment: 'src/settings is read by every runtime: it imports only core (and ipaddr.js for CIDR lists).',
       from: { path: '^src/settings/', pathNot: '\\.test\\.ts$' },
-      to: { pathNot: '^src/(core|settings)/' },
+      to: { pathNot: '^src/(core|settings)/|node_modules/ipaddr\\.js/' },
+    },
+    {
+      name: 'jobs-core-is-pure',
+      severity: 'error',
+      comment:
+        'src/jobs (outside src/jobs/node) runs in Node and Workers: core, zod, standardwebhooks and ipaddr.js only.',
+      from: { path: '^src/jobs/', pathNot: '^src/jobs/node/|\\.test\\.ts$' },
+      to: {
+        pathNot:
+          '^src/(core|jobs)/|node_modules/(zod|standardwebhooks|ipaddr\\.js|@stablelib/base64|fast-sha256)/',
+      },
+    },
+    {
+      name: 'jobs-core-not-node-jobs',
+      severity: 'error',
+      comment: 'The runtime-free job core never reaches into its Node stores.',
+      from: { path: '^src/(jobs|app)/', pathNot: '^src/jobs/node/|\\.test\\.ts$' },
+      to: { path: '^src/jobs/node/' },
     },
     {
       name: 'app-is-runtime-free',

@@ -132,7 +132,9 @@ async function main(): Promise<void> {
   };
 
   // ---- upload size
-  await prepareAssets({ ...edgeBuildSettings({}), names: [manifest.name], modelsDir: dir });
+  await prepareAssets({ ...edgeBuildSettings({}), names: [manifest.name], modelsDir: dir }, undefined, {
+    page: 'optional',
+  });
   const build = await buildWorker();
 
   // ---- cold start, warm latency, memory

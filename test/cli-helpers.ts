@@ -10,12 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node bin/netlens.js …` as a user would (no build step: bin registers tsx itself). */
+/**
+ * Runs `node bin/netlens.js …` as a user would, on the sources under test (NETLENS_FROM_SOURCE=1: bin
+ * runs src/ through tsx; test/package.test.ts runs the built, packed package).
+ */
 export function netlens(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/netlens.js'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, NETLENS_PROVIDERS: '', NETLENS_MODEL: '', ...env },
+      env: { ...process.env, NETLENS_FROM_SOURCE: '1', NETLENS_PROVIDERS: '', NETLENS_MODEL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

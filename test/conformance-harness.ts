@@ -4,13 +4,14 @@
  */
 import * as ort from 'onnxruntime-web';
 import { createBrowserRuntime } from '../src/runtime/web/browser-runtime.js';
+import { wasmFilesAt } from '../src/runtime/web/browser-wasm.js';
 import { createHttpModelSource } from '../src/runtime/web/http-model-source.js';
 import { InBrowserClassifier } from '../src/runtime/web/in-browser-classifier.js';
 
 const preferWebGpu = new URL(location.href).searchParams.get('webgpu') === '1';
 
 async function classifierPromise(): Promise<InBrowserClassifier> {
-  const runtime = await createBrowserRuntime({ ort, wasmBase: '/static/wasm/', preferWebGpu });
+  const runtime = await createBrowserRuntime({ ort, wasmFiles: wasmFilesAt('/static/wasm/'), preferWebGpu });
   return new InBrowserClassifier(runtime, createHttpModelSource(location.origin + '/'));
 }
 

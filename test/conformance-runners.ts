@@ -105,10 +105,20 @@ export async function runWebInNode(
   }
 }
 
-/** A fresh assets directory (models + the built page, if any) for one test's Worker. */
-export async function temporaryAssets(models: readonly string[], modelsDir: string): Promise<string> {
+/** A fresh assets directory (models, and a built page when `pageDir` names one) for one test's Worker. */
+export async function temporaryAssets(
+  models: readonly string[],
+  modelsDir: string,
+  pageDir?: string,
+  workerEnv = '',
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'netlens-assets-'));
-  await prepareAssets({ ...edgeBuildSettings({}), names: [...models], modelsDir }, dir);
+  const build = { ...edgeBuildSettings({}, workerEnv), names: [...models], modelsDir };
+  await prepareAssets(
+    build,
+    dir,
+    pageDir === undefined ? { page: 'optional', pageDir: join(dir, 'none') } : { pageDir },
+  );
   return dir;
 }
 
@@ -116,9 +126,16 @@ export async function temporaryAssets(models: readonly string[], modelsDir: stri
 export async function startTestWorker(
   model: string,
   modelsDir: string,
-  options: { vars?: Record<string, string>; env?: string; assetsDir?: string } = {},
+  options: {
+    vars?: Record<string, string>;
+    env?: string;
+    assetsDir?: string;
+    pageDir?: string;
+    persistTo?: string;
+  } = {},
 ): Promise<LocalWorker & { assetsDir: string }> {
-  const assetsDir = options.assetsDir ?? (await temporaryAssets([model], modelsDir));
+  const assetsDir =
+    options.assetsDir ?? (await temporaryAssets([model], modelsDir, options.pageDir, options.env));
   let worker: LocalWorker;
   try {
     worker = await startLocalWorker({
@@ -206,9 +223,12 @@ export async function startHarnessServer(
           'application/json',
         );
       }
-      if (path === `/v1/models/${manifest.name}`)
-        return send(JSON.stringify({ manifest: rawManifest }), 'application/json');
-      if (path === `/v1/models/${manifest.name}/files/model`) {
+      const fileUrl = `/v1/models/${manifest.name}/files/model/${manifest.sha256.model}`;
+      if (path === `/v1/models/${manifest.name}`) {
+        const files = { model: { sha256: manifest.sha256.model, url: fileUrl } };
+        return send(JSON.stringify({ manifest: rawManifest, files }), 'application/json');
+      }
+      if (path === fileUrl) {
         return send(await readFile(join(modelsDir, manifest.file)), 'application/octet-stream');
       }
       const image = images.find((i) => path === `/images/${i.name}`);

@@ -28,6 +28,11 @@ describe('netlens convert', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'netlens-cli-'));
     const labels = path.join(out, 'cifar10.txt');
     writeFileSync(labels, 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n');
+    const card = path.join(out, 'card.json');
+    writeFileSync(
+      card,
+      JSON.stringify({ summary: 'CIFAR-10 in 32×32.', classes: { cat: 'a domestic cat' } }),
+    );
     const text = await convert([
       RESNET8,
       '--name',
@@ -39,6 +44,10 @@ describe('netlens convert', () => {
       '--resize',
       'bilinear',
       '--verify',
+      '--description',
+      'ResNet8 on CIFAR-10',
+      '--card',
+      card,
       '--out',
       out,
     ]);
@@ -47,6 +56,7 @@ describe('netlens convert', () => {
     expect(text).toMatch(/verified {4}against tfjs-layers .* top-1 agreement 100\.0%/);
     expect(text).toMatch(/peak memory \(RSS\) \d+/);
     expect(readdirSync(out).sort()).toEqual([
+      'card.json',
       'cifar10.txt',
       'resnet8.features.onnx',
       'resnet8.json',
@@ -54,6 +64,8 @@ describe('netlens convert', () => {
     ]);
     const manifest = parseManifest(JSON.parse(readFileSync(path.join(out, 'resnet8.json'), 'utf8')));
     expect(manifest.labels[3]).toEqual({ id: '3', label: 'cat' });
+    expect(manifest.description).toBe('ResNet8 on CIFAR-10');
+    expect(manifest.card).toEqual({ summary: 'CIFAR-10 in 32×32.', classes: { cat: 'a domestic cat' } });
     expect(manifest.preprocessing).toMatchObject({ mode: 'tf', resize: 'bilinear', color: 'rgb' });
     expect(manifest.input).toMatchObject({ height: 32, width: 32, channels: 3, layout: 'NHWC' });
     expect(manifest.provenance.verification?.maxAbsDiff).toBeLessThan(1e-4);
@@ -87,6 +99,15 @@ describe('netlens convert', () => {
     await convert([RESNET8, '--name', 'r8-cut', '--cut-at', 'activation_6', '--out', out]);
     const cut = parseManifest(JSON.parse(readFileSync(path.join(out, 'r8-cut.json'), 'utf8')));
     expect(cut.output).toEqual({ name: 'features', kind: 'features', size: 8 * 8 * 64 });
+  });
+
+  it('rejects a --card that is not a card before converting, naming the fields', async () => {
+    await expect(convert([RESNET8, '--card', '{"summary": "x", "usage": "y"}'])).rejects.toThrow(
+      /--card: .*usage.*\(fields: summary, classes, intendedUse, limitations, origin\)/,
+    );
+    await expect(convert([RESNET8, '--card', '/nonexistent/card.json'])).rejects.toThrow(
+      /--card: not JSON text or a readable JSON file/,
+    );
   });
 
   it('rejects an unknown --arch with the valid choices', async () => {

@@ -4,6 +4,7 @@
  * within 1e-5. Also: problem+json errors, a model too large for the isolate (clear 503, not an OOM), and
  * models served from the local R2 simulation instead of static assets.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,25 @@ function expectSameAnswers(edge: Answer, node: Answer): void {
       expect(Math.abs(p.score - reference[k]!.score)).toBeLessThanOrEqual(1e-5),
     );
   });
+}
+
+/** GET the model's file by its content-addressed URL: the whole file, its length, its sha256. */
+async function expectServedModelFile(base: string, model: string): Promise<void> {
+  const detail = (await (await fetch(`${base}/v1/models/${model}`)).json()) as {
+    files: { model: { url: string; sha256: string; bytes: number } };
+  };
+  const { url, sha256, bytes } = detail.files.model;
+  expect(url).toBe(`/v1/models/${model}/files/model/${sha256}`);
+  const response = await fetch(`${base}${url}`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  expect(response.headers.get('content-length')).toBe(String(bytes));
+  const body = Buffer.from(await response.arrayBuffer());
+  expect(body.length).toBe(bytes);
+  expect(createHash('sha256').update(body).digest('hex')).toBe(sha256);
+  const current = await fetch(`${base}/v1/models/${model}/files/model`, { redirect: 'manual' });
+  expect(current.status).toBe(302);
+  expect(current.headers.get('location')).toBe(url);
 }
 
 describe('the Worker in local workerd', () => {
@@ -182,13 +202,36 @@ describe('the Worker in local workerd', () => {
     }
   }, 120_000);
 
-  it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local)', async () => {
-    const keys = await seedLocalR2('netlens-models', worker.assetsDir);
+  it('reports CPU-bound timings as not measured: the Workers clock stands still during CPU work', async () => {
+    const answer = (await classify(worker.url, model, { body: photos[0]!.bytes })) as unknown as {
+      results: { timings: Record<string, unknown> }[];
+    };
+    expect(answer.results[0]!.timings).toMatchObject({
+      clock: 'io',
+      decodeMs: null,
+      preprocessMs: null,
+      queueMs: null,
+      inferenceMs: null,
+      totalMs: expect.any(Number),
+    });
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    expect(metrics).toContain('netlens_clock_measures_cpu 0');
+    expect(metrics).not.toContain('netlens_inference_duration_seconds');
+  }, 60_000);
+
+  it('streams the model file at its content-addressed URL with its length, for browsers to cache', async () => {
+    await expectServedModelFile(worker.url, model);
+  }, 60_000);
+
+  it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local), with no model in its assets', async () => {
+    const keys = await seedLocalR2('netlens-models', { names: [model], modelsDir });
     expect(keys).toContain(`${model}.onnx`);
-    const r2 = await startTestWorker(model, modelsDir, { env: 'r2', assetsDir: worker.assetsDir });
+    const r2 = await startTestWorker(model, modelsDir, { env: 'r2' });
     try {
+      expect(readdirSync(r2.assetsDir)).not.toContain('models');
       const init = { body: photos[0]!.bytes };
       expectSameAnswers(await classify(r2.url, model, init), await classify(node.url, model, init));
+      await expectServedModelFile(r2.url, model); // streamed from the R2 object's body
     } finally {
       await r2.stop();
     }

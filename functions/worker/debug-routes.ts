@@ -2,14 +2,17 @@ import type { AppDeps, Router } from '../../src/app/env.js';
 import { createRouter } from '../../src/app/env.js';
 import { probeImage } from '../../src/runtime/web/conformance-probe.js';
 import { ortWasmMemoryBytes } from '../../src/runtime/web/precompiled-wasm.js';
+import type { WorkerEnv } from './bindings.js';
 
 /**
  * Measurement routes for bench/edge.ts and the conformance test, mounted ONLY when the Worker runs with
  * NETLENS_EDGE_DEBUG=1 (never in production config):
  *   GET  /__edge/memory          onnxruntime-web's WASM memory (it only grows: current = peak)
  *   POST /__edge/probe/{model}   decoded-RGB hash, input hash and all probabilities for one image
+ *   POST /__edge/r2-event        sends the body to the R2 event queue (wrangler dev does not emit R2
+ *                                event notifications; the test sends what R2 would)
  */
-export function debugRoutes(isolateStartedAt: number): (deps: AppDeps) => Router {
+export function debugRoutes(isolateStartedAt: number, env: WorkerEnv): (deps: AppDeps) => Router {
   return (deps) => {
     const router = createRouter();
     router.get('/__edge/memory', (c) =>
@@ -26,6 +29,11 @@ export function debugRoutes(isolateStartedAt: number): (deps: AppDeps) => Router
       } finally {
         model.release();
       }
+    });
+    router.post('/__edge/r2-event', async (c) => {
+      if (!env.R2_EVENTS) return c.json({ error: 'no R2_EVENTS queue binding' }, 404);
+      await env.R2_EVENTS.send(await c.req.json());
+      return c.json({ sent: true }, 202);
     });
     return router;
   };

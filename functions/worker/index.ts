@@ -10,16 +10,22 @@ import { consoleLogger } from '../../src/app/logger.js';
 import { problemResponse } from '../../src/app/problem.js';
 import { ModelRegistry } from '../../src/app/registry.js';
 import { NetlensError, isNetlensError, messageOf } from '../../src/core/errors.js';
-import { readSettings } from '../../src/settings/index.js';
+import { type Settings, readSettings } from '../../src/settings/index.js';
+import type { Logger } from '../../src/app/logger.js';
 import type { WorkerEnv } from './bindings.js';
 import { debugRoutes } from './debug-routes.js';
 import { workerRuntime } from './edge-runtime.js';
+import { workerJobsRuntime } from './jobs.js';
 import { workerModelSource } from './model-store.js';
+import { consumeBatch } from './queue-consumer.js';
+import type { QueueBatchLike } from './bindings.js';
 import { workerPageAssets } from './page-assets.js';
 
 interface Isolate {
   app: NetlensApp;
   started: Promise<void>;
+  settings: Settings;
+  logger: Logger;
 }
 
 let isolate: Promise<Isolate> | undefined;
@@ -49,7 +55,8 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
     config: await appConfigFromSettings(settings, runtime),
     logger,
     assets: workerPageAssets(env),
-    routes: settings.edgeDebug ? [debugRoutes(startedAt)] : [],
+    routes: settings.edgeDebug ? [debugRoutes(startedAt, env)] : [],
+    ...withJobs(workerJobsRuntime(env, settings)),
   });
   const started = registry.start().catch((error: unknown) => {
     // A clear start-up error (missing or too-large model); requests get the same error as problem+json.
@@ -58,7 +65,17 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
       'the default model could not be loaded',
     );
   });
-  return { app, started };
+  return { app, started, settings, logger };
+}
+
+const withJobs = <T>(jobs: T | undefined): { jobs?: T } => (jobs === undefined ? {} : { jobs });
+
+/** The isolate, started once; a start-up failure is thrown to the caller. */
+async function ready(env: WorkerEnv): Promise<Isolate> {
+  isolate ??= createIsolate(env);
+  const current = await isolate;
+  await current.started;
+  return current;
 }
 
 export default {
@@ -79,6 +96,43 @@ export default {
     }
     // The first request of an isolate waits for the default model (cold start); later ones find it ready.
     await current.started;
-    return current.app.fetch(request, env, ctx as never);
+    return withContentLength(await current.app.fetch(request, env, ctx as never));
+  },
+
+  /** Job work, R2 object-create events and dead letters (wrangler.jsonc env "jobs"). */
+  async queue(batch: QueueBatchLike, env: WorkerEnv) {
+    const current = await ready(env);
+    const jobs = current.app.control.jobs;
+    if (!jobs) {
+      current.logger.error(
+        { queue: batch.queue },
+        'queue messages but webhook jobs are off (NETLENS_WEBHOOK_SECRETS)',
+      );
+      for (const message of batch.messages) message.retry({ delaySeconds: 60 });
+      return;
+    }
+    await consumeBatch(batch, jobs, current.settings, current.logger);
+  },
+
+  /** Cron: re-announces due jobs whose queue message was lost, and purges finished jobs past retention. */
+  async scheduled(_event: unknown, env: WorkerEnv) {
+    const jobs = (await ready(env)).app.control.jobs;
+    if (!jobs) return;
+    const now = Date.now();
+    for (const id of await jobs.service.store.dueIds(now - 60_000, 500)) await env.JOBS_QUEUE?.send({ id });
+    await jobs.service.purge();
   },
 };
+
+/** Workers' FixedLengthStream: a pass-through that lets a streamed body go out with its Content-Length. */
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/**
+ * Workers send a streamed body chunked, whatever Content-Length the app set, unless it passes through a
+ * FixedLengthStream: then browsers see the length (download progress) and caches can check it.
+ */
+function withContentLength(response: Response): Response {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  if (response.body === null || !Number.isSafeInteger(length) || length <= 0) return response;
+  return new Response(response.body.pipeThrough(new FixedLengthStream(length)), response);
+}

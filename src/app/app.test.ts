@@ -38,7 +38,14 @@ function captureLogger(entries: LogEntry[], bindings: Record<string, unknown> = 
 }
 
 async function setup(config: AppConfigInput = {}, options: { start?: boolean; budget?: number } = {}) {
-  const source = new FakeSource().add(fakeManifest('alpha', { features: true })).add(fakeManifest('beta'));
+  const card = {
+    summary: 'A fake model for tests.',
+    intendedUse: 'Only tests.',
+    classes: { cat: 'a small feline' },
+  };
+  const source = new FakeSource()
+    .add(fakeManifest('alpha', { features: true, card }))
+    .add(fakeManifest('beta'));
   const engine = new FakeEngine();
   const logs: LogEntry[] = [];
   const logger = captureLogger(logs);
@@ -57,9 +64,8 @@ async function setup(config: AppConfigInput = {}, options: { start?: boolean; bu
     logger,
     assets: {
       async get(path) {
-        if (path === 'index.html')
-          return { body: '<!doctype html><title>demo</title>', contentType: 'text/html; charset=utf-8' };
-        if (path === 'page.js') return { body: 'console.log(1)', contentType: 'text/javascript' };
+        if (path === 'index.html') return { body: '<!doctype html><title>demo</title>' };
+        if (path === 'page.js') return { body: 'console.log(1)', size: 14 };
         return undefined;
       },
     },
@@ -130,6 +136,7 @@ describe('operations', () => {
       '/v1/models/{model}/classify',
       '/v1/models/{model}/embed',
       '/v1/models/{model}/files/{variant}',
+      '/v1/models/{model}/files/{variant}/{sha256}',
     ]);
     const classify = doc.paths['/v1/models/{model}/classify']!.post as {
       requestBody: { content: Record<string, unknown> };
@@ -175,8 +182,14 @@ describe('operations', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
-    expect(await (await app.request('/static/page.js')).text()).toBe('console.log(1)');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const script = await app.request('/static/page.js');
+    expect(await script.text()).toBe('console.log(1)');
+    // Static files have content-addressed names: cached for good.
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(script.headers.get('content-length')).toBe('14');
     expect((await app.request('/static/missing.js')).status).toBe(404);
+    expect((await app.request('/static/index.html')).status).toBe(404);
     expect((await app.request('/static/../secret')).status).toBe(404);
   });
 });
@@ -227,14 +240,86 @@ describe('models', () => {
     }
   });
 
-  it('serves the ONNX bytes with the manifest sha256 as ETag', async () => {
+  it('serves the ONNX file at its content-addressed URL: immutable, streamed with its length', async () => {
     const { app } = await setup();
-    const res = await app.request('/v1/models/alpha/files/model');
+    const url = `/v1/models/alpha/files/model/${'a'.repeat(64)}`;
+    const res = await app.request(url);
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe(`"${'a'.repeat(64)}"`);
-    expect(new TextDecoder().decode((await res.arrayBuffer()).slice(0, 8))).toBe('{"name":');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(res.headers.get('content-length')).toBe('1000');
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="alpha.onnx"');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(bytes.length).toBe(1000);
+    expect(new TextDecoder().decode(bytes.slice(0, 8))).toBe('{"name":');
+    const again = await app.request(url, { headers: { 'if-none-match': `"${'a'.repeat(64)}"` } });
+    expect(again.status).toBe(304);
+
+    // The old, changing URL redirects (never cached) to the current one.
+    const current = await app.request('/v1/models/alpha/files/model');
+    expect(current.status).toBe(302);
+    expect(current.headers.get('location')).toBe(url);
+    expect(current.headers.get('cache-control')).toBe('no-cache');
+    const features = await app.request('/v1/models/alpha/files/features');
+    expect(features.headers.get('location')).toBe(`/v1/models/alpha/files/features/${'b'.repeat(64)}`);
+
+    // A stale or wrong hash is not found, naming the current one.
+    const stale = await app.request(`/v1/models/alpha/files/model/${'c'.repeat(64)}`);
+    expect(stale.status).toBe(404);
+    expect((await problemOf(stale)).detail).toBe(
+      `model 'alpha' has no model file with sha256 ${'c'.repeat(64)}; its current one is ${'a'.repeat(64)}`,
+    );
+    expect((await app.request(`/v1/models/alpha/files/model/abc`)).status).toBe(400);
     expect((await app.request('/v1/models/beta/files/features')).status).toBe(404);
     expect((await app.request('/v1/models/beta/files/weights')).status).toBe(400);
+  });
+
+  it('does not serve model files when exposeModelFiles is off (and the card has no URLs)', async () => {
+    const { app } = await setup({ exposeModelFiles: false });
+    expect((await app.request(`/v1/models/alpha/files/model/${'a'.repeat(64)}`)).status).toBe(404);
+    const body = (await (await app.request('/v1/models/alpha')).json()) as Json;
+    expect(body.files.model).toEqual({ sha256: 'a'.repeat(64), bytes: 1000 });
+  });
+
+  it('gives each model a card: meaning of the classes, input, preprocessing, provenance, sizes', async () => {
+    const { app } = await setup();
+    const detail = (await (await app.request('/v1/models/alpha')).json()) as Json;
+    expect(detail.card).toEqual({
+      summary: 'A fake model for tests.',
+      intendedUse: 'Only tests.',
+      classes: [
+        { index: 0, id: 'c0', label: 'cat', meaning: 'a small feline' },
+        { index: 1, id: 'c1', label: 'dog' },
+        { index: 2, id: 'c2', label: 'car' },
+        { index: 3, id: 'c3', label: 'boat' },
+        { index: 4, id: 'c4', label: 'tree' },
+      ],
+      input: "4×4 RGB (NHWC float32, input 'input')",
+      preprocessing:
+        'EXIF orientation applied; converted to RGB; resized to 4×4 by nearest neighbour (PIL NEAREST, Keras load_img default); pixel × 1/255.',
+      provenance: {
+        source: 'test',
+        format: 'fake',
+        converter: 'test',
+        convertedAt: '2026-01-01',
+        parameters: 0,
+        verification: null,
+        verified: 'not verified (converted without --verify)',
+      },
+    });
+    expect(detail.files).toEqual({
+      model: { sha256: 'a'.repeat(64), bytes: 1000, url: `/v1/models/alpha/files/model/${'a'.repeat(64)}` },
+      features: {
+        sha256: 'b'.repeat(64),
+        bytes: 1000,
+        url: `/v1/models/alpha/files/features/${'b'.repeat(64)}`,
+      },
+    });
+    const list = (await (await app.request('/v1/models')).json()) as Json;
+    expect(list.models[0].card.summary).toBe('A fake model for tests.');
+    expect(list.models[0].card.classes).toBeUndefined(); // 1000 ImageNet classes stay in the detail
+    expect(list.models[1].card.summary).toBeUndefined();
+    expect(list.models[1].files.model.url).toBe(`/v1/models/beta/files/model/${'a'.repeat(64)}`);
   });
 });
 
@@ -264,8 +349,10 @@ describe('classify: body formats', () => {
         label: 'dog',
         score: expect.closeTo(0.4, 6),
       });
+      expect(result.timings.clock).toBe('wall');
       expect(Object.keys(result.timings).sort()).toEqual([
         'batchSize',
+        'clock',
         'decodeMs',
         'inferenceMs',
         'preprocessMs',
@@ -748,6 +835,31 @@ describe('metrics', () => {
     expect(text).toContain('netlens_model_loaded{model="alpha",provider="cpu",variant="model"} 1');
     expect(text).toContain('netlens_ready 1');
     expect(text).toContain('netlens_decoding{state="waiting"} 0');
+    expect(text).toContain('netlens_clock_measures_cpu 1');
+  });
+
+  it("on a runtime whose clock stands still during CPU work (clock 'io'), marks CPU timings as not measured", async () => {
+    const { app, logs } = await setup({ clock: 'io' });
+    const answer = (await (
+      await app.request(post('/v1/models/alpha/classify', fakeImage(1), 'image/png'))
+    ).json()) as Json;
+    expect(answer.results[0].timings).toEqual({
+      decodeMs: null,
+      preprocessMs: null,
+      queueMs: null,
+      inferenceMs: null,
+      batchSize: 1,
+      totalMs: expect.any(Number),
+      clock: 'io',
+    });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).not.toContain('netlens_http_request_duration_seconds');
+    expect(text).not.toContain('netlens_inference_duration_seconds');
+    expect(text).toContain('netlens_clock_measures_cpu 0');
+    expect(text).toContain('netlens_batch_size_bucket{model="alpha",variant="model",le="1"} 1');
+    const request = logs.find((l) => l.message === 'request')!;
+    expect(request.fields).toMatchObject({ status: 200, ioWaitMs: expect.any(Number) });
+    expect(request.fields).not.toHaveProperty('ms');
   });
 });
 

@@ -8,10 +8,11 @@ import type { ImageDecoder } from '../core/image-types.js';
 import { NetlensError } from '../core/errors.js';
 import { createAppMetrics } from './app-metrics.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
-import { type AppDeps, type PageAssets, type Router, createRouter } from './env.js';
+import { type AppDeps, type AppJobs, type PageAssets, type Router, createRouter } from './env.js';
 import { notFound, onError } from './errors.js';
 import { Gate } from './gate.js';
 import { InferenceService } from './inference.js';
+import { type JobsRuntime, createAppJobs } from './jobs.js';
 import { Lifecycle } from './lifecycle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
@@ -19,6 +20,7 @@ import { bodyLimit, v1Guard } from './middleware/guard.js';
 import { requestContext } from './middleware/request-context.js';
 import type { ModelRegistry } from './registry.js';
 import { inferenceRoutes } from './routes/inference.js';
+import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { opsRoutes } from './routes/ops.js';
 import { pageRoutes } from './routes/page.js';
@@ -34,6 +36,8 @@ export interface CreateAppOptions {
   version?: string;
   /** Route groups a runtime adds (mounted before the page, after the API). */
   routes?: readonly ((deps: AppDeps) => Router)[];
+  /** Webhook jobs: the runtime's store, queue and HTTP; on when config.jobs.webhookSecrets is set. */
+  jobs?: JobsRuntime;
 }
 
 /** What an entry point needs besides `fetch`: readiness, draining and shutdown. */
@@ -46,6 +50,8 @@ export interface AppControl {
   drain(timeoutMs?: number): Promise<{ drained: boolean; inFlight: number }>;
   /** Rejects queued work and disposes models (after drain). */
   close(): Promise<void>;
+  /** The job service and runner, for the runtime's worker loop (undefined when jobs are off). */
+  readonly jobs: AppJobs | undefined;
 }
 
 export type NetlensApp = Router & { readonly control: AppControl };
@@ -70,9 +76,11 @@ export function createApp(options: CreateAppOptions): NetlensApp {
   }
   app.use('/v1/*', v1Guard(deps));
   app.use('/v1/models/:model/*', bodyLimit(config.maxBodyBytes));
+  app.use('/v1/hooks/*', bodyLimit(config.maxBodyBytes));
 
   app.route('/', modelRoutes(deps));
   app.route('/', inferenceRoutes(deps));
+  app.route('/', jobRoutes(deps));
   app.route('/', opsRoutes(deps));
   for (const group of options.routes ?? []) app.route('/', group(deps));
   app.route('/', pageRoutes(deps));
@@ -93,7 +101,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
 /** The services every route group shares, built once per app. */
 function createDeps(options: CreateAppOptions): AppDeps {
   const config = parseAppConfig(options.config);
-  const metrics = createAppMetrics();
+  const metrics = createAppMetrics(config.clock);
   const lifecycle = new Lifecycle();
   const decoding = new Gate(config.maxDecoding);
   const { registry } = options;
@@ -108,18 +116,11 @@ function createDeps(options: CreateAppOptions): AppDeps {
     memory: () => ({ loadedBytes: registry.loadedBytes, budgetBytes: registry.memoryBudgetBytes }),
     ready: () => !lifecycle.draining && registry.isReady(),
   });
-  return {
-    config,
-    registry,
-    decodeImage: options.decodeImage,
-    logger: options.logger ?? consoleLogger(),
-    metrics,
-    lifecycle,
-    inference,
-    decoding,
-    assets: options.assets,
-    version: options.version ?? '0.1.0',
-  };
+  const logger = options.logger ?? consoleLogger();
+  const base = { config, registry, decodeImage: options.decodeImage, logger, metrics, inference, decoding };
+  const jobs =
+    options.jobs && config.jobs.webhookSecrets.length > 0 ? createAppJobs(base, options.jobs) : undefined;
+  return { ...base, lifecycle, assets: options.assets, jobs, version: options.version ?? '0.1.0' };
 }
 
 function createControl(deps: AppDeps): AppControl {
@@ -129,6 +130,7 @@ function createControl(deps: AppDeps): AppControl {
     get inFlight() {
       return deps.lifecycle.inFlight;
     },
+    jobs: deps.jobs,
     drain: (timeoutMs = 30_000) => deps.lifecycle.drain(timeoutMs),
     async close() {
       deps.lifecycle.stop();

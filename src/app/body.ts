@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeBase64 } from '../core/base64.js';
 import { NetlensError } from '../core/errors.js';
 
 /**
@@ -103,21 +104,6 @@ async function readMultipart(request: Request): Promise<RequestImages> {
     });
   }
   return { images, ...(top !== undefined && { top }), format: 'multipart' };
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function decodeBase64(value: string, where: string): Uint8Array {
-  const comma = value.startsWith('data:') ? value.indexOf(',') : -1;
-  const text = (comma >= 0 ? value.slice(comma + 1) : value).replace(/\s+/g, '');
-  const normalised = text.replaceAll('-', '+').replaceAll('_', '/');
-  if (!BASE64.test(normalised) || normalised.length % 4 === 1) {
-    throw new NetlensError('invalid_argument', `${where} is not valid base64`, { details: { field: where } });
-  }
-  const binary = atob(normalised.padEnd(Math.ceil(normalised.length / 4) * 4, '='));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /** A zod failure as one invalid_argument error listing every problem. */

@@ -78,6 +78,34 @@ export const AppConfigSchema = z.object({
   exposeModelFiles: z.boolean().default(true),
   /** Default `top`. */
   defaultTop: z.number().int().min(1).max(1000).default(5),
+  /**
+   * What the runtime's clock measures (a fact of the runtime kit, never sniffed). 'wall': durations are
+   * wall time. 'io': the clock stands still during CPU work and moves only across I/O (Cloudflare
+   * Workers, a Spectre mitigation), so the CPU-bound timings are reported as not measured (null) and the
+   * latency histograms are left out of /metrics.
+   */
+  clock: z.enum(['wall', 'io']).default('wall'),
+  /** Webhook-triggered jobs (docs/webhooks.md); on when an entry point gives a job store. */
+  jobs: z
+    .object({
+      /** Standard Webhooks secrets (whsec_…): inbound hooks match any, callbacks are signed with the first. */
+      webhookSecrets: z.array(z.string()).default([]),
+      /** Tries of a job whose fetch or classification failed for a passing reason. */
+      attempts: z.number().int().positive().default(3),
+      callbackAttempts: z.number().int().positive().default(8),
+      callbackBackoffMs: z.number().int().positive().default(2000),
+      /** Lease of a job being worked on (a dead process's jobs are taken again after it). */
+      leaseMs: z.number().int().positive().default(60_000),
+      /** Finished jobs are deleted this long after they finished. */
+      retentionMs: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 24 * 3600 * 1000),
+      /** CIDR blocks fetches and callbacks may reach although not public. */
+      fetchAllow: z.array(z.string()).default([]),
+    })
+    .prefault({}),
 });
 
 export type AppConfig = z.output<typeof AppConfigSchema>;
@@ -102,7 +130,7 @@ export function parseAppConfig(input: AppConfigInput = {}): AppConfig {
  */
 export async function appConfigFromSettings(
   settings: Settings,
-  runtime: { formats: readonly ImageFormat[] },
+  runtime: { formats: readonly ImageFormat[]; clock: AppConfig['clock'] },
 ): Promise<AppConfigInput> {
   const apiKeys = await Promise.all(
     settings.apiKeys.map(async (k) => ({
@@ -126,5 +154,15 @@ export async function appConfigFromSettings(
     apiKeys,
     rateLimit: settings.rateLimit,
     cors: { origins: settings.corsOrigins },
+    clock: runtime.clock,
+    jobs: {
+      webhookSecrets: settings.webhookSecrets,
+      attempts: settings.jobAttempts,
+      callbackAttempts: settings.callbackAttempts,
+      callbackBackoffMs: settings.callbackBackoffMs,
+      leaseMs: settings.jobVisibilityMs,
+      retentionMs: Math.round(settings.jobRetentionHours * 3600 * 1000),
+      fetchAllow: settings.fetchAllow,
+    },
   };
 }

@@ -5,6 +5,10 @@ import { validationError } from './body.js';
 import type { AppConfig } from './config.js';
 import type { Gate } from './gate.js';
 import type { InferenceService } from './inference.js';
+import type { JobRunner } from '../jobs/runner.js';
+import type { JobService } from '../jobs/service.js';
+import type { WebhookSigner } from '../jobs/signature.js';
+import type { UrlPolicy } from '../jobs/url-policy.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ModelRegistry } from './registry.js';
@@ -28,11 +32,46 @@ export function createRouter(): Router {
   });
 }
 
-/** The demo page's files (index.html, page.js, page.css, wasm/…), served at / and /static/*. */
+/**
+ * The demo page's files: index.html (served at /) and the files its build lists (served at /static/*,
+ * all under content-addressed names). Large ones are streams.
+ */
 export interface PageAssets {
-  get(
-    path: string,
-  ): Promise<{ body: string | Uint8Array | ReadableStream<Uint8Array>; contentType: string } | undefined>;
+  get(path: string): Promise<
+    | {
+        body: string | Uint8Array | ReadableStream<Uint8Array>;
+        /** Bytes, when known (Content-Length, and the page's download progress). */
+        size?: number;
+      }
+    | undefined
+  >;
+}
+
+/**
+ * assets.json of a page build (functions/browser/build.ts): every file the page may request at
+ * /static/<path>, with its size. Both runtimes' PageAssets serve exactly these.
+ */
+export interface PageAssetList {
+  files: Record<
+    string,
+    {
+      bytes: number;
+      sha256?: string;
+      /** One of the in-browser runtime's files (BROWSER_WASM_NAMES): from node_modules on Node. */
+      runtimeFile?: string;
+      /** Stored by build:worker as this many `.partN` files (Workers' 25 MiB asset limit). */
+      parts?: number;
+    }
+  >;
+}
+
+/** Webhook jobs inside the app (src/app/jobs.ts builds them): the routes' service, the runtime's runner. */
+export interface AppJobs {
+  readonly service: JobService;
+  readonly runner: JobRunner;
+  readonly signer: WebhookSigner;
+  readonly policy: UrlPolicy;
+  readonly owner: string;
 }
 
 /** Everything a route group or middleware may use, built once by createApp (explicit, never global). */
@@ -47,6 +86,8 @@ export interface AppDeps {
   /** At most config.maxDecoding images decoded and preprocessed at once. */
   readonly decoding: Gate;
   readonly assets: PageAssets | undefined;
+  /** Webhook jobs, when the entry point gave a job store and secrets are set (docs/webhooks.md). */
+  readonly jobs: AppJobs | undefined;
   /** Shown in /openapi.json. */
   readonly version: string;
 }

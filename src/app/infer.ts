@@ -17,18 +17,26 @@ export interface ImageFacts {
   height: number;
 }
 
+/**
+ * How long each step took (ms). On a runtime whose clock stands still during CPU work (clock 'io':
+ * Cloudflare Workers) the CPU-bound steps are null — not measured — and totalMs is the time the request
+ * spent waiting on I/O (reading the body, loading a model): the answer says which with `clock`.
+ */
+export interface Timings {
+  decodeMs: number | null;
+  preprocessMs: number | null;
+  queueMs: number | null;
+  inferenceMs: number | null;
+  batchSize: number;
+  totalMs: number;
+  clock: 'wall' | 'io';
+}
+
 export interface InferredImage {
   facts: ImageFacts;
   /** The model's output row for this image (probabilities/logits, or features). */
   row: Float32Array;
-  timings: {
-    decodeMs: number;
-    preprocessMs: number;
-    queueMs: number;
-    inferenceMs: number;
-    batchSize: number;
-    totalMs: number;
-  };
+  timings: Timings;
 }
 
 export interface InferRequest {
@@ -77,15 +85,22 @@ export async function infer(
     request.signal,
   );
   const totalMs = roundMs(performance.now() - request.startedAt);
+  const clock = deps.config.clock;
+  const measured = (ms: number): number | null => (clock === 'wall' ? roundMs(ms) : null);
   return {
     provider: outputs[0]!.output.provider,
     items: prepared.map((p, i) => {
       const { output, queueMs, runMs, batchSize } = outputs[i]!;
-      return {
-        facts: p.facts,
-        row: output.row,
-        timings: { ...p.timings, queueMs: roundMs(queueMs), inferenceMs: roundMs(runMs), batchSize, totalMs },
+      const timings: Timings = {
+        decodeMs: measured(p.timings.decodeMs),
+        preprocessMs: measured(p.timings.preprocessMs),
+        queueMs: measured(queueMs),
+        inferenceMs: measured(runMs),
+        batchSize,
+        totalMs,
+        clock,
       };
+      return { facts: p.facts, row: output.row, timings };
     }),
   };
 }
@@ -126,6 +141,6 @@ async function prepare(
       width: decoded.width,
       height: decoded.height,
     },
-    timings: { decodeMs: roundMs(t1 - t0), preprocessMs: roundMs(t2 - t1) },
+    timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1 },
   };
 }

@@ -10,6 +10,14 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TITLES: Record<ErrorCode, string> = {
   invalid_argument: 'Invalid argument',
   unauthorized: 'Unauthorized',
+  webhook_unsigned: 'Webhook not signed',
+  webhook_signature_invalid: 'Webhook signature invalid',
+  webhook_expired: 'Webhook timestamp outside the tolerance',
+  webhook_replayed: 'Webhook id replayed',
+  job_conflict: 'Job state conflict',
+  url_refused: 'URL refused',
+  fetch_failed: 'Fetch failed',
+  store_unavailable: 'Job store unavailable',
   unknown_model: 'Unknown model',
   not_found: 'Not found',
   payload_too_large: 'Payload too large',
@@ -32,6 +40,21 @@ const TITLES: Record<ErrorCode, string> = {
 const DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_argument: 'A parameter or the JSON body failed validation; `errors` lists each problem.',
   unauthorized: 'An API key is required (Authorization: Bearer <key> or X-API-Key) and was missing or wrong.',
+  webhook_unsigned:
+    'The webhook has no Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature), or the server has no webhook secret configured.',
+  webhook_signature_invalid:
+    'No v1 signature in webhook-signature matches the body under any active secret (docs/webhooks.md shows how to sign).',
+  webhook_expired:
+    'webhook-timestamp is more than 5 minutes away from the server clock; sign each attempt with the current time.',
+  webhook_replayed:
+    'This webhook-id was already used for a different body: an id names one message (a repeat with the same body answers the existing job).',
+  job_conflict:
+    'The job is not in a state that allows this (e.g. retrying a job that has not failed); `state` says where it is.',
+  url_refused:
+    'The URL is not fetched: only http(s) to public addresses (no loopback, private, link-local, CGNAT, multicast or metadata addresses unless NETLENS_FETCH_ALLOW lists them).',
+  fetch_failed:
+    'The image could not be fetched (status, size limit or timeout); `lastError` of the job says which.',
+  store_unavailable: 'The job store (SQLite, Redis or D1) did not answer.',
   unknown_model: 'No model of that name is installed; `models` lists the installed ones.',
   not_found: 'No such resource.',
   payload_too_large: 'The body or the number of images is over the limit given in `limit`.',

@@ -1,7 +1,13 @@
 import type { Engine, EngineSession, SessionOptions } from '../core/engine.js';
 import { NetlensError, isNetlensError, messageOf } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
-import { type ModelSource, type Variant, variantFile } from '../core/model-source.js';
+import {
+  type ModelSource,
+  type StoredModelFile,
+  type Variant,
+  type VariantFile,
+  variantFile,
+} from '../core/model-source.js';
 import { mib, roundMs } from '../core/units.js';
 import { type Logger, silentLogger } from './logger.js';
 
@@ -239,12 +245,31 @@ export class ModelRegistry {
     };
   }
 
-  /** A model's ONNX bytes (sha256 checked by the source) and that sha256, for clients that run it themselves. */
-  async modelBytes(name: string, variant: Variant): Promise<{ bytes: Uint8Array; sha256: string }> {
+  /** A variant's stored file size in bytes, undefined when the source cannot tell. */
+  fileSize(manifest: Manifest, variant: Variant): Promise<number | undefined> {
+    return this.source.fileSize(manifest, variant);
+  }
+
+  /**
+   * A model file streamed for a client that runs it itself, when `sha256` is its current hash;
+   * not_found naming the current URL's hash otherwise (the file was replaced, or the URL is wrong).
+   */
+  async openModelFile(
+    name: string,
+    variant: Variant,
+    sha256: string,
+  ): Promise<{ file: VariantFile; stored: StoredModelFile }> {
     const manifest = await this.manifest(name);
     if (variant === 'features' && !manifest.features) throw await this.noFeatures(name);
-    const bytes = await this.source.modelBytes(manifest, variant);
-    return { bytes, sha256: variantFile(manifest, variant).sha256 };
+    const file = variantFile(manifest, variant);
+    if (file.sha256 !== sha256) {
+      throw new NetlensError(
+        'not_found',
+        `model '${name}' has no ${variant} file with sha256 ${sha256}; its current one is ${file.sha256}`,
+        { details: { model: name, variant, sha256: file.sha256 } },
+      );
+    }
+    return { file, stored: await this.source.openModelFile(manifest, variant) };
   }
 
   /** Throws not_found (listing the models that have one) unless `manifest` has a features variant. */

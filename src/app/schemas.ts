@@ -15,6 +15,13 @@ export const FileParams = ModelParams.extend({
   variant: z.enum(['model', 'features']).openapi({ param: { name: 'variant', in: 'path' } }),
 });
 
+export const ContentFileParams = FileParams.extend({
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256')
+    .openapi({ param: { name: 'sha256', in: 'path' }, description: "the file's sha256 (from the manifest)" }),
+});
+
 export const ClassifyQuery = z.object({
   top: z.coerce
     .number()
@@ -38,14 +45,33 @@ export const Prediction = z
   })
   .openapi('Prediction');
 
+const notMeasured = 'null when the runtime cannot measure it (clock "io")';
+
 export const Timings = z
   .object({
-    decodeMs: z.number(),
-    preprocessMs: z.number(),
-    queueMs: z.number().openapi({ description: 'waiting for its batch (includes loading a cold model)' }),
-    inferenceMs: z.number().openapi({ description: "the engine call of the image's batch" }),
+    decodeMs: z.number().nullable().openapi({ description: notMeasured }),
+    preprocessMs: z.number().nullable().openapi({ description: notMeasured }),
+    queueMs: z
+      .number()
+      .nullable()
+      .openapi({
+        description: `waiting for its batch (includes loading a cold model); ${notMeasured}`,
+      }),
+    inferenceMs: z
+      .number()
+      .nullable()
+      .openapi({ description: `the engine call of the image's batch; ${notMeasured}` }),
     batchSize: z.number().int(),
-    totalMs: z.number().openapi({ description: 'from the start of the request to the answer' }),
+    totalMs: z.number().openapi({
+      description:
+        'from the start of the request to the answer; with clock "io", only the time spent waiting on I/O',
+    }),
+    clock: z.enum(['wall', 'io']).openapi({
+      description:
+        '"wall": every duration is wall time (Node). "io": the runtime\'s clock stands still during CPU work and ' +
+        'moves only across I/O (Cloudflare Workers), so decode, preprocess, queue and inference are not ' +
+        'measured (null) and totalMs counts only I/O waits (docs/edge.md)',
+    }),
   })
   .openapi('Timings');
 
@@ -86,6 +112,68 @@ const VariantStatus = z
   })
   .openapi('LoadStatus');
 
+const FileRef = z
+  .object({
+    sha256: z.string(),
+    bytes: z.number().int().optional().openapi({ description: 'file size, when the store can tell' }),
+    url: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'content-addressed URL (immutable; a new file gets a new URL); absent when files are not exposed',
+        example: `/v1/models/nsfw-mobilenet-v2/files/model/${'0'.repeat(64)}`,
+      }),
+  })
+  .openapi('ModelFile');
+
+const ModelFiles = z.object({ model: FileRef, features: FileRef.optional() });
+
+export const ModelCard = z
+  .object({
+    description: z.string().optional(),
+    summary: z.string().optional().openapi({ description: 'what the model does (and does not)' }),
+    intendedUse: z.string().optional(),
+    limitations: z.string().optional(),
+    origin: z.string().optional().openapi({ description: 'where the model and its weights come from' }),
+    classes: z
+      .array(
+        z.object({
+          index: z.number().int(),
+          id: z.string(),
+          label: z.string(),
+          meaning: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'every class and what it means (GET /v1/models/{model} only)' }),
+    input: z.string().openapi({ example: "224×224 RGB (NHWC float32, input 'input')" }),
+    preprocessing: z.string().openapi({ description: 'the preprocessing every runtime applies, in words' }),
+    provenance: z.object({
+      source: z.string(),
+      format: z.string(),
+      kerasVersion: z.string().optional(),
+      converter: z.string(),
+      convertedAt: z.string(),
+      license: z.string().optional(),
+      parameters: z.number().int(),
+      sourceSha256: z.string().optional().openapi({ description: 'sha256 of the file that was converted' }),
+      verification: z
+        .object({
+          reference: z.string(),
+          maxAbsDiff: z.number(),
+          top1Agreement: z.number(),
+          samples: z.number(),
+        })
+        .nullable()
+        .openapi({ description: 'comparison with the reference implementation; null when not verified' }),
+      verified: z.string().openapi({ description: 'the verification result in words' }),
+    }),
+  })
+  .openapi('ModelCard', {
+    description: "the manifest's card (docs/manifest.md) with the model's facts spelled out",
+  });
+
 export const ModelSummary = z
   .object({
     name: z.string(),
@@ -97,6 +185,8 @@ export const ModelSummary = z
     embed: z.boolean().openapi({ description: 'has a features variant (/embed)' }),
     state: VariantStatus.shape.state,
     provider: z.string().optional(),
+    card: ModelCard,
+    files: ModelFiles,
   })
   .openapi('ModelSummary');
 
@@ -124,6 +214,8 @@ export const ModelDetail = z
       .record(z.string(), z.unknown())
       .openapi({ description: 'the model manifest (docs/manifest.md)' }),
     load: z.object({ model: VariantStatus, features: VariantStatus.optional() }),
+    card: ModelCard,
+    files: ModelFiles,
   })
   .openapi('ModelDetail');
 

@@ -29,6 +29,7 @@ const INPUT_ERRORS: readonly ErrorCode[] = [
   'unsupported_media_type',
   'payload_too_large',
   'not_found',
+  'job_conflict',
 ];
 
 export function exitCodeFor(error: unknown): number {

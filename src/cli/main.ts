@@ -66,6 +66,7 @@ function delegated(name: string, description: string, load: () => Promise<Comman
 }
 
 const loadConvert = async (): Promise<Command> => (await import('../convert/cli.js')).createConvertCommand();
+const loadJobs = async (): Promise<Command> => (await import('./jobs.js')).createJobsCommand();
 const loadTrain = async (): Promise<Command> => (await import('../train/command.js')).createTrainCommand();
 
 export function createProgram(): Command {
@@ -167,6 +168,9 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
   });
   program.addCommand(
     delegated('convert', 'convert a Keras model to ONNX + manifest (netlens convert --help)', loadConvert),
+  );
+  program.addCommand(
+    delegated('jobs', 'webhook jobs in the store: jobs list|show|retry (netlens jobs --help)', loadJobs),
   );
   program.addCommand(
     delegated('train', "train your own labels on a model's features (netlens train --help)", loadTrain),

@@ -1,6 +1,15 @@
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { OUTPUT_KINDS, PREPROCESS_MODES, RESIZE_METHODS, type Preprocessing } from '../core/manifest.js';
+import { readFileSync } from 'node:fs';
+import { NetlensError, messageOf } from '../core/errors.js';
+import {
+  ModelCardSchema,
+  OUTPUT_KINDS,
+  PREPROCESS_MODES,
+  RESIZE_METHODS,
+  type ModelCard,
+  type Preprocessing,
+} from '../core/manifest.js';
 import { ARCHITECTURE_NAMES, POOLING_MODES, type PoolingMode } from './architectures/index.js';
 import { convertModelFile, type ConvertFileResult } from './convert-file.js';
 import type { OutputKind } from './keras/output-kind.js';
@@ -21,6 +30,8 @@ interface ConvertCliOptions {
   verifyImages?: string;
   features: boolean;
   featuresLayer?: string;
+  description?: string;
+  card?: ModelCard;
   out: string;
   json?: boolean;
 }
@@ -72,6 +83,31 @@ function number(value: string): number {
   return n;
 }
 
+/**
+ * `--card`: JSON text (starting with '{') or a JSON file, checked against the manifest's card schema
+ * before anything is converted.
+ */
+export function parseCard(value: string): ModelCard {
+  let json: unknown;
+  try {
+    json = JSON.parse(value.trimStart().startsWith('{') ? value : readFileSync(value, 'utf8'));
+  } catch (error) {
+    throw new NetlensError(
+      'invalid_argument',
+      `--card: not JSON text or a readable JSON file: ${messageOf(error)}`,
+    );
+  }
+  const result = ModelCardSchema.strict().safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new NetlensError(
+      'invalid_argument',
+      `--card: ${problems.join('; ')} (fields: ${Object.keys(ModelCardSchema.shape).join(', ')})`,
+    );
+  }
+  return result.data;
+}
+
 /** `netlens convert <file> …` (registered by src/cli/main.ts). */
 export function createConvertCommand(): Command {
   return new Command('convert')
@@ -101,6 +137,12 @@ export function createConvertCommand(): Command {
     .option('--verify', 'compare with TensorFlow.js on random inputs (and --verify-images); fail above 1e-4')
     .option('--verify-images <dir>', 'also verify on the images in this directory')
     .option('--no-features', 'do not write the penultimate-features model')
+    .option('--description <text>', 'one line saying what the model is (manifest description)')
+    .option(
+      '--card <json|file>',
+      'model card as JSON text or a JSON file: {"summary", "classes": {label: meaning}, "intendedUse", "limitations", "origin"}',
+      parseCard,
+    )
     .option(
       '--features-layer <layer>',
       "the features model ends at this layer's output (default: the final classifier's input)",
@@ -137,6 +179,8 @@ export function createConvertCommand(): Command {
           ...(o.pooling ? { pooling: o.pooling, includeTop: false } : {}),
           features: o.features,
           ...(o.featuresLayer ? { featuresLayer: o.featuresLayer } : {}),
+          ...(o.description ? { description: o.description } : {}),
+          ...(o.card ? { card: o.card } : {}),
           verify: o.verify === true || o.verifyImages !== undefined,
           ...(o.verifyImages ? { verifyImages: o.verifyImages } : {}),
           onProgress: (p) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Float32Tensor } from '../core/engine.js';
-import type { ManifestInput, Preprocessing } from '../core/manifest.js';
+import type { ManifestInput, ModelCard, Preprocessing } from '../core/manifest.js';
 import { parseManifest } from '../core/manifest.js';
 import { convertKerasModelToFile, defaultFeatureLayer } from './keras/convert.js';
 import { parseModelConfig } from './keras/config.js';
@@ -35,6 +35,8 @@ export interface ConvertFileOptions extends Omit<ReadModelOptions, 'onLayer'> {
   tolerance?: number;
   description?: string;
   license?: string;
+  /** The model card written to the manifest (docs/manifest.md): summary, class meanings, intended use. */
+  card?: ModelCard;
   onProgress?: (p: ConvertProgress) => void;
 }
 
@@ -157,6 +159,7 @@ export async function convertModelFile(
       !wantFeatures && options.verify !== true,
     );
     const manifest = main.manifest;
+    if (options.card !== undefined) manifest.card = options.card;
     const onnxPath = path.join(options.outDir, manifest.file);
     const mainTemp = main.temp;
     const summary = main.summary;

@@ -5,8 +5,13 @@
 export const ERROR_CODES = {
   invalid_argument: 400,
   unauthorized: 401,
+  webhook_unsigned: 401,
+  webhook_signature_invalid: 401,
+  webhook_expired: 401,
+  webhook_replayed: 401,
   unknown_model: 404,
   not_found: 404,
+  job_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   bad_image: 422,
@@ -16,11 +21,14 @@ export const ERROR_CODES = {
   /** A training data set netlens cannot learn from (too few labels or images). */
   invalid_dataset: 422,
   unsupported_layer: 422,
+  url_refused: 422,
   rate_limited: 429,
+  fetch_failed: 502,
   timeout: 504,
   queue_full: 503,
   model_not_ready: 503,
   provider_unavailable: 503,
+  store_unavailable: 503,
   integrity_error: 500,
   internal: 500,
 } as const;

@@ -85,6 +85,24 @@ export const TrainingSchema = z.object({
   baseline: z.object({ input: z.string(), evaluation: EvaluationSchema }).optional(),
 });
 
+/**
+ * The human half of a manifest (optional, written by the converter's --card / the built-in models'
+ * build): what the model is for and what its classes mean. Shown on the demo page and in
+ * GET /v1/models/{model} next to the facts the manifest already holds (input, preprocessing, provenance).
+ */
+export const ModelCardSchema = z.object({
+  /** A paragraph: what the model does and what it is not. */
+  summary: z.string().min(1).optional(),
+  /** What each class means, by label (every key must be one of the model's labels). */
+  classes: z.record(z.string(), z.string()).optional(),
+  /** What the model is meant for (and not for): for content-moderation models, a plain note. */
+  intendedUse: z.string().min(1).optional(),
+  /** Known weaknesses: data, accuracy, failure modes. */
+  limitations: z.string().min(1).optional(),
+  /** Where the model and its weights come from (project, paper, URL). */
+  origin: z.string().min(1).optional(),
+});
+
 export const ManifestSchema = z.object({
   manifestVersion: z.literal(MANIFEST_VERSION),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"'),
@@ -135,6 +153,7 @@ export const ManifestSchema = z.object({
     license: z.string().optional(),
   }),
   training: TrainingSchema.optional(),
+  card: ModelCardSchema.optional(),
 });
 
 export type ManifestInput = z.input<typeof ManifestSchema>;
@@ -143,6 +162,7 @@ export type Preprocessing = RawManifest['preprocessing'];
 export type LabelEntry = z.infer<typeof LabelEntrySchema>;
 export type Training = z.infer<typeof TrainingSchema>;
 export type Evaluation = z.infer<typeof EvaluationSchema>;
+export type ModelCard = z.infer<typeof ModelCardSchema>;
 
 /** A validated manifest with labels normalised to `{id, label}` by class index. */
 export interface Manifest extends Omit<RawManifest, 'labels'> {
@@ -191,5 +211,20 @@ export function parseManifest(value: unknown, where = 'manifest'): Manifest {
       `${where}: ${labels.length} labels for an output of ${raw.output.size} classes`,
     );
   }
+  checkCardClasses(raw.card, labels, where);
   return { ...raw, labels };
+}
+
+/** A card's class descriptions must name real labels (a typo would silently describe nothing). */
+function checkCardClasses(card: ModelCard | undefined, labels: readonly LabelEntry[], where: string): void {
+  const known = new Set(labels.map((l) => l.label));
+  const unknown = Object.keys(card?.classes ?? {}).filter((label) => !known.has(label));
+  if (unknown.length > 0) {
+    const some = labels.slice(0, 20).map((l) => l.label);
+    throw new NetlensError(
+      'invalid_manifest',
+      `${where}: card.classes describes ${unknown.map((u) => `'${u}'`).join(', ')}, not among the labels (${some.join(', ')}${labels.length > some.length ? ', …' : ''})`,
+      { details: { unknown } },
+    );
+  }
 }

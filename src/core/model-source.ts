@@ -17,6 +17,27 @@ export interface ModelSource {
   manifest(name: string): Promise<Manifest>;
   /** The ONNX bytes of the classifier ('model') or of its penultimate-features variant ('features'). */
   modelBytes(manifest: Manifest, variant?: Variant): Promise<Uint8Array>;
+  /** The stored size of a variant's file in bytes, without reading it; undefined when the store cannot tell. */
+  fileSize(manifest: Manifest, variant?: Variant): Promise<number | undefined>;
+  /**
+   * The variant's file as a stream, never read whole (for clients that run the model themselves),
+   * checked against the manifest's sha256 on the way (`verifiedStream`).
+   */
+  openModelFile(manifest: Manifest, variant?: Variant): Promise<StoredModelFile>;
+}
+
+/** A model file streamed from its store. */
+export interface StoredModelFile {
+  readonly body: ReadableStream<Uint8Array>;
+  /** Its length in bytes when the store knows it (for Content-Length and download progress). */
+  readonly size: number | undefined;
+}
+
+/** An incremental sha256: each runtime supplies its native one (node:crypto, Workers' DigestStream). */
+export interface Sha256Stream {
+  update(chunk: Uint8Array): void;
+  /** Lowercase hex, once every chunk has been given. */
+  digest(): Promise<string>;
 }
 
 /** What one variant of a model is: its file (relative to the manifest), sha256, output name and size. */
@@ -96,4 +117,33 @@ export async function checkModelBytes(
   const actual = await sha256Hex(bytes);
   if (actual !== file.sha256) throw modelFileError(manifest, file, where, { missing: false, actual });
   return bytes;
+}
+
+/**
+ * `body` unchanged, hashed as it passes: the last chunk is held back until the whole file's sha256 is
+ * known, and when it is not the manifest's the stream fails with modelFileError instead of ending — so a
+ * client (or a cache in between) never receives a complete file that differs from its manifest.
+ */
+export function verifiedStream(
+  manifest: Manifest,
+  file: VariantFile,
+  where: string,
+  body: ReadableStream<Uint8Array>,
+  hash: Sha256Stream,
+): ReadableStream<Uint8Array> {
+  let held: Uint8Array | undefined;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        hash.update(chunk);
+        if (held !== undefined) controller.enqueue(held);
+        held = chunk;
+      },
+      async flush(controller) {
+        const actual = await hash.digest();
+        if (actual !== file.sha256) throw modelFileError(manifest, file, where, { missing: false, actual });
+        if (held !== undefined) controller.enqueue(held);
+      },
+    }),
+  );
 }

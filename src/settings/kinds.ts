@@ -1,4 +1,5 @@
 import { NetlensError } from '../core/errors.js';
+import ipaddr from 'ipaddr.js';
 
 /**
  * How one kind of setting is read from its environment variable: one rule per kind, used by every
@@ -163,5 +164,67 @@ export const apiKeys: Kind<ApiKeySetting[]> = {
       if (key === '') throw invalid(`${name}[${i}]`, entry, 'a non-empty key');
       return { name: keyName, key };
     });
+  },
+};
+
+/** A Standard Webhooks secret: `whsec_` followed by base64 of the key bytes. */
+export const webhookSecret: Kind<string> = {
+  describe: 'a Standard Webhooks secret (whsec_<base64>)',
+  parse(value, name) {
+    const body = value.startsWith('whsec_') ? value.slice('whsec_'.length) : undefined;
+    let bytes = 0;
+    try {
+      bytes = body !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(body) ? atob(body).length : 0;
+    } catch {
+      bytes = 0;
+    }
+    if (bytes < 16) {
+      throw invalid(
+        name,
+        `${value.slice(0, 6)}…`,
+        'whsec_ followed by the base64 of at least 16 random bytes',
+      );
+    }
+    return value;
+  },
+};
+
+/** An IPv4 or IPv6 address or CIDR block, written back in canonical `address/prefix` form. */
+export const cidr: Kind<string> = {
+  describe: 'an IP address or CIDR block (127.0.0.1, 10.0.0.0/8, ::1/128)',
+  parse(value, name) {
+    try {
+      const [address, prefix] = value.includes('/')
+        ? ipaddr.parseCIDR(value)
+        : (() => {
+            const a = ipaddr.parse(value);
+            return [a, a.kind() === 'ipv4' ? 32 : 128] as const;
+          })();
+      return `${address.toString()}/${prefix}`;
+    } catch {
+      throw invalid(name, value, 'an IP address or CIDR block such as 127.0.0.1 or 10.0.0.0/8');
+    }
+  },
+};
+
+/** Where jobs live: `sqlite:<file>` or a Redis URL (`redis://…`, `rediss://…`). */
+export const queueUrl: Kind<string> = {
+  describe: 'sqlite:<file> or redis://[user:password@]host:port[/db]',
+  parse(value, name) {
+    if (/^sqlite:.+/.test(value) || /^rediss?:\/\/[^/]+/.test(value)) return value;
+    throw invalid(
+      name,
+      value,
+      'sqlite:<file> (e.g. sqlite:/var/lib/netlens/jobs.sqlite) or redis://host:port',
+    );
+  },
+};
+
+/** An absolute http(s) URL. */
+export const httpUrl: Kind<string> = {
+  describe: 'an http(s) URL',
+  parse(value, name) {
+    if (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)) return value;
+    throw invalid(name, value, 'an absolute http:// or https:// URL');
   },
 };

@@ -116,11 +116,45 @@ describe('readSettings', () => {
     ['NETLENS_RATE_LIMIT', 'fast', /like '600' or '600\/60'/],
     ['NETLENS_API_KEYS', 'sha256:zz', /64 lowercase hex digits/],
     ['NETLENS_MODEL_STORE', 's3', /NETLENS_MODEL_STORE must be one of assets, r2; got 's3'/],
+    ['NETLENS_WEBHOOK_SECRETS', 'hunter2', /whsec_ followed by the base64 of at least 16 random bytes/],
+    ['NETLENS_WEBHOOK_SECRETS', 'whsec_c2hvcnQ=', /at least 16 random bytes/],
+    ['NETLENS_FETCH_ALLOW', '10.0.0.0/33', /an IP address or CIDR block/],
+    ['NETLENS_FETCH_ALLOW', 'localhost', /an IP address or CIDR block/],
+    ['NETLENS_QUEUE', 'mysql://db', /sqlite:<file> .* or redis:\/\/host:port/],
+    ['NETLENS_JOB_RETENTION_HOURS', '0.1', /a number ≥ 0.25/],
+    ['NETLENS_R2_CALLBACK_URL', 'ftp://x', /an absolute http:\/\/ or https:\/\/ URL/],
   ])('%s=%j is an invalid_argument naming the variable and the valid values', (name, value, message) => {
     const error = errorOf(() => readSettings({ [name]: value }, node));
     expect(error.code).toBe('invalid_argument');
     expect(error.message).toMatch(message);
     expect(error.details.variable).toMatch(new RegExp(`^${name}`));
+  });
+
+  it('reads the webhook job settings: secrets, allow-list as canonical CIDRs, queue location', () => {
+    const secret = 'whsec_' + btoa('0123456789abcdef0123');
+    const { settings } = readSettings(
+      {
+        NETLENS_WEBHOOK_SECRETS: `${secret}, ${secret}`,
+        NETLENS_FETCH_ALLOW: '127.0.0.1, 10.0.0.0/8, ::1',
+        NETLENS_QUEUE: 'redis://127.0.0.1:6390/0?prefix=a',
+        NETLENS_MAX_BODY_BYTES: '1000',
+      },
+      node,
+    );
+    expect(settings).toMatchObject({
+      webhookSecrets: [secret, secret],
+      fetchAllow: ['127.0.0.1/32', '10.0.0.0/8', '::1/128'],
+      queue: 'redis://127.0.0.1:6390/0?prefix=a',
+      fetchMaxBytes: 1000,
+      jobAttempts: 3,
+      callbackAttempts: 8,
+      jobConcurrency: 4,
+    });
+    expect(readSettings({}, edge).settings).toMatchObject({
+      webhookSecrets: [],
+      queue: undefined,
+      jobConcurrency: 1,
+    });
   });
 
   it('accepts the old names with a warning, and warns about unknown NETLENS_ variables', () => {

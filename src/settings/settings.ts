@@ -4,14 +4,18 @@ import {
   type Kind,
   type RateLimitSetting,
   apiKeys,
+  cidr,
   decimal,
   flag,
+  httpUrl,
   int,
   list,
   modelName,
   oneOf,
+  queueUrl,
   rateLimit,
   text,
+  webhookSecret,
 } from './kinds.js';
 
 /**
@@ -96,6 +100,19 @@ export interface Settings {
   logLevel: LogLevelSetting;
   modelStore: 'assets' | 'r2';
   edgeDebug: boolean;
+  webhookSecrets: string[];
+  queue: string | undefined;
+  jobConcurrency: number;
+  jobAttempts: number;
+  jobVisibilityMs: number;
+  jobRetentionHours: number;
+  callbackAttempts: number;
+  callbackBackoffMs: number;
+  fetchAllow: string[];
+  fetchMaxBytes: number;
+  fetchTimeoutMs: number;
+  fetchConnectTimeoutMs: number;
+  r2CallbackUrl: string | undefined;
 }
 
 export type SettingName = keyof Settings;
@@ -132,7 +149,7 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: ({ explicit }) => [explicit.defaultModel ?? DEFAULT_MODEL],
     defaultText: 'NETLENS_MODEL, else nsfw-mobilenet-v2',
     scope: 'edge',
-    doc: 'Models the Worker serves: build:worker copies exactly these and the Worker answers for exactly these (one list for build and run).',
+    doc: 'Models the Worker serves: build:worker copies exactly these and the Worker answers for exactly these (one list for build and run: the scripts read it from wrangler.jsonc vars, and pass a different shell value to wrangler with --var).',
     deprecated: ['NETLENS_EDGE_MODELS'],
   }),
   defaultModel: spec<string>({
@@ -317,6 +334,110 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     scope: 'edge',
     doc: 'Adds the measurement routes /__edge/memory and /__edge/probe/{model} (benchmarks and the conformance test only; never in production).',
   }),
+  webhookSecrets: spec<string[]>({
+    env: 'NETLENS_WEBHOOK_SECRETS',
+    kind: list(webhookSecret),
+    default: [],
+    defaultText: 'none (webhooks off: /v1/hooks/* and /v1/jobs answer 404)',
+    scope: 'all',
+    doc: 'Standard Webhooks secrets accepted on POST /v1/hooks/tag, comma separated (several during a rotation); callbacks are signed with the first (docs/webhooks.md).',
+  }),
+  queue: spec<string | undefined>({
+    env: 'NETLENS_QUEUE',
+    kind: queueUrl,
+    default: undefined,
+    defaultText: 'sqlite:<models dir>/../data/jobs.sqlite',
+    scope: 'node',
+    doc: 'Where webhook jobs are kept: an SQLite file (one host, WAL mode), or a Redis URL shared by several netlens processes (BullMQ). The Worker uses D1 and Queues instead.',
+  }),
+  jobConcurrency: spec<number>({
+    env: 'NETLENS_JOB_CONCURRENCY',
+    kind: int({ min: 1 }),
+    default: ({ host }) => (host.runtime === 'edge' ? 1 : Math.max(2, host.cores)),
+    defaultText: 'max(2, cores) (Worker: 1)',
+    scope: 'all',
+    doc: 'Jobs this process works on at once (fetch, classify, deliver); their images share the classify batcher.',
+  }),
+  jobAttempts: spec<number>({
+    env: 'NETLENS_JOB_ATTEMPTS',
+    kind: int({ min: 1, max: 100 }),
+    default: 3,
+    defaultText: '3',
+    scope: 'all',
+    doc: 'Tries of a job whose image fetch or classification failed for a passing reason (timeout, 5xx, model not ready) before it is failed.',
+  }),
+  jobVisibilityMs: spec<number>({
+    env: 'NETLENS_JOB_VISIBILITY_MS',
+    kind: int({ min: 1000 }),
+    default: 60_000,
+    defaultText: '60000',
+    scope: 'node',
+    doc: 'Lease of a job being worked on: if its process dies, another takes it again this long after it was last renewed.',
+  }),
+  jobRetentionHours: spec<number>({
+    env: 'NETLENS_JOB_RETENTION_HOURS',
+    kind: decimal({ min: 0.25 }),
+    default: 168,
+    defaultText: '168 (7 days)',
+    scope: 'all',
+    doc: 'Finished jobs (and their webhook-id, the idempotency key) are deleted this long after they finished; at least 0.25 (longer than the 5-minute signature tolerance).',
+  }),
+  callbackAttempts: spec<number>({
+    env: 'NETLENS_CALLBACK_ATTEMPTS',
+    kind: int({ min: 1, max: 50 }),
+    default: 8,
+    defaultText: '8',
+    scope: 'all',
+    doc: 'Deliveries of a callback tried before the job is marked delivery_failed.',
+  }),
+  callbackBackoffMs: spec<number>({
+    env: 'NETLENS_CALLBACK_BACKOFF_MS',
+    kind: int({ min: 1 }),
+    default: 2000,
+    defaultText: '2000',
+    scope: 'all',
+    doc: 'First delay between callback tries; it doubles each try (with jitter, at most 1 hour); a Retry-After header wins.',
+  }),
+  fetchAllow: spec<string[]>({
+    env: 'NETLENS_FETCH_ALLOW',
+    kind: list(cidr),
+    default: [],
+    defaultText: 'none (public addresses only)',
+    scope: 'all',
+    doc: 'Addresses image fetches and callbacks may reach although they are loopback, private or link-local: IPs or CIDR blocks, comma separated (tests, private deployments).',
+  }),
+  fetchMaxBytes: spec<number>({
+    env: 'NETLENS_FETCH_MAX_BYTES',
+    kind: int({ min: 1 }),
+    default: ({ resolved }) => resolved.maxBodyBytes ?? 32 * MIB,
+    defaultText: 'NETLENS_MAX_BODY_BYTES',
+    scope: 'all',
+    doc: 'Largest image a job fetches, checked from Content-Length before reading and while reading.',
+  }),
+  fetchTimeoutMs: spec<number>({
+    env: 'NETLENS_FETCH_TIMEOUT_MS',
+    kind: int({ min: 1 }),
+    default: 20_000,
+    defaultText: '20000',
+    scope: 'all',
+    doc: 'Whole-fetch deadline of an image or a callback delivery (redirects included).',
+  }),
+  fetchConnectTimeoutMs: spec<number>({
+    env: 'NETLENS_FETCH_CONNECT_TIMEOUT_MS',
+    kind: int({ min: 1 }),
+    default: 5000,
+    defaultText: '5000',
+    scope: 'node',
+    doc: 'TCP/TLS connect deadline of an image fetch or callback delivery.',
+  }),
+  r2CallbackUrl: spec<string | undefined>({
+    env: 'NETLENS_R2_CALLBACK_URL',
+    kind: httpUrl,
+    default: undefined,
+    defaultText: 'none (results stay in the job API)',
+    scope: 'edge',
+    doc: 'Where the Worker POSTs the signed results of jobs started by R2 object-create events (docs/webhooks.md).',
+  }),
 };
 
 export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -369,8 +490,11 @@ export function readSettings(
   return { settings, given: new Set(Object.keys(explicit) as SettingName[]), warnings };
 }
 
-/** Variables with the NETLENS_ prefix that are not settings of the product (tests, benchmarks). */
-const IGNORED = new Set(['NETLENS_CONFORMANCE_MODEL']);
+/**
+ * Variables with the NETLENS_ prefix that are not settings of the product (tests, benchmarks, and
+ * NETLENS_FROM_SOURCE, which makes bin/netlens.js run src/ through tsx in a source checkout).
+ */
+const IGNORED = new Set(['NETLENS_CONFORMANCE_MODEL', 'NETLENS_TEST_REDIS_URL', 'NETLENS_FROM_SOURCE']);
 
 function rawValue(
   env: Readonly<Record<string, unknown>>,

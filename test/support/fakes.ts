@@ -5,15 +5,15 @@
 import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../src/core/engine.js';
 import { NetlensError } from '../../src/core/errors.js';
 import type { DecodedImage, DecodeOptions, ImageDecoder } from '../../src/core/image-types.js';
-import { type Manifest, parseManifest } from '../../src/core/manifest.js';
-import type { ModelSource } from '../../src/core/model-source.js';
+import { type Manifest, type ModelCard, parseManifest } from '../../src/core/manifest.js';
+import type { ModelSource, StoredModelFile, Variant } from '../../src/core/model-source.js';
 import { openSession } from '../../src/core/session.js';
 
 export const LABELS = ['cat', 'dog', 'car', 'boat', 'tree'];
 
 export function fakeManifest(
   name: string,
-  options: { features?: boolean; modelBytes?: number } = {},
+  options: { features?: boolean; modelBytes?: number; card?: ModelCard } = {},
 ): Manifest {
   return parseManifest({
     manifestVersion: 1,
@@ -36,6 +36,7 @@ export function fakeManifest(
       opset: 17,
       parameters: 0,
     },
+    ...(options.card && { card: options.card }),
   });
 }
 
@@ -72,6 +73,16 @@ export class FakeSource implements ModelSource {
     const bytes = new Uint8Array(Math.max(tag.length + 1, this.sizes.get(manifest.name) ?? 1000));
     bytes.set(tag);
     return bytes;
+  }
+
+  async fileSize(manifest: Manifest): Promise<number | undefined> {
+    return this.sizes.get(manifest.name);
+  }
+
+  /** The same bytes as modelBytes, streamed (fake hashes: not verified). */
+  async openModelFile(manifest: Manifest, variant: Variant = 'model'): Promise<StoredModelFile> {
+    const bytes = await this.modelBytes(manifest, variant);
+    return { body: new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), size: bytes.length };
   }
 }
 

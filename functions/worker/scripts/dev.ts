@@ -6,19 +6,19 @@
 import { join } from 'node:path';
 import { messageOf } from '../../../src/core/errors.js';
 import { WORKER_DIR, runWrangler, temporaryWranglerConfig } from './offline-env.js';
-import { DEFAULT_ASSETS_DIR, prepareAssets } from './prepare-assets.js';
+import { envArgument, prepareAndReportAssets } from './prepare-assets.js';
 
+const { env, rest } = envArgument(process.argv.slice(2));
+let varArgs: string[];
 try {
-  await prepareAssets();
+  ({ varArgs } = await prepareAndReportAssets(env));
 } catch (error) {
   console.error(`dev:worker: ${messageOf(error)}`);
   process.exit(1);
 }
-const extra = process.argv.slice(2);
 // A temporary copy of wrangler.jsonc keeps wrangler's .wrangler/tmp out of the source tree.
-const { config } = temporaryWranglerConfig(DEFAULT_ASSETS_DIR);
-const args = ['dev', '-c', config, '--ip', '127.0.0.1', '--port', process.env.PORT ?? '8787'];
-args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
-if (!extra.some((a) => a.startsWith('--env') || a === '-e')) args.push('--env=');
-const { code } = await runWrangler([...args, ...extra], { inherit: true });
+const { config } = temporaryWranglerConfig();
+const args = ['dev', '-c', config, `--env=${env}`, '--ip', '127.0.0.1', '--port', process.env.PORT ?? '8787'];
+args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'), ...varArgs);
+const { code } = await runWrangler([...args, ...rest], { inherit: true });
 process.exit(code);

@@ -6,8 +6,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_ASSETS_DIR } from './prepare-assets.js';
-import { OFFLINE_ENV, WORKER_DIR, WRANGLER_BIN, temporaryWranglerConfig } from './offline-env.js';
+import {
+  OFFLINE_ENV,
+  WORKER_DIR,
+  WRANGLER_BIN,
+  assetsDirOf,
+  temporaryWranglerConfig,
+} from './offline-env.js';
 
 export interface LocalWorker {
   url: string;
@@ -31,19 +36,26 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `assetsDir` must have been filled by prepareAssets (default: the directory wrangler.jsonc names).
+ * `assetsDir` must have been filled by prepareAssets (default: the directory wrangler.jsonc names for the environment).
  * `vars` become `--var NAME:value`. Each run gets its own temporary wrangler config (see
  * temporaryWranglerConfig), so concurrent test files do not share build output.
  */
 export async function startLocalWorker(
-  options: { vars?: Record<string, string>; env?: string; timeoutMs?: number; assetsDir?: string } = {},
+  options: {
+    vars?: Record<string, string>;
+    env?: string;
+    timeoutMs?: number;
+    assetsDir?: string;
+    /** Local state (R2, D1, Queues); default .wrangler/state at the repository root. */
+    persistTo?: string;
+  } = {},
 ): Promise<LocalWorker> {
   const port = await freePort();
   const inspector = await freePort();
-  const { dir, config } = temporaryWranglerConfig(options.assetsDir ?? DEFAULT_ASSETS_DIR);
+  const { dir, config } = temporaryWranglerConfig(options.assetsDir ?? assetsDirOf(options.env ?? ''));
   const args = [WRANGLER_BIN, 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspector), `--env=${options.env ?? ''}`);
-  args.push('--persist-to', join(WORKER_DIR, '../../.wrangler/state'));
+  args.push('--persist-to', options.persistTo ?? join(WORKER_DIR, '../../.wrangler/state'));
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...OFFLINE_ENV },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Wrangler without telemetry, banners or Cloudflare API calls (works with no network and no login). */
 export const OFFLINE_ENV = {
@@ -39,28 +39,69 @@ export function runWrangler(
   });
 }
 
-/**
- * A copy of wrangler.jsonc in a fresh temporary directory, with absolute paths and the given assets
- * directory. wrangler keeps its build output in `.wrangler/tmp` next to the config it is given, so runs
- * from tests and the bench stay out of the source tree and never share files with each other.
- */
-export function temporaryWranglerConfig(assetsDir: string): { dir: string; config: string } {
-  // JSONC → JSON: drop whole-line comments and trailing commas (the file has no other JSONC syntax).
-  const source = readFileSync(WRANGLER_CONFIG, 'utf8')
+/** The parts of wrangler.jsonc the scripts read. */
+export interface WranglerConfig {
+  main: string;
+  $schema?: string;
+  assets?: { directory: string };
+  alias?: Record<string, string>;
+  vars?: Record<string, string>;
+  env?: Record<string, { assets?: { directory: string }; vars?: Record<string, string> }>;
+}
+
+/** wrangler.jsonc parsed (whole-line comments and trailing commas dropped: the file has no other JSONC syntax). */
+export function readWranglerConfig(path = WRANGLER_CONFIG): WranglerConfig {
+  const source = readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => !line.trim().startsWith('//'))
     .join('\n')
     .replace(/,(\s*[}\]])/g, '$1');
-  const config = JSON.parse(source) as {
-    main: string;
-    $schema?: string;
-    assets?: { directory: string };
-    env?: Record<string, { assets?: { directory: string } }>;
-  };
+  return JSON.parse(source) as WranglerConfig;
+}
+
+/** The Worker environments wrangler.jsonc defines: '' (the top level) and its `env` names. */
+export function workerEnvironments(config = readWranglerConfig()): string[] {
+  return ['', ...Object.keys(config.env ?? {})];
+}
+
+/** An environment's section; wrangler does not inherit `vars` or `assets` into environments. */
+export function environmentOf(config: WranglerConfig, env: string) {
+  if (env === '') return { vars: config.vars ?? {}, assets: config.assets };
+  const section = config.env?.[env];
+  if (section === undefined) {
+    throw new Error(
+      `wrangler.jsonc has no environment '${env}'; it has: ${workerEnvironments(config)
+        .map((e) => `'${e}'`)
+        .join(', ')}`,
+    );
+  }
+  return { vars: section.vars ?? {}, assets: section.assets };
+}
+
+/** The absolute assets directory of an environment (`assets.directory`, relative to the config). */
+export function assetsDirOf(env: string, config = readWranglerConfig()): string {
+  const directory = environmentOf(config, env).assets?.directory;
+  if (directory === undefined)
+    throw new Error(`wrangler.jsonc: environment '${env}' has no assets directory`);
+  return resolve(WORKER_DIR, directory);
+}
+
+/**
+ * A copy of wrangler.jsonc in a fresh temporary directory, with absolute paths (main, aliases, each
+ * environment's assets directory, or `assetsDir` for all of them when given). wrangler keeps its build
+ * output in `.wrangler/tmp` next to the config it is given, so runs from tests and the bench stay out of
+ * the source tree and never share files with each other.
+ */
+export function temporaryWranglerConfig(assetsDir?: string): { dir: string; config: string } {
+  const config = readWranglerConfig();
   delete config.$schema;
   config.main = join(WORKER_DIR, config.main);
-  if (config.assets) config.assets.directory = assetsDir;
-  for (const env of Object.values(config.env ?? {})) if (env.assets) env.assets.directory = assetsDir;
+  for (const [from, to] of Object.entries(config.alias ?? {})) config.alias![from] = resolve(WORKER_DIR, to);
+  const absolute = (section: { assets?: { directory: string } }) => {
+    if (section.assets) section.assets.directory = assetsDir ?? resolve(WORKER_DIR, section.assets.directory);
+  };
+  absolute(config);
+  for (const env of Object.values(config.env ?? {})) absolute(env);
   const dir = mkdtempSync(join(tmpdir(), 'netlens-worker-'));
   const path = join(dir, 'wrangler.json');
   writeFileSync(path, JSON.stringify(config, null, 1));

@@ -6,7 +6,8 @@ import { ApiKeys, RateLimiter, presentedKey } from '../security.js';
 
 /**
  * Guards /v1/*: refuses new work while the server drains (503, Connection: close), then — when API
- * keys are configured — requires one (401) and applies its rate limit (429 + Retry-After).
+ * keys are configured — requires one (401) and applies its rate limit (429 + Retry-After). Signed
+ * webhooks (/v1/hooks/*) need no API key: their signature is checked by the job service.
  */
 export function v1Guard(deps: Pick<AppDeps, 'config' | 'lifecycle'>): MiddlewareHandler<AppEnv> {
   const apiKeys = new ApiKeys(deps.config.apiKeys);
@@ -16,7 +17,8 @@ export function v1Guard(deps: Pick<AppDeps, 'config' | 'lifecycle'>): Middleware
       c.header('connection', 'close');
       throw new NetlensError('model_not_ready', 'the server is shutting down; retry on another instance');
     }
-    if (!apiKeys.enabled) return next();
+    // Webhooks authenticate with their signature (src/jobs/signature.ts), not an API key.
+    if (!apiKeys.enabled || c.req.path.startsWith('/v1/hooks/')) return next();
     const presented = presentedKey(c.req.raw.headers);
     const key = presented === undefined ? undefined : await apiKeys.verify(presented);
     if (!key) {

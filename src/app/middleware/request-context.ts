@@ -9,8 +9,10 @@ import type { AppDeps, AppEnv } from '../env.js';
  * ready, one log line and the request metrics labelled with the matched route pattern.
  */
 export function requestContext(
-  deps: Pick<AppDeps, 'logger' | 'metrics' | 'lifecycle'>,
+  deps: Pick<AppDeps, 'logger' | 'metrics' | 'lifecycle' | 'config'>,
 ): MiddlewareHandler<AppEnv> {
+  // With clock 'io' the duration is only the request's I/O waits: logged under that name.
+  const durationField = deps.config.clock === 'wall' ? 'ms' : 'ioWaitMs';
   return async (c, next) => {
     const startedAt = performance.now();
     const incoming = c.req.header('x-request-id');
@@ -31,7 +33,13 @@ export function requestContext(
       deps.metrics.observeRequest(route, c.req.method, c.res.status, seconds);
       const level = c.res.status >= 500 ? 'warn' : 'info';
       log[level](
-        { method: c.req.method, path: c.req.path, route, status: c.res.status, ms: roundMs(seconds * 1000) },
+        {
+          method: c.req.method,
+          path: c.req.path,
+          route,
+          status: c.res.status,
+          [durationField]: roundMs(seconds * 1000),
+        },
         'request',
       );
     }

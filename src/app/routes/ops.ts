@@ -1,11 +1,12 @@
-import { NetlensError } from '../../core/errors.js';
+import { NetlensError, messageOf } from '../../core/errors.js';
+import type { JobStore } from '../../jobs/types.js';
 import type { AppDeps, Router } from '../env.js';
 import { createRouter } from '../env.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import { codeOfProblemSlug, describeProblem } from '../problem.js';
 
 /** Operations: /healthz, /readyz, /metrics and /problems/{type} (createApp adds /openapi.json). */
-export function opsRoutes(deps: Pick<AppDeps, 'registry' | 'lifecycle' | 'metrics'>): Router {
+export function opsRoutes(deps: Pick<AppDeps, 'registry' | 'lifecycle' | 'metrics' | 'jobs'>): Router {
   const { registry, lifecycle } = deps;
   const router = createRouter();
 
@@ -13,7 +14,8 @@ export function opsRoutes(deps: Pick<AppDeps, 'registry' | 'lifecycle' | 'metric
 
   router.get('/readyz', async (c) => {
     if (!lifecycle.draining && registry.isReady()) {
-      return c.json({ status: 'ready', model: registry.defaultModel });
+      const jobs = deps.jobs && (await jobStoreStatus(deps.jobs.service.store));
+      return c.json({ status: 'ready', model: registry.defaultModel, ...(jobs && { jobs }) });
     }
     const info = await registry.info(registry.defaultModel).catch(() => undefined);
     throw new NetlensError(
@@ -25,9 +27,12 @@ export function opsRoutes(deps: Pick<AppDeps, 'registry' | 'lifecycle' | 'metric
     );
   });
 
-  router.get('/metrics', (c) =>
-    c.body(deps.metrics.registry.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
-  );
+  router.get('/metrics', async (c) => {
+    await deps.metrics
+      .refresh()
+      .catch((error: unknown) => c.get('logger').warn({ err: error }, 'job stats unavailable'));
+    return c.body(deps.metrics.registry.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+  });
 
   router.get('/problems/:slug', (c) => {
     const slug = c.req.param('slug');
@@ -36,4 +41,26 @@ export function opsRoutes(deps: Pick<AppDeps, 'registry' | 'lifecycle' | 'metric
     return c.json(describeProblem(code));
   });
   return router;
+}
+
+/** The job store answers within 2 s, or /readyz is 503 store_unavailable naming the store. */
+async function jobStoreStatus(store: JobStore): Promise<{ store: string; ok: true }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      store.ping(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2000))),
+    ]);
+    return { store: store.description, ok: true };
+  } catch (error) {
+    throw new NetlensError(
+      'store_unavailable',
+      `the job store (${store.description}) is not answering: ${messageOf(error)}`,
+      {
+        details: { store: store.description },
+      },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -26,5 +26,12 @@ export {
   type ModelDirectorySource,
 } from './model-dir.js';
 export { NODE_PROVIDERS } from './providers.js';
-export { startServer, exitOnSignals, type RunningServer, type ServeOptions } from './server.js';
+export {
+  createNodeApp,
+  startServer,
+  exitOnSignals,
+  type NodeApp,
+  type RunningServer,
+  type ServeOptions,
+} from './server.js';
 export { pageAssets, PAGE_OUT } from './page-assets.js';

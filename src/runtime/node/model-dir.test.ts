@@ -37,6 +37,15 @@ describe('model directory source', () => {
     expect(Buffer.from(await source.modelBytes(manifest)).equals(Buffer.from(model.bytes))).toBe(true);
   });
 
+  it('streams the verified file with its size', async () => {
+    const manifest = await source.manifest('tiny');
+    expect(await source.fileSize(manifest)).toBe(model.bytes.length);
+    const file = await source.openModelFile(manifest);
+    expect(file.size).toBe(model.bytes.length);
+    const streamed = Buffer.from(await new Response(file.body).arrayBuffer());
+    expect(streamed.equals(Buffer.from(model.bytes))).toBe(true);
+  });
+
   it('refuses a model file that does not match its manifest', async () => {
     const manifest = await source.manifest('another');
     const path = join(dir, 'another.onnx');
@@ -46,6 +55,10 @@ describe('model directory source', () => {
     const e = await error(source.modelBytes(manifest));
     expect(e.code).toBe('integrity_error');
     expect(e.message).toMatch(/does not match its manifest/);
+    // Streamed, the file breaks off with the same error instead of ending.
+    const streamed = await source.openModelFile(manifest);
+    const failure = await error(new Response(streamed.body).arrayBuffer());
+    expect(failure.message).toMatch(/does not match its manifest/);
   });
 
   it('names installed models and how to build missing ones for an unknown model', async () => {

@@ -1,13 +1,19 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join, relative, resolve, sep } from 'node:path';
 import { NetlensError, isNetlensError, messageOf } from '../../core/errors.js';
 import { parseManifest, type Manifest } from '../../core/manifest.js';
 import {
   type ModelSource,
+  type Sha256Stream,
   type Variant,
+  type VariantFile,
   checkModelBytes,
   modelFileError,
   variantFile,
+  verifiedStream,
 } from '../../core/model-source.js';
 
 /** Models that `npm run models` builds offline from npm dependencies. */
@@ -98,23 +104,60 @@ export function createModelDirectorySource(dir: string = INSTALLED_MODELS_DIR): 
     },
     async modelBytes(manifest: Manifest, variant: Variant = 'model') {
       const file = variantFile(manifest, variant);
-      const path = resolve(root, file.file);
-      if (relative(root, path).startsWith(`..${sep}`) || relative(root, path) === '..') {
-        throw new NetlensError(
-          'invalid_manifest',
-          `manifest of '${manifest.name}' points outside ${root}: ${file.file}`,
-        );
-      }
+      const path = filePath(manifest, file);
       let bytes: Uint8Array;
       try {
         bytes = await readFile(path);
       } catch (error) {
-        const reason = `${messageOf(error)}; ${HOW_TO_BUILD}`;
-        throw modelFileError(manifest, file, root, { missing: true, reason });
+        throw missingFile(manifest, file, error);
       }
       const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       return checkModelBytes(manifest, file, view, root);
     },
+    async fileSize(manifest: Manifest, variant: Variant = 'model') {
+      const path = filePath(manifest, variantFile(manifest, variant));
+      return stat(path).then(
+        (s) => s.size,
+        () => undefined,
+      );
+    },
+    async openModelFile(manifest: Manifest, variant: Variant = 'model') {
+      const file = variantFile(manifest, variant);
+      const path = filePath(manifest, file);
+      let size: number;
+      try {
+        size = (await stat(path)).size;
+      } catch (error) {
+        throw missingFile(manifest, file, error);
+      }
+      const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+      return { body: verifiedStream(manifest, file, root, body, nodeSha256()), size };
+    },
+  };
+
+  function filePath(manifest: Manifest, file: VariantFile): string {
+    const path = resolve(root, file.file);
+    if (relative(root, path).startsWith(`..${sep}`) || relative(root, path) === '..') {
+      throw new NetlensError(
+        'invalid_manifest',
+        `manifest of '${manifest.name}' points outside ${root}: ${file.file}`,
+      );
+    }
+    return path;
+  }
+
+  function missingFile(manifest: Manifest, file: VariantFile, error: unknown): NetlensError {
+    const reason = `${messageOf(error)}; ${HOW_TO_BUILD}`;
+    return modelFileError(manifest, file, root, { missing: true, reason });
+  }
+}
+
+/** node:crypto's sha256 as core's incremental hash. */
+export function nodeSha256(): Sha256Stream {
+  const hash = createHash('sha256');
+  return {
+    update: (chunk) => void hash.update(chunk),
+    digest: async () => hash.digest('hex'),
   };
 }
 

@@ -20,6 +20,8 @@ export interface NodeRuntime {
   readonly modelSource: ModelDirectorySource;
   /** Image formats the decoder reads. */
   readonly formats: readonly ImageFormat[];
+  /** Node's clock runs during CPU work: every duration is wall time. */
+  readonly clock: 'wall';
   /** Ends the engine's worker thread, if any (after the sessions are disposed). */
   close(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     decodeImage: createSharpImageDecoder(),
     modelSource: createModelDirectorySource(modelsDirectory(settings.modelsDir)),
     formats: SHARP_FORMATS,
+    clock: 'wall',
     close: async () => worker?.close(),
   };
 }

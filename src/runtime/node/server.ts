@@ -9,9 +9,11 @@ import { appConfigFromSettings } from '../../app/config.js';
 import type { PageAssets } from '../../app/env.js';
 import type { Logger } from '../../app/logger.js';
 import { ModelRegistry } from '../../app/registry.js';
+import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
+import type { Resolver } from '../../jobs/node/safe-fetch.js';
 import type { Settings } from '../../settings/index.js';
 import { PAGE_OUT, pageAssets } from './page-assets.js';
-import { createLogger, createNodeRuntime } from './runtime.js';
+import { type NodeRuntime, createLogger, createNodeRuntime } from './runtime.js';
 
 export interface ServeOptions {
   /** The settings module's values (readNodeSettings), with any command-line overrides applied. */
@@ -21,6 +23,17 @@ export interface ServeOptions {
   logger?: Logger;
   /** The demo page (default: the built page in public/build; false: none). */
   assets?: PageAssets | false;
+  /** Name resolution for job fetches (tests make names resolve to chosen addresses). */
+  resolve?: Resolver;
+}
+
+export interface NodeApp {
+  readonly app: NetlensApp;
+  readonly registry: ModelRegistry;
+  readonly runtime: NodeRuntime;
+  readonly logger: Logger;
+  /** Stops the job workers, disposes the models, ends the engine's worker thread. */
+  close(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -33,7 +46,13 @@ export interface RunningServer {
   close(): Promise<{ drained: boolean }>;
 }
 
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
+/**
+ * The app with the Node runtime kit injected, its default model loaded and its job workers running, but
+ * not listening: what startServer serves, and what a Node program mounts in its own Hono app
+ * (`host.route('/netlens', app)`, behind the host's middleware; docs/library.md). close() drains
+ * nothing: it stops the job workers, disposes the models and ends the engine's worker thread.
+ */
+export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
   const { settings } = options;
   const logger = options.logger ?? createLogger(settings.logLevel);
   for (const warning of options.warnings ?? []) logger.warn({}, warning);
@@ -69,14 +88,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   );
 
   const assets = options.assets === false ? undefined : (options.assets ?? pageAssets(PAGE_OUT));
+  const jobs = await startJobBackend(settings, runtime.modelSource.dir, options);
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
     config,
     logger,
     ...(assets && { assets }),
+    ...(jobs && { jobs }),
   });
+  if (jobs && app.control.jobs) {
+    const onError = (error: unknown): void => logger.error({ err: error }, 'job worker failed');
+    await jobs.startWorkers({ ...app.control.jobs, onError });
+    logger.info({ store: jobs.store.description, owner: jobs.owner }, 'webhook jobs on');
+  }
+  const close = async (): Promise<void> => {
+    await jobs?.close();
+    await app.control.close();
+    await runtime.close();
+  };
+  return { app, registry, runtime, logger, close };
+}
 
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { settings } = options;
+  const { app, registry, runtime, logger, close: closeApp } = await createNodeApp(options);
+  const { config } = app.control;
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
@@ -112,8 +149,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
       await closed;
-      await app.control.close();
-      await runtime.close();
+      await closeApp();
       logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
       return { drained: drain.drained };
     })());
@@ -137,4 +173,14 @@ export function exitOnSignals(server: RunningServer): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** The job store and workers when webhooks are configured (NETLENS_WEBHOOK_SECRETS). */
+async function startJobBackend(
+  settings: Settings,
+  modelsDir: string,
+  options: ServeOptions,
+): Promise<NodeJobBackend | undefined> {
+  if (settings.webhookSecrets.length === 0) return undefined;
+  return openJobBackend(settings, modelsDir, { ...(options.resolve && { resolve: options.resolve }) });
 }

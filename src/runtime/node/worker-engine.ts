@@ -22,7 +22,8 @@ export interface WorkerEngine extends Engine {
 
 /** Starts the worker thread and resolves once its onnxruntime-node engine is loaded. */
 export async function createWorkerEngine(options: NodeEngineOptions = {}): Promise<WorkerEngine> {
-  // A JavaScript entry that registers tsx in the worker thread, then loads engine-worker.ts.
+  // A JavaScript entry: the compiled engine-worker.js in the package, engine-worker.ts through tsx in a
+  // source checkout.
   const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), {
     workerData: { options: { ...options } },
   });

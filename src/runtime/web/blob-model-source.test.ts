@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../core/hash.js';
-import { createBlobModelSource } from './blob-model-source.js';
+import { type BlobStore, createBlobModelSource } from './blob-model-source.js';
 import { assertFitsIsolate, estimateIsolateBytes, maxEdgeModelBytes } from './isolate-budget.js';
 
 const model = new Uint8Array([8, 1, 2, 3, 4, 5]);
@@ -25,13 +26,42 @@ async function store(overrides: Record<string, unknown> = {}): Promise<Map<strin
   ]);
 }
 
+function blobStore(files: Map<string, Uint8Array>): BlobStore {
+  return {
+    read: (path) => Promise.resolve(files.get(path)),
+    open: async (path) => {
+      const bytes = files.get(path);
+      // Two chunks, so the verified stream holds one back.
+      const chunks = bytes && [bytes.subarray(0, 2), bytes.subarray(2)];
+      const body =
+        chunks &&
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            controller.close();
+          },
+        });
+      return body && { body, size: bytes.length };
+    },
+    size: async (path) => files.get(path)?.length,
+    sha256: () => {
+      const hash = createHash('sha256');
+      return { update: (chunk) => void hash.update(chunk), digest: async () => hash.digest('hex') };
+    },
+  };
+}
+
 function source(files: Map<string, Uint8Array>, admit?: (m: string, f: string) => Promise<void>) {
   return createBlobModelSource({
+    ...blobStore(files),
     names: ['tiny'],
-    read: (path) => Promise.resolve(files.get(path)),
     location: 'test store',
     ...(admit && { admit }),
   });
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 describe('createBlobModelSource', () => {
@@ -70,10 +100,45 @@ describe('createBlobModelSource', () => {
     await expect(source(invalid).manifest('tiny')).rejects.toMatchObject({ code: 'invalid_manifest' });
   });
 
+  it('streams a model file with its size, and fails the stream (never ends it) when the bytes changed', async () => {
+    const s = source(await store());
+    const manifest = await s.manifest('tiny');
+    expect(await s.fileSize(manifest)).toBe(model.length);
+    const file = await s.openModelFile(manifest);
+    expect(file.size).toBe(model.length);
+    expect(await readAll(file.body)).toEqual(model);
+
+    const tampered = await store();
+    tampered.set('tiny.onnx', new Uint8Array([8, 1, 2, 3, 4, 6]));
+    const t = source(tampered);
+    const changed = await t.openModelFile(await t.manifest('tiny'));
+    const received: number[] = [];
+    const reader = changed.body.getReader();
+    const failure = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return undefined;
+        received.push(...value);
+      }
+    })().catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      code: 'integrity_error',
+      message: expect.stringContaining('does not match'),
+    });
+    expect(received).toEqual([8, 1]); // the last chunk was held back
+    const missing = await store();
+    missing.delete('tiny.onnx');
+    const m = source(missing);
+    await expect(m.openModelFile(await m.manifest('tiny'))).rejects.toMatchObject({
+      code: 'integrity_error',
+    });
+  });
+
   it('lets the runtime refuse a model before its bytes are read', async () => {
     let reads = 0;
     const files = await store();
     const s = createBlobModelSource({
+      ...blobStore(files),
       names: ['tiny'],
       read: (path) => {
         if (path.endsWith('.onnx')) reads++;

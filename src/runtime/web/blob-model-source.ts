@@ -2,19 +2,33 @@ import { NetlensError } from '../../core/errors.js';
 import { type Manifest, parseManifest } from '../../core/manifest.js';
 import {
   type ModelSource,
+  type Sha256Stream,
+  type StoredModelFile,
   type Variant,
   checkModelBytes,
   modelFileError,
   variantFile,
+  verifiedStream,
 } from '../../core/model-source.js';
 
 /** Reads one stored file by its path (relative to the models root); undefined when it does not exist. */
 export type ReadBlob = (path: string) => Promise<Uint8Array | undefined>;
 
-export interface BlobModelSourceOptions {
+/** A store's access to its files by path (relative to the models root); undefined when a file does not exist. */
+export interface BlobStore {
+  /** The whole file (manifests, and model bytes for the engine). */
+  read: ReadBlob;
+  /** The file as a stream, with its size when the store knows it. */
+  open(path: string): Promise<StoredModelFile | undefined>;
+  /** The stored size without reading the file. */
+  size(path: string): Promise<number | undefined>;
+  /** The host's incremental sha256, for streamed files. */
+  sha256(): Sha256Stream;
+}
+
+export interface BlobModelSourceOptions extends BlobStore {
   /** Model names this source serves (`<name>.json` manifests next to their .onnx files). */
   names: readonly string[];
-  read: ReadBlob;
   /** Where the files are, for messages: 'static assets /models/', 'R2 bucket netlens-models', a URL. */
   location: string;
   /**
@@ -25,7 +39,7 @@ export interface BlobModelSourceOptions {
 }
 
 /**
- * A ModelSource over any blob store: Workers static assets, an R2 bucket, or HTTP in a browser.
+ * A ModelSource over any blob store: Workers static assets or an R2 bucket.
  * Manifests are validated with parseManifest and model bytes checked against the manifest's sha256.
  */
 export function createBlobModelSource(options: BlobModelSourceOptions): ModelSource {
@@ -60,6 +74,14 @@ export function createBlobModelSource(options: BlobModelSourceOptions): ModelSou
       const bytes = await options.read(file.file);
       if (bytes === undefined) throw modelFileError(m, file, options.location, { missing: true });
       return checkModelBytes(m, file, bytes, options.location);
+    },
+    fileSize: (m: Manifest, variant: Variant = 'model') => options.size(variantFile(m, variant).file),
+    async openModelFile(m: Manifest, variant: Variant = 'model'): Promise<StoredModelFile> {
+      const file = variantFile(m, variant);
+      const stored = await options.open(file.file);
+      if (stored === undefined) throw modelFileError(m, file, options.location, { missing: true });
+      const body = verifiedStream(m, file, options.location, stored.body, options.sha256());
+      return { body, size: stored.size };
     },
   };
 }

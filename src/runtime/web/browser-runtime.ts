@@ -1,16 +1,20 @@
 import type { Engine } from '../../core/engine.js';
 import type { ImageDecoder } from '../../core/image-types.js';
+import type { BrowserWasmFiles, BrowserWasmName } from './browser-wasm.js';
 import { createWasmImageDecoder } from './decode-image.js';
+import { type Download, downloadBytes } from './download.js';
 import { type WebProvider, createWebEngine } from './engine.js';
 import type { OrtWebModule } from './ort-types.js';
 
 export interface BrowserRuntimeOptions {
   /** The default onnxruntime-web build (WebGPU via JSEP, and WASM). */
   ort: OrtWebModule;
-  /** Where the WASM files are served (BROWSER_WASM_FILES names), e.g. '/static/wasm/'. */
-  wasmBase: string;
+  /** Where each runtime file is served (the page build's content-addressed URLs). */
+  wasmFiles: BrowserWasmFiles;
   /** Try WebGPU first (default true); WASM is always the fallback. */
   preferWebGpu?: boolean;
+  /** How the WASM binaries are downloaded (the page passes one that shows progress). */
+  download?: Download;
 }
 
 export interface BrowserRuntime {
@@ -25,45 +29,36 @@ export interface BrowserRuntime {
 
 /** onnxruntime-web + the WASM codecs in a browser, with WebGPU → WASM and an honest report of why. */
 export async function createBrowserRuntime(options: BrowserRuntimeOptions): Promise<BrowserRuntime> {
-  const { ort, wasmBase } = options;
+  const { ort, wasmFiles } = options;
+  const download = options.download ?? ((url, o) => downloadBytes(url, o));
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
   const threads = isolated ? Math.max(1, Math.min(4, cores)) : 1;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
-  // The glue module is loaded from its own URL so that WASM threads start their Web Workers from it, not
-  // from the page's bundle (which touches the DOM and cannot run in a worker).
-  const base = new URL(wasmBase, location.href);
-  const ortWasm = new URL('ort-wasm-simd-threaded.jsep.wasm', base);
-  ort.env.wasm.wasmPaths = { wasm: ortWasm.href, mjs: new URL('ort-wasm-simd-threaded.jsep.mjs', base).href };
-  // Hosts with a per-file limit (Workers static assets: 25 MiB) store the 28 MB file as .part0, .part1, …
-  if (!(await fetch(ortWasm, { method: 'HEAD' })).ok) {
-    ort.env.wasm.wasmBinary = await fetchParts(ortWasm);
-  }
-
-  let webGpuUnavailable: string | undefined;
-  if (options.preferWebGpu === false) {
-    webGpuUnavailable = 'WebGPU was not requested';
-  } else {
-    const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
-    if (gpu === undefined) {
-      webGpuUnavailable = 'this browser has no WebGPU (navigator.gpu is undefined)';
-    } else if ((await gpu.requestAdapter().catch(() => null)) === null) {
-      webGpuUnavailable = 'WebGPU is present but no GPU adapter is available';
-    }
-  }
-  const providers: WebProvider[] = webGpuUnavailable === undefined ? ['webgpu', 'wasm'] : ['wasm'];
-
-  const compile = async (name: string): Promise<WebAssembly.Module> => {
-    const response = await fetch(new URL(name, new URL(wasmBase, location.href)));
-    if (!response.ok) throw new Error(`GET ${wasmBase}${name} failed with ${response.status}`);
-    return WebAssembly.compile(await response.arrayBuffer());
+  const fetchFile = (name: BrowserWasmName): Promise<Uint8Array> => {
+    const file = wasmFiles[name];
+    return download(
+      new URL(file.url, location.href).href,
+      file.bytes === undefined ? {} : { expectedBytes: file.bytes },
+    );
   };
-  const [jpeg, png, webp] = await Promise.all([
-    compile('mozjpeg_dec.wasm'),
-    compile('squoosh_png_bg.wasm'),
-    compile('webp_dec.wasm'),
+  // The glue module is loaded from its own URL so that WASM threads start their Web Workers from it, not
+  // from the page's bundle (which touches the DOM and cannot run in a worker). The binary is downloaded
+  // here (with progress) and handed over, so onnxruntime-web does not fetch it again.
+  ort.env.wasm.wasmPaths = {
+    wasm: new URL(wasmFiles['ort-wasm-simd-threaded.jsep.wasm'].url, location.href).href,
+    mjs: new URL(wasmFiles['ort-wasm-simd-threaded.jsep.mjs'].url, location.href).href,
+  };
+  const [ortWasm, jpeg, png, webp, webGpuUnavailable] = await Promise.all([
+    fetchFile('ort-wasm-simd-threaded.jsep.wasm'),
+    fetchFile('mozjpeg_dec.wasm').then(compile),
+    fetchFile('squoosh_png_bg.wasm').then(compile),
+    fetchFile('webp_dec.wasm').then(compile),
+    whyNoWebGpu(options.preferWebGpu ?? true),
   ]);
+  ort.env.wasm.wasmBinary = ortWasm;
+  const providers: WebProvider[] = webGpuUnavailable === undefined ? ['webgpu', 'wasm'] : ['wasm'];
   const runtime: BrowserRuntime = {
     engine: createWebEngine({ ort, providers }),
     decodeImage: createWasmImageDecoder({ jpeg, png, webp }),
@@ -74,19 +69,17 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
   return runtime;
 }
 
-async function fetchParts(url: URL): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for (;;) {
-    const response = await fetch(`${url.href}.part${parts.length}`);
-    if (!response.ok) break;
-    parts.push(new Uint8Array(await response.arrayBuffer()));
+function compile(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+}
+
+/** Why WebGPU will not be tried, in words; undefined when the browser has an adapter. */
+async function whyNoWebGpu(wanted: boolean): Promise<string | undefined> {
+  if (!wanted) return 'WebGPU was not requested';
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
+  if (gpu === undefined) return 'this browser has no WebGPU (navigator.gpu is undefined)';
+  if ((await gpu.requestAdapter().catch(() => null)) === null) {
+    return 'WebGPU is present but no GPU adapter is available';
   }
-  if (parts.length === 0) throw new Error(`${url.href} is not served (neither whole nor in .partN pieces)`);
-  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.length;
-  }
-  return whole;
+  return undefined;
 }

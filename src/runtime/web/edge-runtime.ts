@@ -24,6 +24,11 @@ export interface EdgeRuntime {
   readonly decodeImage: ImageDecoder;
   readonly modelSource: ModelSource;
   readonly formats: readonly ImageFormat[];
+  /**
+   * Workers' clocks (Date.now, performance.now) stand still during CPU work and move only across I/O
+   * (a Spectre mitigation): decode, preprocess and inference cannot be timed inside the isolate.
+   */
+  readonly clock: 'io';
 }
 
 export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource): EdgeRuntime {
@@ -33,5 +38,6 @@ export function createEdgeRuntime(modules: EdgeModules, modelSource: ModelSource
     decodeImage: createWasmImageDecoder(modules.codecs),
     modelSource,
     formats: WASM_DECODER_FORMATS,
+    clock: 'io',
   };
 }

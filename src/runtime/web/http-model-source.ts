@@ -1,15 +1,30 @@
 import { NetlensError } from '../../core/errors.js';
 import { type Manifest, parseManifest } from '../../core/manifest.js';
 import { type ModelSource, checkModelBytes, variantFile } from '../../core/model-source.js';
+import { type Download, downloadBytes } from './download.js';
+
+/** What GET /v1/models/{model} says about a model's files (src/app/schemas.ts). */
+interface FileRefs {
+  model: { sha256: string; bytes?: number; url?: string };
+  features?: { sha256: string; bytes?: number; url?: string };
+}
+
+export interface HttpModelSourceOptions {
+  fetchFn?: typeof fetch;
+  /** How model files are downloaded (the page passes one that shows progress). */
+  download?: Download;
+}
 
 /**
  * A ModelSource over the netlens HTTP API (for the browser): GET /v1/models lists, GET /v1/models/{m}
- * gives the manifest, GET /v1/models/{m}/files/{variant} the ONNX bytes (checked against the manifest's
- * sha256 here, in the browser).
+ * gives the manifest and the files' content-addressed URLs, from which the ONNX bytes are downloaded
+ * (cached by the browser for good) and checked against the manifest's sha256 here, in the browser.
  */
-export function createHttpModelSource(baseUrl: string, fetchFn: typeof fetch = fetch): ModelSource {
+export function createHttpModelSource(baseUrl: string, options: HttpModelSourceOptions = {}): ModelSource {
+  const fetchFn = options.fetchFn ?? ((input, init) => fetch(input, init));
+  const download: Download = options.download ?? ((url, o) => downloadBytes(url, { ...o, fetchFn }));
   const url = (path: string): string => new URL(path, baseUrl).href;
-  const manifests = new Map<string, Promise<Manifest>>();
+  const details = new Map<string, Promise<{ manifest: Manifest; files: FileRefs }>>();
 
   async function getJson(path: string): Promise<unknown> {
     const response = await fetchFn(url(path));
@@ -29,16 +44,29 @@ export function createHttpModelSource(baseUrl: string, fetchFn: typeof fetch = f
     return response.json();
   }
 
-  const manifest = (name: string): Promise<Manifest> => {
-    let pending = manifests.get(name);
+  const detail = (name: string) => {
+    let pending = details.get(name);
     if (pending === undefined) {
-      pending = getJson(`v1/models/${encodeURIComponent(name)}`).then((detail) =>
-        parseManifest((detail as { manifest?: unknown }).manifest, `manifest of '${name}' from ${baseUrl}`),
-      );
-      pending.catch(() => manifests.delete(name));
-      manifests.set(name, pending);
+      pending = getJson(`v1/models/${encodeURIComponent(name)}`).then((body) => {
+        const { manifest, files } = body as { manifest?: unknown; files: FileRefs };
+        return { manifest: parseManifest(manifest, `manifest of '${name}' from ${baseUrl}`), files };
+      });
+      pending.catch(() => details.delete(name));
+      details.set(name, pending);
     }
     return pending;
+  };
+  const manifest = async (name: string): Promise<Manifest> => (await detail(name)).manifest;
+
+  const fileRef = async (m: Manifest, variant: 'model' | 'features') => {
+    const ref = (await detail(m.name)).files[variant];
+    if (ref?.url === undefined) {
+      throw new NetlensError(
+        'model_not_ready',
+        `the server does not expose the ${variant} file of '${m.name}' (exposeModelFiles is off)`,
+      );
+    }
+    return ref as { url: string; bytes?: number };
   };
 
   return {
@@ -49,16 +77,17 @@ export function createHttpModelSource(baseUrl: string, fetchFn: typeof fetch = f
     },
     manifest,
     async modelBytes(m, variant = 'model') {
-      const file = variantFile(m, variant);
-      const path = `v1/models/${encodeURIComponent(m.name)}/files/${variant}`;
-      const response = await fetchFn(url(path));
-      if (!response.ok) {
-        throw new NetlensError(
-          'model_not_ready',
-          `GET ${path} failed with ${response.status}: the server must expose model files (exposeModelFiles)`,
-        );
-      }
-      return checkModelBytes(m, file, new Uint8Array(await response.arrayBuffer()), baseUrl);
+      const ref = await fileRef(m, variant);
+      const bytes = await download(url(ref.url), ref.bytes === undefined ? {} : { expectedBytes: ref.bytes });
+      return checkModelBytes(m, variantFile(m, variant), bytes, baseUrl);
+    },
+    async fileSize(m, variant = 'model') {
+      return (await detail(m.name)).files[variant]?.bytes;
+    },
+    async openModelFile(m, variant = 'model') {
+      // Browsers run the model they downloaded: the whole checked file, as a stream.
+      const bytes = await this.modelBytes(m, variant);
+      return { body: new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), size: bytes.length };
     },
   };
 }

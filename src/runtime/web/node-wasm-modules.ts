@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import type { BrowserWasmName } from './browser-wasm.js';
 import type { CodecModules } from './decode-image.js';
 
 const require = createRequire(import.meta.url);
@@ -33,16 +34,11 @@ export function compileOrtWasm(): Promise<WebAssembly.Module> {
   return compile(EDGE_WASM_FILES.ort);
 }
 
-/**
- * The WASM files (and ORT's glue module) the browser's in-browser mode fetches, by the name it fetches them under
- * (`<wasmBase><name>`, default wasmBase '/static/wasm/'): a page build copies these next to the page.
- */
-export const BROWSER_WASM_FILES = {
+/** Absolute paths of the files the browser's in-browser mode fetches (browser-wasm.ts names them). */
+export const BROWSER_WASM_FILES: Record<BrowserWasmName, string> = {
   'ort-wasm-simd-threaded.jsep.wasm': require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'),
-  // The emscripten glue as its own module: WASM threads start Web Workers from this URL (not the page bundle).
   'ort-wasm-simd-threaded.jsep.mjs': require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs'),
-  'ort-wasm-simd-threaded.wasm': EDGE_WASM_FILES.ort,
   'mozjpeg_dec.wasm': EDGE_WASM_FILES.jpeg,
   'squoosh_png_bg.wasm': EDGE_WASM_FILES.png,
   'webp_dec.wasm': EDGE_WASM_FILES.webp,
-} as const;
+};
