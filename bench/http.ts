@@ -1,151 +1,89 @@
 /**
- * `npx tsx bench/http.ts [--seconds 8] [--model NAME] [--clients 1,4,16,64] [--record]`
+ * `npx tsx bench/http.ts [--model NAME] [--clients 1,4,16,64] [--seconds 8] [--ramp 3]
+ *   [--server 'NAME:VAR=VALUE,VAR=VALUE' …] [--engine-rounds 3] [--record]`
  *
- * Load test of the HTTP service: the real server (functions/node/main.ts) as a child process on
- * 127.0.0.1, autocannon sending the shared photos as raw bodies at 1, 4, 16 and 64 concurrent clients,
- * with dynamic batching on (maxBatch 16) and off (maxBatch 1). Right before each HTTP point the raw engine
- * is measured in this process (server idle) on the same photos, so ratios compare numbers taken under
- * the same machine load:
- *   - engine: onnxruntime-node session.run on already-preprocessed tensors, at the server's batch size;
- *   - pipeline: decode (sharp) + preprocess (core) + inference in one process, same batch size.
- * Each HTTP point loads the server for --ramp seconds, then counts the images it runs (netlens_images_total)
- * and its CPU time over --seconds. Everything is bounded in time. --record writes bench/RESULTS.md's section.
+ * How close the HTTP service comes to what this machine can do, all measured in ONE run:
+ *   1. the in-process stages (bench/stages.ts): decode, preprocess, inference (1 thread) and the whole
+ *      pipeline, wall and CPU ms per image → the pipeline limit = cores ÷ pipeline CPU ms per image;
+ *   2. the raw engine in every thread configuration (bench/engine-variants.ts) → the fastest one;
+ *   3. the real server (functions/node/main.ts, the settings' defaults unless --server sets variables)
+ *      as a child process on 127.0.0.1, loaded by autocannon with the photos as raw bodies at each client
+ *      count: images/s counted by the server (netlens_images_total), latency, the server's CPU ms per image
+ *      (/proc/<pid>/stat, every thread) and the load generator's (this process).
+ * Every figure comes with the 1-minute load average: on this shared machine images/s fall with other
+ * work, CPU ms per image much less. --record writes the model's block of bench/RESULTS.md and its charts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { type LoadedModel, loadModel } from '../src/cli/load-model.js';
 import { ensureDefaultModels } from '../src/cli/start.js';
-import type { Float32Tensor } from '../src/core/engine.js';
-import { stackBatch } from '../src/core/image/index.js';
-import { classify, preprocess, runRows } from '../src/core/pipeline.js';
-import { decodeImage } from '../src/runtime/node/decode-image.js';
 import { readNodeSettings } from '../src/runtime/node/runtime.js';
+import { type EngineResult, measureEngineVariants } from './engine-variants.js';
+import { CORES, load1, machineLine, ownCpuMs, processCpuMs } from './machine.js';
+import { type BenchModel, loadBenchModel } from './photos.js';
+import { BENCH_DIR, recordSection } from './results-file.js';
+import { type Stages, measureStages } from './stages.js';
+import { barChart, lineChart } from './svg-chart.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const RESULTS = join(ROOT, 'bench/RESULTS.md');
-const PHOTOS = resolve(ROOT, '../shared/data/images');
-const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png' };
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    clients: { type: 'string', default: '1,4,16,64' },
+    seconds: { type: 'string', default: '8' },
+    ramp: { type: 'string', default: '3' },
+    server: { type: 'string', multiple: true },
+    'engine-rounds': { type: 'string', default: '3' },
+    record: { type: 'boolean', default: false },
+  },
+});
+const settings = readNodeSettings(process.env).settings;
+const modelName = args.model ?? settings.defaultModel;
+const clientCounts = args.clients.split(',').map(Number);
+const seconds = Number(args.seconds);
+const ramp = Number(args.ramp);
+
+interface ServerVariant {
+  name: string;
+  env: Record<string, string>;
 }
 
-const seconds = Number(arg('seconds', '8'));
-const rawSeconds = Number(arg('raw-seconds', '3'));
-/** Load before the measured window of each HTTP point. */
-const ramp = Number(arg('ramp', '3'));
-const clientCounts = arg('clients', '1,4,16,64').split(',').map(Number);
-const modelName = arg('model', readNodeSettings(process.env).settings.defaultModel);
-const record = process.argv.includes('--record');
-/**
- * Engine calls in flight per model and onnxruntime threads, as the server picks them (NETLENS_CONCURRENCY,
- * NETLENS_THREADS, or --server-threads); the engine measurement uses the same.
- */
-const defaults = readNodeSettings({
-  ...process.env,
-  ...(arg('server-threads', '') && { NETLENS_THREADS: arg('server-threads', '') }),
-}).settings;
-const { engineWorker: worker, concurrency, threads } = defaults;
-
-const ALL_MODES = [
-  { name: 'batching on', batch: 16, env: { NETLENS_MAX_BATCH: '16', NETLENS_MAX_DELAY_MS: '2' } },
-  { name: 'batching off', batch: 1, env: { NETLENS_MAX_BATCH: '1', NETLENS_MAX_DELAY_MS: '0' } },
-  {
-    name: 'server defaults',
-    batch: defaults.maxBatch,
-    env: { NETLENS_MAX_BATCH: String(defaults.maxBatch), NETLENS_MAX_DELAY_MS: String(defaults.maxDelayMs) },
-  },
-] as const;
-/** --modes on,off,defaults (default: all three). */
-const MODES = ALL_MODES.filter((m) =>
-  arg('modes', 'on,off,defaults').split(',').includes(m.name.split(' ')[1]!),
-);
+/** 'name:VAR=VALUE,VAR=VALUE' → a server started with those variables on top of the defaults. */
+function parseVariant(text: string): ServerVariant {
+  const [name, vars = ''] = text.split(':');
+  const env = Object.fromEntries(
+    vars
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
+  return { name: name!, env };
+}
+const VARIANTS: ServerVariant[] = [
+  { name: 'server defaults', env: {} },
+  ...(args.server ?? []).map(parseVariant),
+];
 
 interface Point {
-  mode: string;
+  variant: string;
   clients: number;
-  httpImagesPerSecond: number;
+  imagesPerSecond: number;
   p50: number;
   p99: number;
   errors: number;
   meanBatch: number;
-  engineImagesPerSecond: number;
-  /** Server process CPU per image, and the engine's (inference only) measured just before. */
-  httpCpuMs: number;
-  engineCpuMs: number;
+  serverCpuMs: number;
+  /** This process (autocannon) per image: the load generator shares the machine. */
+  clientCpuMs: number;
   load: number;
 }
 
-const photos = readdirSync(PHOTOS)
-  .filter((f) => TYPES[extname(f)])
-  .sort()
-  .map((name) => ({ name, bytes: readFileSync(join(PHOTOS, name)), type: TYPES[extname(name)]! }));
-
-interface Rate {
-  imagesPerSecond: number;
-  /** CPU time of this process (all threads) per image: robust to other load on the machine. */
-  cpuMsPerImage: number;
-}
-
-/** Repeats `step` (handling `perStep` images) for `s` seconds after one untimed run. */
-async function rate(s: number, perStep: number, step: (i: number) => Promise<unknown>): Promise<Rate> {
-  await step(0);
-  let i = 0;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  while (i < 2 || performance.now() - started < s * 1000) await step(i++);
-  const used = process.cpuUsage(cpu);
-  const images = i * perStep;
-  return {
-    imagesPerSecond: (images * 1000) / (performance.now() - started),
-    cpuMsPerImage: (used.user + used.system) / 1000 / images,
-  };
-}
-
-/** CPU time (user + system, all threads) of a process in ms, from /proc. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100;
-
-function engineRate(
-  model: LoadedModel,
-  tensors: Float32Tensor[],
-  batch: number,
-  s = rawSeconds,
-): Promise<Rate> {
-  const batches = photos.map((_, i) =>
-    stackBatch(Array.from({ length: batch }, (_, j) => tensors[(i + j) % tensors.length]!)),
-  );
-  // As many engine calls in flight as the server allows per model (NETLENS_CONCURRENCY).
-  return rate(s, batch * concurrency, (i) =>
-    Promise.all(
-      Array.from({ length: concurrency }, (_, k) =>
-        runRows(
-          model.session,
-          [batches[(i * concurrency + k) % batches.length]!],
-          model.manifest.output.name,
-        ),
-      ),
-    ),
-  );
-}
-
-function pipelineRate(model: LoadedModel, batch: number): Promise<Rate> {
-  return rate(rawSeconds, batch, async (i) => {
-    const picked = Array.from({ length: batch }, (_, j) => photos[(i * batch + j) % photos.length]!.bytes);
-    const images = await Promise.all(
-      picked.map(async (bytes) => ({ bytes, decoded: await decodeImage(bytes) })),
-    );
-    return classify(model.session, model.manifest, images);
-  });
-}
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -158,30 +96,18 @@ async function freePort(): Promise<number> {
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const main = join(ROOT, 'functions/node/main.ts');
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'functions/node/main.ts'),
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--model',
-      modelName,
-    ],
+    ['--import', 'tsx', main, '--port', String(port), '--model', modelName],
     {
       cwd: ROOT,
-      // warn: no per-request log lines competing for the CPU.
+      // warn: no per-request log lines; a deep queue and a long deadline so 64 clients are never refused.
       env: {
         ...process.env,
         NETLENS_LOG_LEVEL: 'warn',
         NETLENS_MAX_QUEUE: '4096',
         NETLENS_TIMEOUT_MS: '120000',
-        NETLENS_THREADS: String(threads),
-        NETLENS_ENGINE_WORKER: worker ? '1' : '0',
-        NETLENS_CONCURRENCY: String(concurrency),
         ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -200,13 +126,13 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
       exited,
     ]);
     if (ready) return { child, url };
-    if (Date.now() - started > 120_000) throw new Error('server did not become ready in 120 s');
-    await new Promise((done) => setTimeout(done, 100));
+    if (Date.now() - started > 180_000) throw new Error('server did not become ready in 180 s');
+    await sleep(100);
   }
 }
 
-/** Server-side counters of the model: images run and batch-size histogram sum/count. */
-async function serverStats(url: string): Promise<{ images: number; sum: number; count: number }> {
+/** The model's images run and batch-size histogram, from the server's /metrics. */
+async function serverStats(url: string) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
   return {
@@ -216,178 +142,280 @@ async function serverStats(url: string): Promise<{ images: number; sum: number; 
   };
 }
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-async function load(url: string, clients: number, duration: number) {
+function load(url: string, model: BenchModel, clients: number, duration: number) {
   return autocannon({
     url,
     connections: clients,
     duration,
     timeout: 120,
-    requests: photos.map((p) => ({
+    requests: model.photos.map((p) => ({
       method: 'POST' as const,
       path: `/v1/models/${modelName}/classify`,
       headers: { 'content-type': p.type },
-      body: p.bytes,
+      body: Buffer.from(p.bytes),
     })),
   });
 }
 
-async function main(): Promise<void> {
-  await ensureDefaultModels({ ...readNodeSettings(process.env).settings, defaultModel: modelName });
-  // The same session settings as the server's (threads), so "engine" is the server's engine without HTTP.
-  const model = await loadModel({
-    model: modelName,
-    providers: 'cpu',
-    threads,
-  });
-  const decoded = await Promise.all(photos.map((p) => decodeImage(p.bytes)));
-  const tensors = decoded.map((d, i) => preprocess({ decoded: d, bytes: photos[i]!.bytes }, model.manifest));
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(
-    `[bench:http] ${modelName}, ${photos.length} photos, ${seconds} s per HTTP point, ${rawSeconds} s per raw point`,
-  );
-
-  const pipelines: Record<string, Rate> = {};
-  const points: Point[] = [];
-  for (const mode of MODES) {
-    pipelines[mode.name] = await pipelineRate(model, mode.batch);
-    const pipeline = pipelines[mode.name]!;
-    log(
-      `  ${mode.name}: in-process pipeline (decode+preprocess+inference, batch ${mode.batch}) ` +
-        `${pipeline.imagesPerSecond.toFixed(1)} images/s, ${pipeline.cpuMsPerImage.toFixed(1)} CPU ms/image`,
-    );
-    const server = await startServer(mode.env);
-    try {
-      await load(server.url, 4, 2); // warm-up: JIT, ORT arenas for larger batches
-      for (const clients of clientCounts) {
-        const engine = await engineRate(model, tensors, mode.batch);
-        // Throughput is counted on the server between two samples once every client is cycling: with
-        // 64 clients a request can take seconds, and counting answers from t = 0 would miss the first round.
-        const running = load(server.url, clients, ramp + seconds + 1);
-        await sleep(ramp * 1000);
-        const before = await serverStats(server.url);
-        const cpuBefore = processCpuMs(server.child.pid!);
-        const windowStart = performance.now();
-        await sleep(seconds * 1000);
-        const after = await serverStats(server.url);
-        const cpuAfter = processCpuMs(server.child.pid!);
-        const window = (performance.now() - windowStart) / 1000;
-        const result = await running;
-        const images = after.images - before.images;
-        const point: Point = {
-          mode: mode.name,
-          clients,
-          httpImagesPerSecond: images / window,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors: result.non2xx + result.errors + result.timeouts,
-          meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
-          engineImagesPerSecond: engine.imagesPerSecond,
-          httpCpuMs: (cpuAfter - cpuBefore) / Math.max(1, images),
-          engineCpuMs: engine.cpuMsPerImage,
-          load: loadavg()[0]!,
-        };
-        points.push(point);
-        log(
-          `  ${mode.name.padEnd(13)} ${String(clients).padStart(3)} clients: ${point.httpImagesPerSecond.toFixed(1).padStart(6)} images/s ` +
-            `(engine ${engine.imagesPerSecond.toFixed(1)}, ${pct(point.httpImagesPerSecond / engine.imagesPerSecond)}), ` +
-            `CPU ms/image ${point.httpCpuMs.toFixed(1)} (engine ${point.engineCpuMs.toFixed(1)}), p50 ${point.p50} ms, p99 ${point.p99} ms, ` +
-            `mean batch ${point.meanBatch.toFixed(1)}, errors ${point.errors}, load ${point.load.toFixed(1)}`,
-        );
-      }
-    } finally {
-      const exit = new Promise((done) => server.child.once('exit', done));
-      server.child.kill('SIGTERM');
-      await exit;
-    }
-  }
-  await model.session.dispose();
-  const section = markdown(model, points, pipelines);
-  process.stdout.write(`${section}\n`);
-  if (record) {
-    await writeSection(section, modelName);
-    log(`[bench:http] recorded in ${RESULTS}`);
-  }
+/** One HTTP point: `ramp` s of load, then images and CPU counted over `seconds`. */
+async function point(
+  server: { child: ChildProcess; url: string },
+  model: BenchModel,
+  variant: string,
+  clients: number,
+): Promise<Point> {
+  const running = load(server.url, model, clients, ramp + seconds + 1);
+  await sleep(ramp * 1000);
+  const before = await serverStats(server.url);
+  const serverCpu = processCpuMs(server.child.pid!);
+  const clientCpu = ownCpuMs();
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const after = await serverStats(server.url);
+  const serverUsed = processCpuMs(server.child.pid!) - serverCpu;
+  const clientUsed = ownCpuMs() - clientCpu;
+  const window = (performance.now() - t0) / 1000;
+  const result = await running;
+  const images = Math.max(1, after.images - before.images);
+  return {
+    variant,
+    clients,
+    imagesPerSecond: (after.images - before.images) / window,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+    meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
+    serverCpuMs: serverUsed / images,
+    clientCpuMs: clientUsed / images,
+    load: load1(),
+  };
 }
 
-function markdown(model: LoadedModel, points: Point[], pipelines: Record<string, Rate>): string {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const modeOf = (name: string) => ALL_MODES.find((m) => m.name === name)!;
-  const label = (name: string) => {
-    const m = modeOf(name);
-    return `${name} (max batch ${m.batch}, delay ${m.env.NETLENS_MAX_DELAY_MS} ms)`;
-  };
-  const lines = [
-    `### ${model.manifest.name} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    '',
-    `Machine: ${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ` +
-      `${model.engineName} (${model.session.provider}); onnxruntime ${worker ? 'in a worker thread' : 'on the main thread'} with ${threads} threads, ` +
-      `engine calls in flight per model ${concurrency}. Server and load generator on the same machine ` +
-      `(127.0.0.1). ${photos.length} photos (../shared/data/images) as raw bodies in rotation, ${ramp} s of load, then ${seconds} s measured per point ` +
-      `(images/s counted by the server's netlens_images_total; p50/p99 by autocannon over the whole point).`,
-    '',
-    `- engine: onnxruntime-node session.run on preprocessed tensors at the mode's max batch, ` +
-      `same threads and calls in flight as the server, measured in the bench process just before each point (server idle).`,
-    `- pipeline: decode + preprocess + inference in one process, no HTTP: ${Object.entries(pipelines)
-      .map(
-        ([mode, r]) =>
-          `${r.imagesPerSecond.toFixed(1)} images/s (${r.cpuMsPerImage.toFixed(1)} CPU ms/image) at batch ${modeOf(mode).batch}`,
-      )
-      .join(', ')}.`,
-    `- CPU ms/image: CPU time (all threads) per classified image — of the server process during the point, and of the ` +
-      `engine measurement; less sensitive to other work on the machine than images/s. load = 1-minute load average.`,
-    '',
-    '| mode | clients | HTTP images/s | engine images/s | HTTP / engine | HTTP / pipeline | HTTP CPU ms/image | engine CPU ms/image | p50 ms | p99 ms | mean batch | errors | load |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...points.map(
-      (p) =>
-        `| ${label(p.mode)} | ${p.clients} | ${p.httpImagesPerSecond.toFixed(1)} | ${p.engineImagesPerSecond.toFixed(1)} | ` +
-        `${pct(p.httpImagesPerSecond / p.engineImagesPerSecond)} | ${pct(p.httpImagesPerSecond / pipelines[p.mode]!.imagesPerSecond)} | ` +
-        `${p.httpCpuMs.toFixed(1)} | ${p.engineCpuMs.toFixed(1)} | ` +
-        `${p.p50} | ${p.p99} | ${p.meanBatch.toFixed(1)} | ${p.errors} | ${p.load.toFixed(1)} |`,
-    ),
-    '',
-  ];
-  for (const at16 of points.filter((p) => p.clients === 16)) {
-    lines.push(
-      `- 16 clients, ${label(at16.mode)}: ${pct(at16.httpImagesPerSecond / at16.engineImagesPerSecond)} of the raw engine's images/s ` +
-        `(target ≥ 85%), ${pct(at16.httpImagesPerSecond / pipelines[at16.mode]!.imagesPerSecond)} of the in-process pipeline; ` +
-        `the server spends ${at16.httpCpuMs.toFixed(1)} CPU ms per image, the engine ${at16.engineCpuMs.toFixed(1)}.`,
-    );
+async function measureServer(model: BenchModel, variant: ServerVariant): Promise<Point[]> {
+  const server = await startServer(variant.env);
+  const points: Point[] = [];
+  try {
+    await load(server.url, model, 4, 3); // JIT, onnxruntime's arena, the pool's threads
+    for (const clients of clientCounts) {
+      const p = await point(server, model, variant.name, clients);
+      points.push(p);
+      log(
+        `  ${variant.name} ${String(clients).padStart(3)} clients: ${p.imagesPerSecond.toFixed(1)} images/s, ` +
+          `server ${p.serverCpuMs.toFixed(2)} CPU ms/image, client ${p.clientCpuMs.toFixed(2)}, ` +
+          `p50 ${p.p50} ms, p99 ${p.p99} ms, batch ${p.meanBatch.toFixed(2)}, errors ${p.errors}, load ${p.load.toFixed(1)}`,
+      );
+    }
+  } finally {
+    const exit = new Promise((done) => server.child.once('exit', done));
+    server.child.kill('SIGTERM');
+    await exit;
   }
-  lines.push('');
-  return lines.join('\n');
+  return points;
+}
+
+interface Run {
+  model: BenchModel;
+  stages: Stages;
+  engines: EngineResult[];
+  points: Point[];
+  loads: { start: number; end: number };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+const ms = (x: number) => x.toFixed(2);
 
-const HEADING = '## HTTP service (bench/http.ts)';
+/** The figures the issue's targets are stated in. */
+function verdicts(run: Run): string[] {
+  const { stages, engines, points, model } = run;
+  const fastest = engines.reduce((a, b) => (b.medianImagesPerSecond > a.medianImagesPerSecond ? b : a));
+  const limit = (CORES * 1000) / stages.pipeline.cpuMs;
+  const at16 = points.find((p) => p.variant === 'server defaults' && p.clients === 16);
+  const lines = [
+    `- raw engine, fastest configuration here: ${fastest.name}, ${fastest.medianImagesPerSecond.toFixed(1)} images/s (median round; best ${fastest.bestImagesPerSecond.toFixed(1)}).`,
+    `- pipeline limit: ${CORES} cores ÷ ${ms(stages.pipeline.cpuMs)} CPU ms per image (decode + preprocess + inference in-process) = ${limit.toFixed(1)} images/s.`,
+  ];
+  if (at16) {
+    lines.push(
+      `- HTTP, server defaults, 16 clients: ${at16.imagesPerSecond.toFixed(1)} images/s = **${pct(at16.imagesPerSecond / fastest.medianImagesPerSecond)} of the fastest raw engine** and **${pct(at16.imagesPerSecond / limit)} of the pipeline limit**.`,
+      `- server CPU per image: ${ms(at16.serverCpuMs)} ms = **${(at16.serverCpuMs / stages.pipeline.cpuMs).toFixed(2)}× the in-process pipeline's** ${ms(stages.pipeline.cpuMs)} ms (target ≤ 1.3×); the load generator used ${ms(at16.clientCpuMs)} CPU ms per image besides.`,
+    );
+  }
+  const inf = stages.inference.cpuMs;
+  lines.push(
+    `- per image (CPU ms): decode ${ms(stages.decode.cpuMs)}, preprocess ${ms(stages.preprocess.cpuMs)}, inference ${ms(inf)} (1 thread) → decode + preprocess = **${pct((stages.decode.cpuMs + stages.preprocess.cpuMs) / inf)} of inference**, preprocess alone **${pct(stages.preprocess.cpuMs / inf)}** (${model.manifest.input.width}², ${model.manifest.preprocessing.resize}).`,
+  );
+  return lines;
+}
 
-/** Replaces this bench's block for the model in RESULTS.md (other sections and models are left alone). */
-async function writeSection(section: string, model: string): Promise<void> {
-  const start = `<!-- netlens-bench:http:start:${model} -->`;
-  const end = `<!-- netlens-bench:http:end:${model} -->`;
-  let text = existsSync(RESULTS)
-    ? readFileSync(RESULTS, 'utf8')
-    : '# Benchmark results\n\nEach bench owns a section; re-running it replaces its own block.\n';
-  if (!text.includes(HEADING)) {
-    text = `${text.trimEnd()}\n\n${HEADING}\n\nautocannon against the Node server (functions/node) on 127.0.0.1, next to the raw engine in the same run: \`npx tsx bench/http.ts --record [--model NAME]\`.\n`;
+function variantLabel(name: string): string {
+  const env = Object.entries(VARIANTS.find((v) => v.name === name)?.env ?? {});
+  return env.length === 0 ? name : `${name} (${env.map(([k, v]) => `${k}=${v}`).join(', ')})`;
+}
+
+function markdown(run: Run, charts: { stages: string; clients: string }): string {
+  const { model, stages, engines, points, loads } = run;
+  const { manifest } = model;
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [
+    `### ${manifest.name} — ${date} UTC`,
+    '',
+    `${machineLine()}; load average ${loads.start.toFixed(1)} at the start, ${loads.end.toFixed(1)} at the end (per point below). ` +
+      `${model.photos.length} photos (../shared/data/images), model ${manifest.input.width}×${manifest.input.height}, resize ${manifest.preprocessing.resize}. ` +
+      `Server defaults here: ${settings.threads} intra-op thread(s) in the engine's worker thread, spinning ${settings.spinning ? 'on' : 'off'}, ` +
+      `${settings.prepareThreads} prepare thread(s), max batch ${settings.maxBatch}, ${settings.concurrency} engine calls in flight. ` +
+      `Run: \`npx tsx bench/http.ts --model ${manifest.name} --record\`.`,
+    '',
+    ...verdicts(run),
+    '',
+    `![images/s per stage](${charts.stages})`,
+    '',
+    row(['stage (in-process)', 'wall ms/image', 'CPU ms/image', 'images/s (wall)']),
+    row(['---', '---:', '---:', '---:']),
+    ...(
+      [
+        ['decode (sharp)', stages.decode],
+        ['preprocess (core + WebAssembly)', stages.preprocess],
+        ['inference (1 thread, batch 1)', stages.inference],
+        ['pipeline: decode → preprocess → inference', stages.pipeline],
+      ] as const
+    ).map(([name, t]) => row([name, ms(t.wallMs), ms(t.cpuMs), (1000 / t.wallMs).toFixed(1)])),
+    '',
+    row(['raw engine', 'median images/s', 'best images/s', 'CPU ms/image']),
+    row(['---', '---:', '---:', '---:']),
+    ...engines.map((e) =>
+      row([
+        e.name,
+        e.medianImagesPerSecond.toFixed(1),
+        e.bestImagesPerSecond.toFixed(1),
+        ms(e.cpuMsPerImage),
+      ]),
+    ),
+    '',
+    `![images/s per client count](${charts.clients})`,
+    '',
+    row([
+      'server',
+      'clients',
+      'images/s',
+      'p50 ms',
+      'p99 ms',
+      'mean batch',
+      'server CPU ms/image',
+      'load generator CPU ms/image',
+      'errors',
+      'load',
+    ]),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...points.map((p) =>
+      row([
+        variantLabel(p.variant),
+        p.clients,
+        p.imagesPerSecond.toFixed(1),
+        p.p50,
+        p.p99,
+        p.meanBatch.toFixed(2),
+        ms(p.serverCpuMs),
+        ms(p.clientCpuMs),
+        p.errors,
+        p.load.toFixed(1),
+      ]),
+    ),
+    '',
+  ].join('\n');
+}
+
+/** The two charts as SVG files beside RESULTS.md; returns their relative paths. */
+function writeCharts(run: Run): { stages: string; clients: string } {
+  const { stages, engines, points, model } = run;
+  const name = model.manifest.name;
+  const fastest = engines.reduce((a, b) => (b.medianImagesPerSecond > a.medianImagesPerSecond ? b : a));
+  const limit = (CORES * 1000) / stages.pipeline.cpuMs;
+  const at16 = points.filter((p) => p.clients === 16);
+  const perSecond = (t: { wallMs: number }) => 1000 / t.wallMs;
+  const stageSvg = barChart(`${name}: images/s per stage (load ${run.loads.start.toFixed(1)})`, 'images/s', [
+    {
+      label: 'decode (sharp, 1 image at a time)',
+      value: perSecond(stages.decode),
+      note: `CPU ${ms(stages.decode.cpuMs)} ms`,
+    },
+    {
+      label: 'preprocess (core + WebAssembly)',
+      value: perSecond(stages.preprocess),
+      note: `CPU ${ms(stages.preprocess.cpuMs)} ms`,
+    },
+    ...engines.map((e) => ({
+      label: `engine: ${e.name}`,
+      value: e.medianImagesPerSecond,
+      group: 1,
+      note: `CPU ${ms(e.cpuMsPerImage)} ms`,
+    })),
+    {
+      label: 'pipeline, in-process, 1 thread',
+      value: perSecond(stages.pipeline),
+      group: 2,
+      note: `CPU ${ms(stages.pipeline.cpuMs)} ms`,
+    },
+    { label: `pipeline limit (${CORES} cores ÷ CPU ms)`, value: limit, group: 2 },
+    ...at16.map((p) => ({
+      label: `HTTP, ${p.variant}, 16 clients`,
+      value: p.imagesPerSecond,
+      group: 3,
+      note: `CPU ${ms(p.serverCpuMs)} ms`,
+    })),
+  ]);
+  const clientSvg = lineChart(
+    `${name}: HTTP images/s per client count`,
+    'images/s',
+    'concurrent clients',
+    clientCounts.map(String),
+    VARIANTS.map((v) => ({
+      name: v.name,
+      values: clientCounts.map(
+        (c) => points.find((p) => p.variant === v.name && p.clients === c)?.imagesPerSecond ?? 0,
+      ),
+    })),
+    [
+      { name: `fastest raw engine`, value: fastest.medianImagesPerSecond },
+      { name: 'pipeline limit', value: limit },
+    ],
+  );
+  const files = { stages: `charts/${name}-stages.svg`, clients: `charts/${name}-clients.svg` };
+  writeFileSync(join(BENCH_DIR, files.stages), `${stageSvg}\n`);
+  writeFileSync(join(BENCH_DIR, files.clients), `${clientSvg}\n`);
+  return files;
+}
+
+async function main(): Promise<void> {
+  await ensureDefaultModels({ ...settings, defaultModel: modelName });
+  const model = await loadBenchModel(modelName, settings.modelsDir);
+  const start = load1();
+  log(`[bench:http] ${modelName}: ${model.photos.length} photos, load average ${start.toFixed(1)}`);
+  const stages = await measureStages(model);
+  log(
+    `  stages (CPU ms/image): decode ${ms(stages.decode.cpuMs)}, preprocess ${ms(stages.preprocess.cpuMs)}, ` +
+      `inference ${ms(stages.inference.cpuMs)}, pipeline ${ms(stages.pipeline.cpuMs)}`,
+  );
+  const engines = await measureEngineVariants(model, { rounds: Number(args['engine-rounds']) });
+  for (const e of engines) {
+    log(
+      `  engine ${e.name}: ${e.medianImagesPerSecond.toFixed(1)} images/s, ${ms(e.cpuMsPerImage)} CPU ms/image`,
+    );
   }
-  const block = `${start}\n${section}${end}`;
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i >= 0 && j > i) text = text.slice(0, i) + block + text.slice(j + end.length);
-  else {
-    const heading = text.indexOf(HEADING);
-    const next = text.indexOf('\n## ', heading + HEADING.length);
-    const at = next < 0 ? text.length : next + 1;
-    text = `${text.slice(0, at).trimEnd()}\n\n${block}\n${text.slice(at)}`;
+  const points: Point[] = [];
+  for (const variant of VARIANTS) points.push(...(await measureServer(model, variant)));
+  const run: Run = { model, stages, engines, points, loads: { start, end: load1() } };
+  const charts = args.record ? writeCharts(run) : { stages: '(not recorded)', clients: '(not recorded)' };
+  const section = markdown(run, charts);
+  process.stdout.write(`${section}\n`);
+  if (args.record) {
+    await recordSection(`http:${modelName}`, section, {
+      heading: '## HTTP service (bench/http.ts)',
+      intro:
+        'The real server under load next to the raw engine and the in-process pipeline, all from one run per model (bench/http.ts says how each figure is taken). Images/s depend on what else runs on the machine — read them with the load average; CPU ms per image barely do.',
+    });
+    log(`[bench:http] recorded in bench/RESULTS.md`);
   }
-  // Keep the file as `npm run lint` (prettier --check) wants it.
-  const prettier = await import('prettier');
-  const options = (await prettier.resolveConfig(RESULTS)) ?? {};
-  writeFileSync(RESULTS, await prettier.format(text, { ...options, filepath: RESULTS }));
 }
 
 await main();

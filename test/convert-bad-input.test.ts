@@ -92,9 +92,9 @@ describe('bad input: a specific NetlensError and no output file', () => {
   it('an unsupported layer names the layer, its class and the supported list', async () => {
     const e = await expectFailure(path.join(fixtures, 'unsupported_layer.h5'));
     expect(e.code).toBe('unsupported_layer');
-    expect(e.message).toMatch(/layer 'deconv' has class Conv2DTranspose/);
+    expect(e.message).toMatch(/layer 'local' has class LocallyConnected2D/);
     expect(e.message).toMatch(/Supported layers: .*BatchNormalization.*SeparableConv2D/);
-    expect(e.details['className']).toBe('Conv2DTranspose');
+    expect(e.details['className']).toBe('LocallyConnected2D');
   });
 
   it('a Lambda layer explains why it cannot be converted', async () => {

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { convertKerasModel } from '../src/convert/keras/convert.js';
-import type { ConvertOptions, KerasModelSpec, KerasWeights } from '../src/convert/keras/types.js';
-import { tfjsBackend } from '../src/convert/verify/tfjs-backend.js';
-import { tfjsTopology } from '../src/convert/verify/tfjs-reference.js';
+import type {
+  ConversionResult,
+  ConvertOptions,
+  KerasModelSpec,
+  KerasWeights,
+} from '../src/convert/keras/types.js';
+import { buildTfjsModel } from '../src/convert/verify/tfjs-reference.js';
 import { randomInputs, verifyAgainstTfjs, type VerificationResult } from '../src/convert/verify/verify.js';
 
 /** A layer for a test graph: Keras class, config, and the names of the layers feeding it (default: previous). */
@@ -61,10 +65,7 @@ export function seeded(seed: number): () => number {
  * are positive and away from zero, like real statistics.
  */
 export async function randomWeights(config: unknown, seed = 1): Promise<KerasWeights> {
-  await tfjsBackend();
-  const model = await tf.models.modelFromJSON({
-    modelTopology: tfjsTopology(config),
-  } as unknown as tf.io.ModelJSON);
+  const model = await buildTfjsModel({ config, format: 'keras-h5-model', source: 'test-model' });
   const next = seeded(seed);
   const weights: KerasWeights = new Map();
   const visit = (layers: readonly tf.layers.Layer[]): void => {
@@ -94,27 +95,30 @@ export async function randomWeights(config: unknown, seed = 1): Promise<KerasWei
 /** Converts a config with random weights and compares with TF.js on random inputs. */
 export async function convertAndVerify(
   config: unknown,
-  options: Partial<ConvertOptions> & { samples?: number; seed?: number; lo?: number; hi?: number } = {},
-): Promise<VerificationResult & { onnx: Uint8Array; spec: KerasModelSpec }> {
+  options: Partial<ConvertOptions> & {
+    samples?: number;
+    seed?: number;
+    lo?: number;
+    hi?: number;
+    /** The Keras version that wrote the model (decides version-dependent semantics). */
+    kerasVersion?: string;
+  } = {},
+): Promise<VerificationResult & { onnx: Uint8Array; spec: KerasModelSpec; result: ConversionResult }> {
+  const { samples, seed, lo, hi, kerasVersion, ...convertOptions } = options;
   const spec: KerasModelSpec = {
     config,
-    weights: await randomWeights(config, options.seed ?? 1),
+    weights: await randomWeights(config, seed ?? 1),
     format: 'keras-h5-model',
     source: 'test-model',
+    ...(kerasVersion ? { kerasVersion } : {}),
   };
-  const result = await convertKerasModel(spec, { name: 'test', ...options });
-  const inputs = randomInputs(
-    options.samples ?? 2,
-    result.summary.inputShape,
-    options.seed ?? 1,
-    options.lo ?? -2,
-    options.hi ?? 2,
-  );
+  const result = await convertKerasModel(spec, { name: 'test', ...convertOptions });
+  const inputs = randomInputs(samples ?? 2, result.summary.inputShape, seed ?? 1, lo ?? -2, hi ?? 2);
   const v = await verifyAgainstTfjs(spec, result.onnx, inputs, {
     outputLayer: result.summary.outputLayer,
     softmaxStripped: result.summary.softmaxStripped,
     softmaxAdded: result.summary.softmaxAdded,
     failAboveTolerance: false,
   });
-  return { ...v, onnx: result.onnx, spec };
+  return { ...v, onnx: result.onnx, spec, result };
 }

@@ -77,9 +77,12 @@ describe('the Node server process with the default model', () => {
   beforeAll(async () => {
     await ensureDefaultModel();
     // Limits low enough to test with real bodies: the photos are all under 0.3 MP and 0.5 MB.
+    // Batching on (the CPU default is batches of 1), so that one multipart request runs as a batch.
     server = await startServerProcess([], {
       NETLENS_MAX_PIXELS: '1000000',
       NETLENS_MAX_BODY_BYTES: '8000000',
+      NETLENS_MAX_BATCH: '8',
+      NETLENS_MAX_DELAY_MS: '300',
     });
     // In-process reference: the same engine, decoder and core code the CLI uses, one image at a time.
     const source = createModelDirectorySource(MODELS_DIR);

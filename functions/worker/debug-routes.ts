@@ -1,6 +1,7 @@
 import type { AppDeps, Router } from '../../src/app/env.js';
 import { createRouter } from '../../src/app/env.js';
 import { probeImage } from '../../src/runtime/web/conformance-probe.js';
+import type { EdgeRuntime } from '../../src/runtime/web/edge-runtime.js';
 import { ortWasmMemoryBytes } from '../../src/runtime/web/precompiled-wasm.js';
 import type { WorkerEnv } from './bindings.js';
 
@@ -12,7 +13,11 @@ import type { WorkerEnv } from './bindings.js';
  *   POST /__edge/r2-event        sends the body to the R2 event queue (wrangler dev does not emit R2
  *                                event notifications; the test sends what R2 would)
  */
-export function debugRoutes(isolateStartedAt: number, env: WorkerEnv): (deps: AppDeps) => Router {
+export function debugRoutes(
+  isolateStartedAt: number,
+  runtime: Pick<EdgeRuntime, 'decodeImage' | 'kernels'>,
+  env: WorkerEnv,
+): (deps: AppDeps) => Router {
   return (deps) => {
     const router = createRouter();
     router.get('/__edge/memory', (c) =>
@@ -25,7 +30,9 @@ export function debugRoutes(isolateStartedAt: number, env: WorkerEnv): (deps: Ap
       const model = await deps.registry.acquire(c.req.param('model'), 'model');
       try {
         const bytes = new Uint8Array(await c.req.arrayBuffer());
-        return c.json(await probeImage(bytes, deps.decodeImage, model.manifest, model.session));
+        return c.json(
+          await probeImage(bytes, runtime.decodeImage, model.manifest, model.session, runtime.kernels),
+        );
       } finally {
         model.release();
       }

@@ -44,7 +44,7 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
     // The registry charges 2 × each file; ORT's WASM memory never shrinks. Half the isolate budget lets
     // the default model and its features variant (/embed) load together: measured 57.6 MiB of ORT memory.
     memoryBudgetBytes: (settings.memoryBudgetMiB * 1024 * 1024) / 2,
-    sessionOptions: { providers: ['wasm'] },
+    sessionOptions: { providers: ['wasm'], warmUp: settings.warmUp },
     logger,
     buildHint: 'npm run models && npm run build:worker',
     location,
@@ -52,10 +52,11 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
+    prepareImage: runtime.prepareImage,
     config: await appConfigFromSettings(settings, runtime),
     logger,
     assets: workerPageAssets(env),
-    routes: settings.edgeDebug ? [debugRoutes(startedAt, env)] : [],
+    routes: settings.edgeDebug ? [debugRoutes(startedAt, runtime, env)] : [],
     ...withJobs(workerJobsRuntime(env, settings)),
   });
   const started = registry.start().catch((error: unknown) => {

@@ -142,14 +142,230 @@ def no_weights(out):
         f.attrs["description"] = "an HDF5 file that is not a Keras model"
 
 
+# --- Fine-tuned models with the pooling inside a nested backbone: Sequential([base(pooling='avg'), Dropout,
+# Dense]), the layout keras.applications users write. Each graph is described once and written both as
+# tf.keras 2 writes it (.h5, TFOpLambda for tensor arithmetic) and as Keras 3 writes it (.keras zip:
+# module keys, {args, kwargs} nodes, operation nodes, model.weights.h5 under layers/<snake_case>/vars).
+
+def snake(name):
+    import re
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Backbone:
+    """Layers of a Functional backbone in call order: (class, name, inputs, config, weights, op)."""
+
+    def __init__(self, name, input_shape):
+        self.name, self.input_shape, self.layers = name, input_shape, []
+        self.last = "input_image"
+
+    def add(self, cls, name, config=None, weights=(), inputs=None, op=None):
+        self.layers.append({"cls": cls, "name": name, "inputs": inputs or [self.last], "config": config or {},
+                            "weights": list(weights), "op": op})
+        self.last = name
+        return name
+
+    def conv(self, name, cin, filters, kernel, strides=1, activation="linear", bias=False):
+        w = [("kernel", rng.normal(0, 0.4, (kernel, kernel, cin, filters)))]
+        if bias:
+            w.append(("bias", rng.normal(0, 0.1, filters)))
+        return self.add("Conv2D", name, {"filters": filters, "kernel_size": [kernel, kernel], "strides": [strides, strides],
+                                         "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1],
+                                         "groups": 1, "activation": activation, "use_bias": bias}, w)
+
+    def bn(self, name, c):
+        return self.add("BatchNormalization", name, {"axis": -1, "momentum": 0.99, "epsilon": 1e-3, "center": True,
+                                                     "scale": True},
+                        [(k.split("/")[1][:-2], v) for k, v in bn_weights(name, c)])
+
+    def op(self, name2, name3, fn2, cls3, module3, const):
+        """x <op> const: TFOpLambda in tf.keras 2, an operation node in Keras 3."""
+        return self.add("op", name2, op={"fn": fn2, "cls": cls3, "module": module3, "const": const, "name3": name3})
+
+
+def effnet_backbone():
+    """EfficientNet's pieces: Rescaling, adapted Normalization, swish, depthwise, squeeze-and-excite (GAP,
+    Reshape, two 1×1 convs, Multiply), drop-connect Dropout, residual Add, pooling='avg'."""
+    b = Backbone("mini_efficientnet", [32, 32, 3])
+    b.add("Rescaling", "rescaling", {"scale": 1 / 255.0, "offset": 0.0})
+    b.add("Normalization", "normalization", {"axis": [-1], "invert": False, "mean": None, "variance": None},
+          [("mean", rng.uniform(0.3, 0.6, 3)), ("variance", rng.uniform(0.04, 0.08, 3)), ("count", np.int64(1000))])
+    b.conv("stem_conv", 3, 8, 3, strides=2)
+    b.bn("stem_bn", 8)
+    stem = b.add("Activation", "stem_activation", {"activation": "swish"})
+    b.add("DepthwiseConv2D", "block1a_dwconv", {"kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
+                                                "depth_multiplier": 1, "activation": "linear", "use_bias": False},
+          [("depthwise_kernel", rng.normal(0, 0.4, (3, 3, 8, 1)))])
+    b.bn("block1a_bn", 8)
+    act = b.add("Activation", "block1a_activation", {"activation": "swish"})
+    b.add("GlobalAveragePooling2D", "block1a_se_squeeze", {"data_format": "channels_last", "keepdims": False})
+    b.add("Reshape", "block1a_se_reshape", {"target_shape": [1, 1, 8]})
+    b.conv("block1a_se_reduce", 8, 2, 1, activation="swish", bias=True)
+    b.conv("block1a_se_expand", 2, 8, 1, activation="sigmoid", bias=True)
+    b.add("Multiply", "block1a_se_excite", inputs=[act, "block1a_se_expand"])
+    b.conv("block1a_project_conv", 8, 8, 1)
+    b.bn("block1a_project_bn", 8)
+    b.add("Dropout", "block1a_drop", {"rate": 0.2, "noise_shape": [None, 1, 1, 1], "seed": None})
+    b.add("Add", "block1a_add", inputs=["block1a_drop", stem])
+    b.conv("top_conv", 8, 16, 1)
+    b.bn("top_bn", 16)
+    b.add("Activation", "top_activation", {"activation": "swish"})
+    b.add("GlobalAveragePooling2D", "avg_pool", {"data_format": "channels_last", "keepdims": False})
+    return b, 16
+
+
+def mobilenet_v3_backbone():
+    """MobileNetV3's pieces: Rescaling(1/127.5, −1), ReLU(6.)(x + 3.) · (1/6) hard_sigmoid as tensor
+    arithmetic, hard_swish as Multiply, squeeze-and-excite with keepdims pooling, pooling='avg'."""
+    b = Backbone("mini_mobilenet_v3", [32, 32, 3])
+    b.add("Rescaling", "rescaling", {"scale": 1 / 127.5, "offset": -1.0})
+    b.conv("conv", 3, 8, 3, strides=2)
+    conv_bn = b.bn("conv_bn", 8)
+    b.op("tf.__operators__.add", "add", "__operators__.add", "Add", "keras.src.ops.numpy", 3.0)
+    b.add("ReLU", "re_lu", {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0})
+    b.op("tf.math.multiply", "multiply", "math.multiply", "Multiply", "keras.src.ops.numpy", 1 / 6.0)
+    hs = b.add("Multiply", "multiply_1", inputs=[conv_bn, "tf.math.multiply"])
+    b.add("GlobalAveragePooling2D", "squeeze_excite_avg_pool", {"data_format": "channels_last", "keepdims": True})
+    b.conv("squeeze_excite_conv", 8, 8, 1, activation="linear", bias=True)
+    b.add("ReLU", "squeeze_excite_relu", {"max_value": None, "negative_slope": 0.0, "threshold": 0.0})
+    b.conv("squeeze_excite_conv_1", 8, 8, 1, activation="linear", bias=True)
+    b.op("tf.__operators__.add_1", "add_1", "__operators__.add", "Add", "keras.src.ops.numpy", 3.0)
+    b.add("ReLU", "re_lu_1", {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0})
+    b.op("tf.math.multiply_1", "multiply_2", "math.multiply", "Multiply", "keras.src.ops.numpy", 1 / 6.0)
+    b.add("Multiply", "squeeze_excite_mul", inputs=[hs, "tf.math.multiply_1"])
+    b.add("GlobalAveragePooling2D", "avg_pool", {"data_format": "channels_last", "keepdims": False})
+    return b, 8
+
+
+def keras2_backbone(b):
+    layers = [input_layer("input_image", b.input_shape)]
+    for l in b.layers:
+        if l["op"]:
+            layers.append({"class_name": "TFOpLambda", "name": l["name"],
+                           "config": {"name": l["name"], "trainable": True, "dtype": "float32", "function": l["op"]["fn"]},
+                           "inbound_nodes": [[[l["inputs"][0], 0, 0, {"y": l["op"]["const"], "name": None}]]]})
+            continue
+        config = {"name": l["name"], "trainable": True, "dtype": "float32", **l["config"]}
+        layers.append({"class_name": l["cls"], "name": l["name"], "config": config,
+                       "inbound_nodes": [[[i, 0, 0, {}] for i in l["inputs"]]]})
+    return functional(b.name, layers, ["input_image"], [(b.last, 0)])
+
+
+def keras3_backbone(b):
+    dtype = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+    names3 = {l["name"]: (l["op"]["name3"] if l["op"] else l["name"]) for l in b.layers}
+    names3["input_image"] = "input_image"
+
+    def tensor(name):
+        return {"class_name": "__keras_tensor__", "config": {"shape": None, "dtype": "float32",
+                                                              "keras_history": [names3[name], 0, 0]}}
+
+    def tuples(config):
+        out = dict(config)
+        for k, v in config.items():
+            if isinstance(v, list) and k in ("axis", "noise_shape", "target_shape", "kernel_size", "strides",
+                                             "dilation_rate"):
+                out[k] = {"class_name": "__tuple__", "items": v}
+        return out
+
+    layers = [{"module": "keras.layers", "class_name": "InputLayer", "registered_name": None, "name": "input_image",
+               "config": {"batch_shape": [None] + b.input_shape, "dtype": "float32", "sparse": False,
+                          "name": "input_image"}, "inbound_nodes": []}]
+    for l in b.layers:
+        if l["op"]:
+            o = l["op"]
+            layers.append({"module": o["module"], "class_name": o["cls"], "config": {"name": o["name3"]},
+                           "registered_name": o["cls"], "name": o["name3"],
+                           "inbound_nodes": [{"args": [tensor(l["inputs"][0]), o["const"]], "kwargs": {}}]})
+            continue
+        args = [[tensor(i) for i in l["inputs"]]] if len(l["inputs"]) > 1 else [tensor(l["inputs"][0])]
+        layers.append({"module": "keras.layers", "class_name": l["cls"], "registered_name": None, "name": l["name"],
+                       "config": {"name": l["name"], "trainable": True, "dtype": dtype, **tuples(l["config"])},
+                       "build_config": {"input_shape": None}, "inbound_nodes": [{"args": args, "kwargs": {}}]})
+    return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
+            "config": {"name": b.name, "trainable": True, "layers": layers, "input_layers": [["input_image", 0, 0]],
+                       "output_layers": [[names3[b.last], 0, 0]]},
+            "build_config": {"input_shape": [None] + b.input_shape}}
+
+
+def head_weights(features, classes):
+    return [("kernel", rng.normal(0, 0.5, (features, classes))), ("bias", rng.normal(0, 0.1, classes))]
+
+
+def save_pooled_h5(path, b, features, classes=3):
+    head = head_weights(features, classes)
+    config = {"class_name": "Sequential", "config": {"name": "finetuned", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None] + b.input_shape, "dtype": "float32",
+                                                "sparse": False, "ragged": False, "name": "input_1"}},
+        {"class_name": "Functional", "config": keras2_backbone(b)["config"]},
+        {"class_name": "Dropout", "config": {"name": "dropout", "trainable": True, "dtype": "float32", "rate": 0.2,
+                                             "noise_shape": None, "seed": None}},
+        {"class_name": "Dense", "config": {"name": "predictions", "trainable": True, "dtype": "float32",
+                                           "units": classes, "activation": "softmax", "use_bias": True}}]}}
+    inner = [(f"{l['name']}/{role}:0", w) for l in b.layers for role, w in l["weights"]]
+    save(path, config, [(b.name, inner), ("dropout", []),
+                        ("predictions", [(f"predictions/{r}:0", w) for r, w in head])], keras_version="2.9.0")
+
+
+def save_pooled_keras(path, b, features, classes=3):
+    import zipfile
+    dtype = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+    head = head_weights(features, classes)
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None, "config": {
+        "name": "finetuned", "trainable": True, "dtype": dtype, "layers": [
+            {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+             "config": {"batch_shape": [None] + b.input_shape, "dtype": "float32", "sparse": False,
+                        "name": "input_layer"}},
+            keras3_backbone(b),
+            {"module": "keras.layers", "class_name": "Dropout", "registered_name": None,
+             "config": {"name": "dropout", "trainable": True, "dtype": dtype, "rate": 0.2, "noise_shape": None,
+                        "seed": None}, "build_config": {"input_shape": [None, features]}},
+            {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+             "config": {"name": "predictions", "trainable": True, "dtype": dtype, "units": classes,
+                        "activation": "softmax", "use_bias": True}, "build_config": {"input_shape": [None, features]}}],
+        "build_input_shape": [None] + b.input_shape}, "build_config": {"input_shape": [None] + b.input_shape}}
+    weights_path = path + ".weights.h5"
+    with h5py.File(weights_path, "w") as f:
+        def put(group_path, weights):
+            g = f.create_group(group_path).create_group("vars")
+            for i, (_, w) in enumerate(weights):
+                array = np.asarray(w)
+                g.create_dataset(str(i), data=array if array.dtype == np.int64 else array.astype(np.float32))
+        counts = {}
+        for l in b.layers:
+            if l["op"]:
+                continue  # Keras 3 operations are not layers: no object, no counter.
+            key = snake(l["cls"])
+            n = counts.get(key)
+            counts[key] = 0 if n is None else n + 1
+            put(f"layers/functional/layers/{key if n is None else f'{key}_{n + 1}'}", l["weights"])
+        put("layers/dropout", [])
+        put("layers/dense", head)
+        f.create_group("vars")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3", "date_saved": "2026-11-30@00:00:00"}))
+        z.writestr("config.json", json.dumps(config))
+        z.write(weights_path, "model.weights.h5")
+    os.remove(weights_path)
+
+
+def pooled_finetuned(out):
+    for stem, make in (("pooled_efficientnet", effnet_backbone), ("pooled_mobilenet_v3", mobilenet_v3_backbone)):
+        b, features = make()
+        save_pooled_h5(os.path.join(out, f"{stem}.h5"), b, features)
+        save_pooled_keras(os.path.join(out, f"{stem}.keras"), b, features)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     nested_finetuned(out)
+    pooled_finetuned(out)
     simple(out, "shape_mismatch.h5", kernel_shape=(3, 3, 3, 5))
     simple(out, "missing_layer.h5", drop_weights_of="fc")
-    simple(out, "unsupported_layer.h5", extra_layer={"class_name": "Conv2DTranspose", "config": {
-        "name": "deconv", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same"}})
+    simple(out, "unsupported_layer.h5", extra_layer={"class_name": "LocallyConnected2D", "config": {
+        "name": "local", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid"}})
     simple(out, "lambda_layer.h5", extra_layer={"class_name": "Lambda", "config": {
         "name": "my_lambda", "function": ["4wEAAAAAAAAA", None, None], "function_type": "lambda"}})
     keras1(out)

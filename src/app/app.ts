@@ -1,11 +1,12 @@
 /**
  * The HTTP app, runtime-free: createApp composes middleware and route groups (routes/*) around the
  * services it builds once (AppDeps). Entry points inject the registry (engine + model source) and the
- * image decoder, and may add their own route groups, which then get the same middleware and errors.
+ * image decoder (or a whole decode + preprocess step), and may add their own route groups, which then get the same middleware and errors.
  */
 import { cors } from 'hono/cors';
 import type { ImageDecoder } from '../core/image-types.js';
 import { NetlensError } from '../core/errors.js';
+import { type PrepareImage, prepareInThread } from '../core/prepare.js';
 import { createAppMetrics } from './app-metrics.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
 import { type AppDeps, type AppJobs, type PageAssets, type Router, createRouter } from './env.js';
@@ -28,6 +29,11 @@ import { pageRoutes } from './routes/page.js';
 export interface CreateAppOptions {
   registry: ModelRegistry;
   decodeImage: ImageDecoder;
+  /**
+   * Decode + preprocess as the runtime kit runs it (the Node kit: in a pool of worker threads). Default:
+   * `decodeImage` and core preprocessing on the HTTP thread.
+   */
+  prepareImage?: PrepareImage;
   config?: AppConfigInput;
   logger?: Logger;
   /** The demo page; without it GET / answers a short HTML note. */
@@ -117,7 +123,8 @@ function createDeps(options: CreateAppOptions): AppDeps {
     ready: () => !lifecycle.draining && registry.isReady(),
   });
   const logger = options.logger ?? consoleLogger();
-  const base = { config, registry, decodeImage: options.decodeImage, logger, metrics, inference, decoding };
+  const prepareImage = options.prepareImage ?? prepareInThread(options.decodeImage);
+  const base = { config, registry, prepareImage, logger, metrics, inference, decoding };
   const jobs =
     options.jobs && config.jobs.webhookSecrets.length > 0 ? createAppJobs(base, options.jobs) : undefined;
   return { ...base, lifecycle, assets: options.assets, jobs, version: options.version ?? '0.1.0' };

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { ImageDecoder } from '../core/image-types.js';
+import type { PrepareImage } from '../core/prepare.js';
 import type { AppMetrics } from './app-metrics.js';
 import { validationError } from './body.js';
 import type { AppConfig } from './config.js';
@@ -78,7 +78,8 @@ export interface AppJobs {
 export interface AppDeps {
   readonly config: AppConfig;
   readonly registry: ModelRegistry;
-  readonly decodeImage: ImageDecoder;
+  /** Bytes → model input (decode + preprocess), where the runtime kit chose to run it. */
+  readonly prepareImage: PrepareImage;
   readonly logger: Logger;
   readonly metrics: AppMetrics;
   readonly lifecycle: Lifecycle;

@@ -1,9 +1,9 @@
 import { NetlensError, isNetlensError, messageOf } from '../core/errors.js';
 import { sniffImageFormat } from '../core/image-format.js';
-import type { DecodedImage, ImageFormat } from '../core/image-types.js';
+import type { ImageFormat } from '../core/image-types.js';
 import type { Manifest } from '../core/manifest.js';
 import type { Variant } from '../core/model-source.js';
-import { preprocess } from '../core/pipeline.js';
+import type { PreparedImage } from '../core/prepare.js';
 import { roundMs } from '../core/units.js';
 import type { RequestImage } from './body.js';
 import type { AppDeps } from './env.js';
@@ -51,12 +51,12 @@ export interface InferRequest {
 }
 
 /**
- * The HTTP side of the pipeline: each image is decoded (the runtime's decoder, through the decoding
- * gate) and preprocessed (core), then all of them go through the model's batcher (core runRows), and
+ * The HTTP side of the pipeline: each image is decoded and preprocessed (the runtime kit's prepareImage,
+ * through the decoding gate), then all of them go through the model's batcher (core runRows), and
  * each comes back with its output row and timings. A failing image of several is named in the error.
  */
 export async function infer(
-  deps: Pick<AppDeps, 'config' | 'decodeImage' | 'decoding' | 'inference'>,
+  deps: Pick<AppDeps, 'config' | 'prepareImage' | 'decoding' | 'inference'>,
   request: InferRequest,
 ): Promise<{ provider: string; items: InferredImage[] }> {
   const many = request.images.length > 1;
@@ -106,7 +106,7 @@ export async function infer(
 }
 
 async function prepare(
-  deps: Pick<AppDeps, 'config' | 'decodeImage'>,
+  deps: Pick<AppDeps, 'config' | 'prepareImage'>,
   image: RequestImage,
   request: InferRequest,
 ) {
@@ -121,26 +121,17 @@ async function prepare(
       { details: { accepted: formats, ...(format && { detected: format }) } },
     );
   }
-  const t0 = performance.now();
-  let decoded: DecodedImage;
+  let prepared: PreparedImage;
   try {
-    decoded = await deps.decodeImage(image.bytes, { maxPixels, format });
+    prepared = await deps.prepareImage(image.bytes, request.manifest, { maxPixels, format });
   } catch (error) {
     if (isNetlensError(error)) throw error;
     request.logger.warn({ err: error, format }, 'decoder failed on a request image');
     throw new NetlensError('bad_image', `the ${format} image could not be decoded: ${messageOf(error)}`);
   }
-  const t1 = performance.now();
-  const tensor = preprocess({ decoded, bytes: image.bytes }, request.manifest);
-  const t2 = performance.now();
   return {
-    tensor,
-    facts: {
-      name: image.name,
-      format: decoded.format ?? format,
-      width: decoded.width,
-      height: decoded.height,
-    },
-    timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1 },
+    tensor: prepared.tensor,
+    facts: { name: image.name, format: prepared.format, width: prepared.width, height: prepared.height },
+    timings: { decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs },
   };
 }

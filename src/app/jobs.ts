@@ -33,7 +33,7 @@ export interface JobsRuntime {
 
 type ClassifyDeps = Pick<
   AppDeps,
-  'config' | 'registry' | 'decodeImage' | 'decoding' | 'inference' | 'logger'
+  'config' | 'registry' | 'prepareImage' | 'decoding' | 'inference' | 'logger'
 >;
 
 export function createAppJobs(deps: ClassifyDeps & Pick<AppDeps, 'metrics'>, runtime: JobsRuntime): AppJobs {

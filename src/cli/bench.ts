@@ -78,13 +78,13 @@ export async function runBench(
   });
 
   const tensors: Float32Tensor[] = decoded.map((d, i) =>
-    preprocess({ decoded: d, bytes: sources[i]! }, manifest),
+    preprocess({ decoded: d, bytes: sources[i]! }, manifest, model.kernels),
   );
   log({
     stage: `preprocess (${manifest.preprocessing.resize})`,
     batch: '',
     ...(await measure(seconds, 1, (i) => {
-      preprocess({ decoded: decoded[i % n]!, bytes: sources[i % n]! }, manifest);
+      preprocess({ decoded: decoded[i % n]!, bytes: sources[i % n]! }, manifest, model.kernels);
     })),
   });
 
@@ -110,7 +110,7 @@ export async function runBench(
         const images = await Promise.all(
           picked.map(async (bytes) => ({ bytes, decoded: await decodeImage(bytes) })),
         );
-        await classify(session, manifest, images);
+        await classify(session, manifest, images, undefined, model.kernels);
       })),
     });
   }

@@ -72,7 +72,7 @@ export async function runClassify(paths: readonly string[], options: ClassifyOpt
     try {
       const bytes = await readInput(file);
       const decoded = await loaded.decodeImage(bytes, { maxPixels });
-      const tensor = preprocess({ decoded, bytes }, manifest);
+      const tensor = preprocess({ decoded, bytes }, manifest, loaded.kernels);
       return { file, bytes, tensor };
     } catch (error) {
       return { file, error };

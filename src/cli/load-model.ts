@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { EngineSession } from '../core/engine.js';
 import type { ImageDecoder } from '../core/image-types.js';
 import type { Manifest } from '../core/manifest.js';
-import { requireClasses } from '../core/pipeline.js';
+import { type PreprocessKernels, requireClasses } from '../core/pipeline.js';
 import { readNodeSettings, createNodeRuntime } from '../runtime/node/runtime.js';
 import { SETTINGS, type Settings } from '../settings/index.js';
 
@@ -19,16 +19,18 @@ export interface LoadedModel {
   manifest: Manifest;
   session: EngineSession;
   decodeImage: ImageDecoder;
+  /** The runtime's WebAssembly preprocessing kernels. */
+  kernels: PreprocessKernels;
   engineName: string;
   loadMs: number;
 }
 
 /**
  * The settings module's values with the command line's flags applied on top. The CLI runs the engine
- * in-process and, unless --threads or NETLENS_THREADS says otherwise, on every core.
+ * in-process, decodes on its own thread (no prepare pool) and, unless --threads or NETLENS_THREADS says otherwise, on every core.
  */
 export function cliSettings(options: ModelOptions): Settings {
-  const flags: Partial<Settings> = { engineWorker: false };
+  const flags: Partial<Settings> = { engineWorker: false, prepareThreads: 0 };
   if (options.model !== undefined) flags.defaultModel = options.model;
   if (options.modelsDir !== undefined) flags.modelsDir = options.modelsDir;
   if (options.requireGpu === true) flags.requireGpu = true;
@@ -47,11 +49,14 @@ export async function loadModel(options: ModelOptions): Promise<LoadedModel> {
   const runtime = await createNodeRuntime(settings);
   const manifest = await runtime.modelSource.manifest(settings.defaultModel);
   requireClasses(manifest);
-  const session = await runtime.engine.createSession(await runtime.modelSource.modelBytes(manifest));
+  const session = await runtime.engine.createSession(await runtime.modelSource.modelBytes(manifest), {
+    warmUp: settings.warmUp,
+  });
   return {
     manifest,
     session,
     decodeImage: runtime.decodeImage,
+    kernels: runtime.kernels,
     engineName: runtime.engine.name,
     loadMs: performance.now() - started,
   };

@@ -41,6 +41,7 @@ export {
   type VerificationResult,
   type VerifyOptions,
 } from './verify/verify.js';
-export { buildTfjsReference, tfjsTopology } from './verify/tfjs-reference.js';
+export { buildTfjsReference } from './verify/tfjs-reference.js';
+export { tfjsTopology } from './verify/tfjs-topology.js';
 export { photoInputs } from './verify/photo-inputs.js';
 export { createConvertCommand, formatSummary } from './cli.js';

@@ -13,6 +13,7 @@ import { DEFAULT_TOP, type Prediction, predictions, validateTop } from './decode
 import type { EngineSession, Float32Tensor } from './engine.js';
 import { NetlensError } from './errors.js';
 import { preprocessImage, stackBatch } from './image/index.js';
+import type { ResampleKernel } from './image/wasm-resample.js';
 import type { DecodedImage } from './image-types.js';
 import type { Manifest } from './manifest.js';
 
@@ -22,12 +23,18 @@ export interface PipelineImage {
   readonly bytes?: Uint8Array | undefined;
 }
 
+/** Faster ways to the same bytes that a runtime may supply (core/image/wasm-resample.ts). */
+export interface PreprocessKernels {
+  resample?: ResampleKernel | undefined;
+}
+
 /** Decoded pixels → the model's input [1, H, W, C]: orientation, colour, resize, normalisation. */
 export function preprocess(
   image: PipelineImage,
   manifest: Pick<Manifest, 'input' | 'preprocessing'>,
+  kernels: PreprocessKernels = {},
 ): Float32Tensor {
-  return preprocessImage(image.decoded, image.bytes, manifest);
+  return preprocessImage(image.decoded, image.bytes, manifest, { resample: kernels.resample });
 }
 
 /**
@@ -82,12 +89,13 @@ export async function classify(
   manifest: Manifest,
   images: readonly PipelineImage[],
   top: number = defaultTop(manifest),
+  kernels: PreprocessKernels = {},
 ): Promise<Prediction[][]> {
   requireClasses(manifest);
   validateTop(top, manifest.output.size);
   const rows = await runRows(
     session,
-    images.map((image) => preprocess(image, manifest)),
+    images.map((image) => preprocess(image, manifest, kernels)),
     manifest.output.name,
   );
   return rows.map((row) => postprocess(row, manifest, top));

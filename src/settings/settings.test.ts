@@ -32,7 +32,7 @@ describe('readSettings', () => {
       engineWorker: true,
       concurrency: 2,
       threads: 3,
-      maxBatch: 2,
+      maxBatch: 1,
       maxDelayMs: 0,
       maxPixels: 40_000_000,
       maxDecoding: 4,

@@ -84,6 +84,9 @@ export interface Settings {
   engineWorker: boolean;
   concurrency: number;
   threads: number;
+  spinning: boolean;
+  prepareThreads: number;
+  warmUp: boolean;
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
@@ -205,13 +208,37 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     scope: 'node',
     doc: "onnxruntime's intra-op threads per session (the server leaves a core for decoding and HTTP). The CLI uses every core unless --threads is given.",
   }),
+  spinning: spec<boolean>({
+    env: 'NETLENS_SPINNING',
+    kind: flag,
+    default: false,
+    defaultText: 'off',
+    scope: 'node',
+    doc: "Let onnxruntime's intra-op threads spin while they wait for work (session.intra_op.allow_spinning). Off, idle threads sleep and leave the cores to decoding and HTTP (docs/performance.md).",
+  }),
+  prepareThreads: spec<number>({
+    env: 'NETLENS_PREPARE_THREADS',
+    kind: int({ min: 0 }),
+    default: 1,
+    defaultText: '1',
+    scope: 'node',
+    doc: 'Worker threads of the server that decode and preprocess images, off the HTTP thread; 0 does it on the HTTP thread (docs/performance.md).',
+  }),
+  warmUp: spec<boolean>({
+    env: 'NETLENS_WARM_UP',
+    kind: flag,
+    default: ({ host }) => host.runtime !== 'edge',
+    defaultText: 'on (Worker: off)',
+    scope: 'all',
+    doc: "Run each model once with zeros when it loads, so the first request does not pay onnxruntime's lazy set-up. Off on the Worker, where the first request waits for the load anyway and a warm-up would only add one inference to it (docs/performance.md).",
+  }),
   maxBatch: spec<number>({
     env: 'NETLENS_MAX_BATCH',
     kind: int({ min: 1 }),
-    default: ({ host, resolved }) => (host.runtime === 'edge' ? 1 : wantsGpu(resolved) ? 16 : 2),
-    defaultText: '2 on the CPU, 16 with a GPU provider (Worker: 1)',
+    default: ({ host, resolved }) => (host.runtime === 'node' && wantsGpu(resolved) ? 16 : 1),
+    defaultText: '1 on the CPU, 16 with a GPU provider (Worker: 1)',
     scope: 'all',
-    doc: 'Images run together in one engine call at most; 1 turns batching off. On the CPU larger batches measured slower (bench/RESULTS.md).',
+    doc: 'Images run together in one engine call at most; 1 turns batching off. On the CPU a batch runs no faster per image and costs a copy of every input (docs/performance.md).',
   }),
   maxDelayMs: spec<number>({
     env: 'NETLENS_MAX_DELAY_MS',

@@ -14,6 +14,11 @@ export interface KerasLayer {
   config: Record<string, unknown>;
   /** One entry per call of the layer; each lists the tensors fed to that call. */
   inbound: TensorRef[][];
+  /**
+   * Keyword arguments of each call (same index as `inbound`), e.g. `{y: 3}` for tf.keras' TFOpLambda
+   * `x + 3`; Keras writes them as the 4th element of the call's tensor references.
+   */
+  callKwargs?: Record<string, unknown>[];
   /** For nested models used as layers. */
   model?: KerasGraphModel;
 }
@@ -105,6 +110,12 @@ function parseLayer(raw: unknown, source: string): KerasLayer {
     return node.map((ref) => parseRef(ref, source, `layer '${name}' inbound node ${i}`));
   });
   const parsed: KerasLayer = { name, className, config, inbound };
+  const callKwargs = inboundRaw.map((node) => {
+    const refs = Array.isArray(node) ? (node as unknown[]) : [];
+    const withKwargs = refs.find((ref) => Array.isArray(ref) && isRecord(ref[3])) as unknown[] | undefined;
+    return (withKwargs?.[3] ?? {}) as Record<string, unknown>;
+  });
+  if (callKwargs.some((k) => Object.keys(k).length > 0)) parsed.callKwargs = callKwargs;
   if (MODEL_CLASSES.has(className)) {
     parsed.model = parseModelConfig({ class_name: className, config: layer['config'] }, source);
   }

@@ -4,7 +4,7 @@ import { sha256Bytes } from '../sha256.js';
 import { DEFAULT_OPSET, OnnxGraphBuilder } from '../onnx/index.js';
 import { parseModelConfig, type KerasGraphModel, type KerasLayer, type TensorRef } from './config.js';
 import { defaultPreprocessing } from './defaults.js';
-import { isKeras3ModelConfig } from './keras3-config.js';
+import { kerasSemantics } from './semantics.js';
 import { activationName } from './lower/activations.js';
 import { LoweringContext, type Value } from './lower/context.js';
 import { lowerGraph } from './lower/graph.js';
@@ -44,7 +44,11 @@ export function defaultFeatureLayer(model: KerasGraphModel): string {
     const ref = l.inbound[0]?.[0];
     return ref ? layerOf(model, ref.layer) : undefined;
   };
-  if (layer && (layer.className === 'Activation' || layer.className === 'Softmax')) layer = next(layer);
+  // A classifier head: Dense, optionally followed by its activation as a layer.
+  if (layer && (layer.className === 'Activation' || layer.className === 'Softmax')) {
+    const dense = next(layer);
+    if (dense?.className === 'Dense') layer = dense;
+  }
   if (layer && layer.className === 'Dense') layer = next(layer);
   while (layer && IDENTITY_CLASSES.has(layer.className)) layer = next(layer);
   if (!layer || layer.className === 'InputLayer') {
@@ -127,10 +131,6 @@ async function convertInternal<T extends { bytes: number; sha256: string }>(
   const model = parseModelConfig(spec.config, spec.source);
   const shape = inputShape(model, spec.source);
   const { ref: outputRef, kind } = resolveOutput(model, options);
-  const keras3 =
-    spec.format === 'keras-v3' ||
-    isKeras3ModelConfig(spec.config) ||
-    (spec.kerasVersion ?? '').startsWith('3');
 
   const opset = options.opset ?? DEFAULT_OPSET;
   const b = new OnnxGraphBuilder({
@@ -141,7 +141,7 @@ async function convertInternal<T extends { bytes: number; sha256: string }>(
   });
   const ctx = new LoweringContext(b, spec.weights, spec.source, {
     foldBatchNorm: false,
-    keras3,
+    semantics: kerasSemantics(spec),
     release: options.releaseWeights === true ? releasableLayers(model) : new Set(),
   });
   progress({ phase: 'lower', done: 0, total: model.layers.length });

@@ -1,31 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { NetlensError, messageOf } from '../../core/errors.js';
-import { normaliseModelConfig } from '../keras/keras3-config.js';
+import { kerasSemantics } from '../keras/semantics.js';
 import type { KerasModelSpec } from '../keras/types.js';
 import { tfjsBackend } from './tfjs-backend.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The model JSON TF.js reads: Keras 2 form, initialisers set to Zeros (the weights are replaced anyway;
- * random init of 100 M+ parameters would dominate), regularisers and constraints dropped.
- */
-export function tfjsTopology(config: unknown): unknown {
-  const visit = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(visit);
-    if (!isRecord(value)) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (k.endsWith('_initializer')) out[k] = { class_name: 'Zeros', config: {} };
-      else if (k.endsWith('_regularizer') || k.endsWith('_constraint')) out[k] = null;
-      else out[k] = visit(v);
-    }
-    return out;
-  };
-  return visit(normaliseModelConfig(config));
-}
+import { tfjsTopology } from './tfjs-topology.js';
 
 function setWeightsRecursively(layers: readonly tf.layers.Layer[], spec: KerasModelSpec): void {
   for (const layer of layers) {
@@ -51,35 +29,68 @@ function setWeightsRecursively(layers: readonly tf.layers.Layer[], spec: KerasMo
   }
 }
 
-/** Builds the same model in TensorFlow.js layers (an independent Keras implementation) with the same weights. */
-export async function buildTfjsReference(
-  spec: KerasModelSpec,
-  outputLayer?: string,
-): Promise<tf.LayersModel> {
+/**
+ * The tensor `layerName` produces inside `model`'s own graph. A nested model used as a layer has
+ * several calls (the one that built it and the outer model's), so `getLayer(name).output` is
+ * ambiguous; walking back from the outputs finds the call this graph uses.
+ */
+export function layerOutputIn(model: tf.LayersModel, layerName: string): tf.SymbolicTensor {
+  const seen = new Set<tf.SymbolicTensor>();
+  const pending = [...model.outputs];
+  while (pending.length > 0) {
+    const t = pending.pop() as tf.SymbolicTensor;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.sourceLayer.name === layerName) return t;
+    pending.push(...t.inputs);
+  }
+  throw new NetlensError('invalid_argument', `TF.js reference: the model has no layer '${layerName}'`, {
+    details: { layers: model.layers.map((l) => l.name) },
+  });
+}
+
+/** Builds the same model in TensorFlow.js layers (an independent Keras implementation) from its config. */
+export async function buildTfjsModel(
+  spec: Pick<KerasModelSpec, 'config' | 'format' | 'kerasVersion' | 'source'>,
+) {
   await tfjsBackend();
-  let model: tf.LayersModel;
   try {
-    model = await tf.models.modelFromJSON({
-      modelTopology: tfjsTopology(spec.config),
+    return await tf.models.modelFromJSON({
+      modelTopology: tfjsTopology(spec.config, kerasSemantics(spec)),
     } as unknown as tf.io.ModelJSON);
   } catch (cause) {
     throw new NetlensError(
       'invalid_model_file',
       `TF.js cannot build the reference model from ${spec.source}: ${messageOf(cause)}`,
-      {
-        cause,
-      },
+      { cause },
     );
   }
-  setWeightsRecursively(model.layers, spec);
-  if (outputLayer === undefined || model.outputs[0]?.sourceLayer.name === outputLayer) return model;
-  return tf.model({ inputs: model.inputs, outputs: model.getLayer(outputLayer).output as tf.SymbolicTensor });
 }
 
-/** Runs the reference on one NHWC batch; returns the flat output. */
-export function runTfjs(model: tf.LayersModel, data: Float32Array, dims: readonly number[]): Float32Array {
+/** Cuts a TF.js model after `outputLayer` (the model itself when that is its output layer). */
+export function cutTfjsModel(model: tf.LayersModel, outputLayer?: string): tf.LayersModel {
+  if (outputLayer === undefined || model.outputs[0]?.sourceLayer.name === outputLayer) return model;
+  return tf.model({ inputs: model.inputs, outputs: layerOutputIn(model, outputLayer) });
+}
+
+/** Builds the same model in TensorFlow.js layers with the same weights, cut after `outputLayer`. */
+export async function buildTfjsReference(
+  spec: KerasModelSpec,
+  outputLayer?: string,
+): Promise<tf.LayersModel> {
+  const model = await buildTfjsModel(spec);
+  setWeightsRecursively(model.layers, spec);
+  return cutTfjsModel(model, outputLayer);
+}
+
+/** Runs the reference on one NHWC batch; returns the flat output and its dims. */
+export function runTfjs(
+  model: tf.LayersModel,
+  data: Float32Array,
+  dims: readonly number[],
+): { data: Float32Array; dims: number[] } {
   return tf.tidy(() => {
     const out = model.predict(tf.tensor(data, [...dims], 'float32')) as tf.Tensor;
-    return out.dataSync() as Float32Array;
+    return { data: out.dataSync() as Float32Array, dims: out.shape };
   });
 }

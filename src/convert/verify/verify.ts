@@ -100,12 +100,16 @@ export async function verifyAgainstTfjs(
         [session.inputNames[0] as string]: new ort.Tensor('float32', input.data, [...input.dims]),
       };
       const result = await session.run(feeds);
-      let onnxOut = result[session.outputNames[0] as string]?.data as Float32Array;
-      let refOut = runTfjs(reference, input.data, input.dims);
-      if (onnxOut.length !== refOut.length) {
+      const onnxTensor = result[session.outputNames[0] as string] as ort.Tensor;
+      let onnxOut = onnxTensor.data as Float32Array;
+      const ref = runTfjs(reference, input.data, input.dims);
+      let refOut = ref.data;
+      const refShape = ref.dims.slice(1).join(', ');
+      const onnxShape = onnxTensor.dims.slice(1).join(', ');
+      if (onnxOut.length !== refOut.length || refShape !== onnxShape) {
         throw new NetlensError(
           'internal',
-          `verification: ONNX output has ${onnxOut.length} values, TF.js ${refOut.length}`,
+          `verification: the ONNX output has shape [batch, ${onnxShape}], TF.js [batch, ${refShape}]`,
         );
       }
       const rowSize = refOut.length / (input.dims[0] ?? 1);

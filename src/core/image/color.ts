@@ -61,7 +61,7 @@ export function toGrayscale(image: DecodedImage | Pixels): Pixels {
   return { width, height, channels: 1, data: out };
 }
 
-function checkColourChannels(channels: number, fn: string): void {
+export function checkColourChannels(channels: number, fn: string): void {
   if (channels < 1 || channels > 4) {
     throw new NetlensError(
       'invalid_argument',

@@ -4,5 +4,7 @@ export { applyOrientation } from './orientation.js';
 export { toGrayscale, toRgb } from './color.js';
 export { resize, type ResizeMethod } from './resize.js';
 export { normalise } from './normalise.js';
-export { preprocessImage, type PreprocessOptions } from './preprocess.js';
+export { preprocessImage, preprocessOriented, type PreprocessOptions } from './preprocess.js';
+export { preprocessReference } from './preprocess-reference.js';
 export { stackBatch } from './batch.js';
+export { wasmResample, type ResampleKernel } from './wasm-resample.js';

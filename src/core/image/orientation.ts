@@ -15,38 +15,8 @@ export function applyOrientation<T extends Pixels>(image: T, o: Orientation): T 
   checkPixels(image);
   if (o === 1) return image;
   const { width: w, height: h, channels: c, data: src } = image;
-  const swap = o >= 5;
-  const outW = swap ? h : w;
-  const outH = swap ? w : h;
+  const { width: outW, height: outH, base, stepX, stepY } = orientationSteps(w, h, c, o);
   const out = allocLike(src, src.length);
-  // Source offset of output pixel (x', y') = base + x' * stepX + y' * stepY (in elements).
-  const row = w * c;
-  let base: number;
-  let stepX: number;
-  let stepY: number;
-  switch (o) {
-    case 2: // x = w-1-x', y = y'
-      [base, stepX, stepY] = [(w - 1) * c, -c, row];
-      break;
-    case 3: // x = w-1-x', y = h-1-y'
-      [base, stepX, stepY] = [(h - 1) * row + (w - 1) * c, -c, -row];
-      break;
-    case 4: // x = x', y = h-1-y'
-      [base, stepX, stepY] = [(h - 1) * row, c, -row];
-      break;
-    case 5: // transpose: x = y', y = x'
-      [base, stepX, stepY] = [0, row, c];
-      break;
-    case 6: // 90° clockwise: x = y', y = h-1-x'
-      [base, stepX, stepY] = [(h - 1) * row, -row, c];
-      break;
-    case 7: // transverse: x = w-1-y', y = h-1-x'
-      [base, stepX, stepY] = [(h - 1) * row + (w - 1) * c, -row, -c];
-      break;
-    default: // 8, 90° counter-clockwise: x = w-1-y', y = x'
-      [base, stepX, stepY] = [(w - 1) * c, row, -c];
-      break;
-  }
   let o2 = 0;
   for (let y = 0; y < outH; y++) {
     let s = base + y * stepY;
@@ -56,4 +26,43 @@ export function applyOrientation<T extends Pixels>(image: T, o: Orientation): T 
     }
   }
   return { ...image, width: outW, height: outH, data: out };
+}
+
+/** Where output pixel (x′, y′) of an oriented image starts in the stored one: `base + x′·stepX + y′·stepY`. */
+export interface OrientationSteps {
+  /** Upright size (5–8 swap the stored width and height). */
+  readonly width: number;
+  readonly height: number;
+  /** Offsets in elements of the stored interleaved data. */
+  readonly base: number;
+  readonly stepX: number;
+  readonly stepY: number;
+}
+
+/**
+ * The index arithmetic of `applyOrientation` for a stored `w`×`h` image of `c` channels, so a reader can
+ * walk the upright image without making it (core/image/source-view.ts).
+ */
+export function orientationSteps(w: number, h: number, c: number, o: Orientation): OrientationSteps {
+  const row = w * c;
+  const swap = o >= 5;
+  const size = { width: swap ? h : w, height: swap ? w : h };
+  switch (o) {
+    case 1:
+      return { ...size, base: 0, stepX: c, stepY: row };
+    case 2: // x = w-1-x', y = y'
+      return { ...size, base: (w - 1) * c, stepX: -c, stepY: row };
+    case 3: // x = w-1-x', y = h-1-y'
+      return { ...size, base: (h - 1) * row + (w - 1) * c, stepX: -c, stepY: -row };
+    case 4: // x = x', y = h-1-y'
+      return { ...size, base: (h - 1) * row, stepX: c, stepY: -row };
+    case 5: // transpose: x = y', y = x'
+      return { ...size, base: 0, stepX: row, stepY: c };
+    case 6: // 90° clockwise: x = y', y = h-1-x'
+      return { ...size, base: (h - 1) * row, stepX: -row, stepY: c };
+    case 7: // transverse: x = w-1-y', y = h-1-x'
+      return { ...size, base: (h - 1) * row + (w - 1) * c, stepX: -row, stepY: -c };
+    default: // 8, 90° counter-clockwise: x = w-1-y', y = x'
+      return { ...size, base: (w - 1) * c, stepX: row, stepY: -c };
+  }
 }

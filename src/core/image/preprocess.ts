@@ -2,11 +2,18 @@ import type { Float32Tensor } from '../engine.js';
 import { NetlensError } from '../errors.js';
 import type { DecodedImage } from '../image-types.js';
 import type { Manifest } from '../manifest.js';
-import { toGrayscale, toRgb } from './color.js';
 import { readExifOrientation } from './exif.js';
-import { normalise } from './normalise.js';
-import { applyOrientation } from './orientation.js';
-import { resize } from './resize.js';
+import { alignCornersInto } from './fused-align-corners.js';
+import { convolveView } from './fused-convolution.js';
+import { nearestInto } from './fused-nearest.js';
+import { normaliseTable, type NormaliseTable } from './normalise-table.js';
+import type { Orientation, Pixels } from './pixels.js';
+import { checkChannels } from './preprocess-reference.js';
+import { BILINEAR_FILTER, BOX_FILTER } from './resample-coefficients.js';
+import { checkSize } from './pixels.js';
+import { RESIZE_METHODS } from '../manifest.js';
+import { sourceView, type SourceView } from './source-view.js';
+import type { ResampleKernel } from './wasm-resample.js';
 
 export interface PreprocessOptions {
   /**
@@ -14,12 +21,22 @@ export interface PreprocessOptions {
    * `true` without `source` is an error: the orientation lives in the encoded bytes, not the pixels.
    */
   orient?: boolean;
+  /**
+   * The resize kernels in WebAssembly (wasmResample: Pillow's convolution in SIMD, TF.js' align-corners
+   * interpolation), which the runtime supplies; without them the same bytes come from TypeScript, slower.
+   */
+  resample?: ResampleKernel | undefined;
 }
 
 /**
  * decode output → EXIF orientation → `convert('RGB')`/`convert('L')` → resize to the model input →
  * normalise (Keras order), or for 'bilinear-align-corners' normalise → resize (TF.js/nsfwjs order, so the
  * float rounding matches nsfwjs bit for bit). Returns one NHWC float32 image with dims [1, H, W, C].
+ *
+ * Fused: the 8-bit decoded image is read in place (orientation and colour conversion are index
+ * arithmetic, core/image/source-view.ts), resized, and only the output samples are normalised, by table
+ * lookup. Bit for bit what the step-by-step `preprocessReference` computes (tested on random images of
+ * every mode, colour and orientation).
  */
 export function preprocessImage(
   image: DecodedImage,
@@ -27,16 +44,6 @@ export function preprocessImage(
   spec: Pick<Manifest, 'input' | 'preprocessing'>,
   options: PreprocessOptions = {},
 ): Float32Tensor {
-  const { input, preprocessing } = spec;
-  const color = preprocessing.color ?? 'rgb';
-  const channels = color === 'grayscale' ? 1 : 3;
-  if (input.channels !== channels) {
-    throw new NetlensError(
-      'invalid_argument',
-      `model input has ${input.channels} channel(s) but preprocessing.color '${color}' gives ${channels}`,
-      { details: { inputChannels: input.channels, color } },
-    );
-  }
   const orient = options.orient ?? source !== undefined;
   if (orient && source === undefined) {
     throw new NetlensError(
@@ -44,17 +51,71 @@ export function preprocessImage(
       'preprocessImage: orient: true needs the encoded source bytes to read the EXIF orientation',
     );
   }
-  const converted = color === 'grayscale' ? toGrayscale(image) : toRgb(image);
-  const upright =
-    orient && source !== undefined ? applyOrientation(converted, readExifOrientation(source)) : converted;
-  let data: Float32Array;
-  if (preprocessing.resize === 'bilinear-align-corners') {
-    // TF.js convention (nsfwjs' infer): normalise the float pixels first, then resize them.
-    const normalised = { ...upright, data: normalise(upright, preprocessing) };
-    data = resize(normalised, input.width, input.height, preprocessing.resize).data as Float32Array;
-  } else {
-    // Keras convention: load_img resizes the 8-bit image, preprocess_input normalises it.
-    data = normalise(resize(upright, input.width, input.height, preprocessing.resize), preprocessing);
+  const orientation = orient && source !== undefined ? readExifOrientation(source) : 1;
+  return preprocessOriented(image, orientation, spec, options.resample);
+}
+
+/** `preprocessImage` with the orientation given (what `preprocessReference` takes too). */
+export function preprocessOriented(
+  image: DecodedImage | Pixels,
+  orientation: Orientation,
+  spec: Pick<Manifest, 'input' | 'preprocessing'>,
+  resample?: ResampleKernel,
+): Float32Tensor {
+  const { input, preprocessing } = spec;
+  const channels = checkChannels(spec);
+  const view = sourceView(image, orientation, preprocessing.color ?? 'rgb');
+  const table = normaliseTable(preprocessing);
+  checkSize('width', input.width);
+  checkSize('height', input.height);
+  const out = new Float32Array(input.width * input.height * channels);
+  resizeInto(view, input.width, input.height, preprocessing.resize, table, out, resample);
+  return { data: out, dims: [1, input.height, input.width, channels] };
+}
+
+function resizeInto(
+  view: SourceView,
+  width: number,
+  height: number,
+  method: Manifest['preprocessing']['resize'],
+  table: NormaliseTable,
+  out: Float32Array,
+  resample: ResampleKernel | undefined,
+): void {
+  switch (method) {
+    case 'nearest':
+      return nearestInto(view, width, height, table, out);
+    case 'bilinear-align-corners':
+      if (resample) return resample.alignCornersInto(view, width, height, table, out);
+      return alignCornersInto(view, width, height, table, out);
+    case 'bilinear':
+    case 'area': {
+      const filter = method === 'area' ? BOX_FILTER : BILINEAR_FILTER;
+      const samples = resample
+        ? resample.convolve(view, width, height, filter)
+        : convolveView(view, width, height, filter);
+      return lookUp(samples, view.samples, table, out);
+    }
+    default:
+      throw new NetlensError(
+        'invalid_argument',
+        `unknown resize method '${String(method)}'; valid: ${RESIZE_METHODS.join(', ')}`,
+        { details: { method, valid: [...RESIZE_METHODS] } },
+      );
   }
-  return { data, dims: [1, input.height, input.width, channels] };
+}
+
+/** Normalises resized 8-bit samples (1 or 3 per pixel) into `out` by table lookup. */
+function lookUp(samples: Uint8Array, perPixel: 1 | 3, table: NormaliseTable, out: Float32Array): void {
+  const v = table.values;
+  if (table.channels === 1) {
+    for (let i = 0; i < out.length; i++) out[i] = v[samples[i] as number] as number;
+    return;
+  }
+  const [a, b, c] = perPixel === 1 ? [0, 0, 0] : (table.order as readonly [number, number, number]);
+  for (let i = 0, s = 0; i < out.length; i += 3, s += perPixel) {
+    out[i] = v[samples[s + a] as number] as number;
+    out[i + 1] = v[256 + (samples[s + b] as number)] as number;
+    out[i + 2] = v[512 + (samples[s + c] as number)] as number;
+  }
 }

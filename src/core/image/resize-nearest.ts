@@ -33,7 +33,7 @@ export function resizeNearest(image: Pixels, width: number, height: number): Pix
 }
 
 /** Source index per output index, or -1 where Pillow leaves the pixel unfilled. */
-function sourceIndices(inSize: number, outSize: number): Int32Array {
+export function sourceIndices(inSize: number, outSize: number): Int32Array {
   const scale = inSize / outSize;
   const table = new Int32Array(outSize);
   let pos = scale * 0.5;

@@ -161,6 +161,15 @@ describe('sharp ImageDecoder', () => {
       // A header claiming 100000×100000 with no pixel data at all: refused as too large, not as broken.
       const e2 = await codeOf(decodeImage(pngHeaderOnly(100_000, 100_000)));
       expect(e2.code).toBe('image_too_large');
+      // Every format and the CMYK path (one decoding pass each, the limit checked on the header).
+      for (const kind of ['jpeg', 'webp', 'tiff', 'avif', 'gif', 'cmyk']) {
+        const e3 = await codeOf(decodeImage(encoded[kind]!, { maxPixels: 10 }));
+        expect([kind, e3.code, e3.details.pixels]).toEqual([
+          kind,
+          'image_too_large',
+          kind === 'gif' ? 64 : 3072,
+        ]);
+      }
     });
 
     it.each(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif'])(

@@ -1,8 +1,9 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { NetlensError, messageOf } from '../../core/errors.js';
 import { sniffImageFormat } from '../../core/image-format.js';
 import type { DecodedImage, DecodeOptions, ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import { cmykToRgbLikePillow } from './cmyk.js';
+import { jpegComponents } from './jpeg-components.js';
 
 /** Formats this decoder reads (sharp's prebuilt libvips); BMP is recognised but not decodable. */
 export const SHARP_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'];
@@ -33,25 +34,12 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
         { details: { format: format ?? null, supported: SHARP_FORMATS } },
       );
     }
-    // Header first: refuse decompression bombs before any pixel data is decoded.
-    let width: number;
-    let height: number;
-    let cmyk: boolean;
-    try {
-      const meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
-      width = meta.width;
-      height = meta.height;
-      cmyk = meta.space === 'cmyk';
-    } catch (error) {
-      throw badImage(format, error);
-    }
-    if (width * height > maxPixels) {
-      throw new NetlensError(
-        'image_too_large',
-        `image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`,
-        { details: { width, height, pixels: width * height, maxPixels } },
-      );
-    }
+    // CMYK needs its own pipeline (Pillow's conversion, not colour management): JPEG says so in its
+    // frame header; only TIFF, rarer, needs sharp's metadata pass to tell.
+    const cmyk =
+      format === 'jpeg'
+        ? jpegComponents(bytes) === 4
+        : format === 'tiff' && (await headerOf(bytes, format)).space === 'cmyk';
     try {
       const input = sharp(bytes, {
         limitInputPixels: maxPixels,
@@ -90,9 +78,29 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
         format,
       };
     } catch (error) {
+      // limitInputPixels is checked on the header, before any pixel is decoded (decompression bombs).
+      if (/exceeds pixel limit/i.test(messageOf(error))) throw await tooLarge(bytes, format, maxPixels);
       throw badImage(format, error);
     }
   };
+}
+
+async function headerOf(bytes: Uint8Array, format: ImageFormat): Promise<Metadata> {
+  try {
+    return await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (error) {
+    throw badImage(format, error);
+  }
+}
+
+/** The image_too_large error, with the size the header announces. */
+async function tooLarge(bytes: Uint8Array, format: ImageFormat, maxPixels: number): Promise<NetlensError> {
+  const { width, height } = await headerOf(bytes, format);
+  return new NetlensError(
+    'image_too_large',
+    `image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`,
+    { details: { width, height, pixels: width * height, maxPixels } },
+  );
 }
 
 /** The default Node decoder (100 MP limit unless a call passes `maxPixels`). */

@@ -20,6 +20,11 @@ export interface NodeEngineOptions {
   requireGpu?: boolean;
   /** Intra-op threads. Default: os.availableParallelism(). */
   threads?: number;
+  /**
+   * Let intra-op threads spin while waiting for work (onnxruntime's session.intra_op.allow_spinning).
+   * Default false: spinning burns the cores that decoding and HTTP need (docs/performance.md).
+   */
+  spinning?: boolean;
   /** One run with zeros after loading (core/session.ts). Default true. */
   warmUp?: boolean;
   /**
@@ -65,6 +70,7 @@ export function createNodeEngine(options: NodeEngineOptions = {}): NodeEngine {
       const requested = sessionOptions.providers ?? defaultProviders;
       const open: OpenOptions = {
         threads: sessionOptions.threads ?? threads,
+        spinning: options.spinning ?? false,
         warmUp: sessionOptions.warmUp ?? options.warmUp ?? true,
         verifyPlacement: sessionOptions.verifyPlacement ?? options.verifyPlacement ?? 'gpu',
         logSeverityLevel: options.logSeverityLevel ?? 3,
@@ -102,6 +108,7 @@ export function createNodeEngine(options: NodeEngineOptions = {}): NodeEngine {
 
 interface OpenOptions {
   threads: number;
+  spinning: boolean;
   warmUp: boolean;
   verifyPlacement: boolean | 'gpu';
   logSeverityLevel: 0 | 1 | 2 | 3 | 4;
@@ -129,6 +136,7 @@ async function openNodeSession(
       enableCpuMemArena: true,
       enableMemPattern: true,
       logSeverityLevel: options.logSeverityLevel,
+      extra: { 'session.intra_op.allow_spinning': options.spinning ? '1' : '0' },
       ...(profile ? { enableProfiling: true, profileFilePrefix: profile.prefix } : {}),
     });
     const opened = await openSession(handlerOf(session), { provider, fallbacks, warmUp: options.warmUp });

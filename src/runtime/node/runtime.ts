@@ -7,28 +7,37 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
+import type { PreprocessKernels } from '../../core/pipeline.js';
+import { type PrepareImage, prepareInThread } from '../../core/prepare.js';
 import { type Host, type ReadSettings, type Settings, readSettings } from '../../settings/index.js';
 import { SHARP_FORMATS, createSharpImageDecoder } from './decode-image.js';
 import { createNodeEngine } from './engine.js';
 import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory } from './model-dir.js';
+import { compileResampleWasm } from '../web/node-wasm-modules.js';
+import { createPreparePool } from './prepare-pool.js';
 import { createWorkerEngine } from './worker-engine.js';
 
 export interface NodeRuntime {
   readonly engine: Engine;
   readonly decodeImage: ImageDecoder;
+  /** Decode + preprocess: in the prepare pool when it has threads, else on the calling thread. */
+  readonly prepareImage: PrepareImage;
+  /** The WebAssembly preprocessing kernels, for callers that preprocess themselves (CLI, bench). */
+  readonly kernels: PreprocessKernels;
   readonly modelSource: ModelDirectorySource;
   /** Image formats the decoder reads. */
   readonly formats: readonly ImageFormat[];
   /** Node's clock runs during CPU work: every duration is wall time. */
   readonly clock: 'wall';
-  /** Ends the engine's worker thread, if any (after the sessions are disposed). */
+  /** Ends the engine's worker thread and the prepare pool, if any (after the sessions are disposed). */
   close(): Promise<void>;
 }
 
 export type NodeRuntimeSettings = Pick<
   Settings,
-  'providers' | 'requireGpu' | 'threads' | 'engineWorker' | 'modelsDir'
+  'providers' | 'requireGpu' | 'threads' | 'spinning' | 'engineWorker' | 'modelsDir' | 'prepareThreads'
 >;
 
 /** This machine as the settings module's defaults see it. */
@@ -49,15 +58,24 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     providers: settings.providers,
     requireGpu: settings.requireGpu,
     threads: settings.threads,
+    spinning: settings.spinning,
   };
   const worker = settings.engineWorker ? await createWorkerEngine(options) : undefined;
+  const decodeImage = createSharpImageDecoder();
+  const kernels = { resample: wasmResample(await compileResampleWasm()) };
+  const pool =
+    settings.prepareThreads > 0 ? createPreparePool({ threads: settings.prepareThreads }) : undefined;
   return {
     engine: worker ?? createNodeEngine(options),
-    decodeImage: createSharpImageDecoder(),
+    decodeImage,
+    prepareImage: pool?.prepareImage ?? prepareInThread(decodeImage, kernels),
+    kernels,
     modelSource: createModelDirectorySource(modelsDirectory(settings.modelsDir)),
     formats: SHARP_FORMATS,
     clock: 'wall',
-    close: async () => worker?.close(),
+    close: async () => {
+      await Promise.all([worker?.close(), pool?.close()]);
+    },
   };
 }
 

@@ -62,7 +62,7 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
     engine: runtime.engine,
     defaultModel: settings.defaultModel,
     memoryBudgetBytes: settings.memoryBudgetMiB * 1024 * 1024,
-    sessionOptions: { threads: settings.threads },
+    sessionOptions: { threads: settings.threads, warmUp: settings.warmUp },
     logger,
     location: runtime.modelSource.dir,
     buildHint: 'npm run models',
@@ -92,6 +92,7 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
   const app = createApp({
     registry,
     decodeImage: runtime.decodeImage,
+    prepareImage: runtime.prepareImage,
     config,
     logger,
     ...(assets && { assets }),

@@ -1,5 +1,7 @@
 import type { Engine } from '../../core/engine.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder } from '../../core/image-types.js';
+import type { PreprocessKernels } from '../../core/pipeline.js';
 import type { BrowserWasmFiles, BrowserWasmName } from './browser-wasm.js';
 import { createWasmImageDecoder } from './decode-image.js';
 import { type Download, downloadBytes } from './download.js';
@@ -20,6 +22,8 @@ export interface BrowserRuntimeOptions {
 export interface BrowserRuntime {
   engine: Engine;
   decodeImage: ImageDecoder;
+  /** The WebAssembly preprocessing kernels (the same bytes as everywhere else, faster). */
+  kernels: PreprocessKernels;
   providers: WebProvider[];
   /** Why WebGPU is not even tried (no navigator.gpu / no adapter), for a visible note. */
   webGpuUnavailable?: string;
@@ -50,11 +54,12 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
     wasm: new URL(wasmFiles['ort-wasm-simd-threaded.jsep.wasm'].url, location.href).href,
     mjs: new URL(wasmFiles['ort-wasm-simd-threaded.jsep.mjs'].url, location.href).href,
   };
-  const [ortWasm, jpeg, png, webp, webGpuUnavailable] = await Promise.all([
+  const [ortWasm, jpeg, png, webp, resample, webGpuUnavailable] = await Promise.all([
     fetchFile('ort-wasm-simd-threaded.jsep.wasm'),
     fetchFile('mozjpeg_dec.wasm').then(compile),
     fetchFile('squoosh_png_bg.wasm').then(compile),
     fetchFile('webp_dec.wasm').then(compile),
+    fetchFile('resample.wasm').then(compile),
     whyNoWebGpu(options.preferWebGpu ?? true),
   ]);
   ort.env.wasm.wasmBinary = ortWasm;
@@ -62,6 +67,7 @@ export async function createBrowserRuntime(options: BrowserRuntimeOptions): Prom
   const runtime: BrowserRuntime = {
     engine: createWebEngine({ ort, providers }),
     decodeImage: createWasmImageDecoder({ jpeg, png, webp }),
+    kernels: { resample: wasmResample(resample) },
     providers,
     threads,
   };

@@ -1,8 +1,8 @@
 /**
  * The files the browser's in-browser mode fetches besides the page bundle: onnxruntime-web's JSEP build
- * (WebGPU and WASM in one binary) with its emscripten glue module, and the three image codecs. The page
+ * (WebGPU and WASM in one binary) with its emscripten glue module, the three image codecs and the resize kernels. The page
  * build gives each a content-addressed URL (functions/browser/build.ts); Node resolves them from
- * node_modules (BROWSER_WASM_FILES in node-wasm-modules.ts).
+ * node_modules and the source tree (BROWSER_WASM_FILES in node-wasm-modules.ts).
  */
 export const BROWSER_WASM_NAMES = [
   'ort-wasm-simd-threaded.jsep.wasm',
@@ -11,6 +11,8 @@ export const BROWSER_WASM_NAMES = [
   'mozjpeg_dec.wasm',
   'squoosh_png_bg.wasm',
   'webp_dec.wasm',
+  // The resize kernels (src/core/image/wasm/resample.c): the same bytes as on the server, faster.
+  'resample.wasm',
 ] as const;
 
 export type BrowserWasmName = (typeof BROWSER_WASM_NAMES)[number];

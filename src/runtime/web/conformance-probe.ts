@@ -3,7 +3,7 @@ import type { EngineSession } from '../../core/engine.js';
 import { toRgb } from '../../core/image/index.js';
 import type { ImageDecoder } from '../../core/image-types.js';
 import type { Manifest } from '../../core/manifest.js';
-import { preprocess, runRows } from '../../core/pipeline.js';
+import { type PreprocessKernels, preprocess, runRows } from '../../core/pipeline.js';
 import { sha256Hex } from '../../core/hash.js';
 
 /**
@@ -31,12 +31,13 @@ export async function probeImage(
   decodeImage: ImageDecoder,
   manifest: Manifest,
   session: EngineSession,
+  kernels: PreprocessKernels = {},
 ): Promise<ProbeResult> {
   const t0 = performance.now();
   const decoded = await decodeImage(bytes);
   const decodeMs = performance.now() - t0;
   const rgb = toRgb(decoded);
-  const input = preprocess({ decoded, bytes }, manifest);
+  const input = preprocess({ decoded, bytes }, manifest, kernels);
   const t1 = performance.now();
   const [row] = await runRows(session, [input], manifest.output.name);
   const inferenceMs = performance.now() - t1;

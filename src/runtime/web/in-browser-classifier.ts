@@ -55,7 +55,7 @@ export class InBrowserClassifier {
     const t0 = performance.now();
     const decoded = await this.runtime.decodeImage(bytes);
     const t1 = performance.now();
-    const input = preprocess({ decoded, bytes }, manifest);
+    const input = preprocess({ decoded, bytes }, manifest, this.runtime.kernels);
     const t2 = performance.now();
     const [row] = await runRows(session, [input], manifest.output.name);
     const predictions = postprocess(row!, manifest, Math.min(top, manifest.output.size));
@@ -73,6 +73,6 @@ export class InBrowserClassifier {
   /** The conformance probe (decoded-RGB hash, input hash, all probabilities) for one image. */
   async probe(bytes: Uint8Array, name: string): Promise<ProbeResult> {
     const { manifest, session } = await this.load(name);
-    return probeImage(bytes, this.runtime.decodeImage, manifest, session);
+    return probeImage(bytes, this.runtime.decodeImage, manifest, session, this.runtime.kernels);
   }
 }

@@ -1,6 +1,7 @@
 import { NetlensError } from '../../../core/errors.js';
 import type { DeferredFloat32, OnnxAttributes, OnnxGraphBuilder } from '../../onnx/index.js';
 import type { KerasLayer } from '../config.js';
+import type { KerasSemantics } from '../semantics.js';
 import type { KerasTensor, KerasWeights } from '../types.js';
 
 /**
@@ -14,8 +15,8 @@ export interface Value {
 
 export interface LoweringOptions {
   foldBatchNorm: boolean;
-  /** Keras 3 changed hard_sigmoid (x/6 + 0.5 instead of 0.2x + 0.5). */
-  keras3: boolean;
+  /** Behaviours that differ between Keras versions (hard_sigmoid, bilinear upsampling). */
+  semantics: KerasSemantics;
   /** Layers whose weights are removed from the map once taken (lowered exactly once). */
   release: ReadonlySet<string>;
 }
@@ -66,6 +67,8 @@ export class LoweringContext {
   takeWeights(
     layer: KerasLayer,
     expected: readonly { role: string; dims: readonly number[] }[],
+    /** sizeOnly: a weight may have any shape holding the expected number of values (Normalization). */
+    { sizeOnly = false }: { sizeOnly?: boolean } = {},
   ): Float32Array[] {
     if (expected.length === 0) return [];
     const tensors: KerasTensor[] | undefined = this.weights.get(layer.name);
@@ -93,7 +96,10 @@ export class LoweringContext {
     if (this.options.release.has(layer.name)) this.weights.delete(layer.name);
     return expected.map((e, i) => {
       const t = tensors[i] as KerasTensor;
-      const same = t.dims.length === e.dims.length && t.dims.every((d, k) => d === e.dims[k]);
+      const count = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+      const same = sizeOnly
+        ? count(t.dims) === count(e.dims)
+        : t.dims.length === e.dims.length && t.dims.every((d, k) => d === e.dims[k]);
       if (!same) {
         throw new NetlensError(
           'invalid_model_file',

@@ -1,5 +1,5 @@
 import type { KerasLayer } from '../config.js';
-import { activationName, applyActivation } from './activations.js';
+import { activationOf, applyActivation } from './activations.js';
 import { layerError, numberOr, pair, type LoweringContext, type Value } from './context.js';
 import { depthwiseToOnnxDeferred, hwioToOihwDeferred } from './kernel-layout.js';
 
@@ -71,16 +71,17 @@ function convAttributes(g: SpatialGeometry, group: number): Record<string, numbe
   return { kernel_shape: g.kernel, strides: g.strides, dilations: g.dilations, pads: g.pads, group };
 }
 
-function finish(
+/** The layer's own `activation`, applied to its output (a trailing softmax dropped when asked). */
+export function finish(
   ctx: LoweringContext,
   layer: KerasLayer,
   name: string,
   shape: number[],
   skipSoftmax: boolean,
 ): Value {
-  const activation = activationName(layer.config['activation']);
+  const activation = activationOf(layer.config['activation']);
   const value = { name, shape };
-  if (skipSoftmax && activation === 'softmax') return value;
+  if (skipSoftmax && activation.name === 'softmax') return value;
   return applyActivation(ctx, value, activation, layer.name, `layer '${layer.name}' (${layer.className})`);
 }
 

@@ -85,7 +85,7 @@ export function lowerGraph(
       result = picked;
     } else {
       const skip = options.skipSoftmaxAt !== undefined && key(options.skipSoftmaxAt) === k;
-      result = lowerLayer(ctx, layer, args, skip);
+      result = lowerLayer(ctx, layer, args, skip, layer.callKwargs?.[nodeIndex] ?? {});
     }
     inProgress.delete(k);
     memo.set(k, result);

@@ -3,17 +3,20 @@ import type { KerasLayer } from '../config.js';
 import { lowerConv2D, lowerDense, lowerDepthwiseConv2D, lowerSeparableConv2D } from './conv.js';
 import {
   lowerActivationLayer,
-  lowerBatchNormalization,
-  lowerFlatten,
+  lowerELU,
   lowerLeakyReLU,
-  lowerNormalization,
+  lowerPReLU,
   lowerReLU,
-  lowerReshape,
-  lowerRescaling,
   lowerSoftmax,
-} from './core-layers.js';
+  lowerThresholdedReLU,
+} from './activation-layers.js';
+import { lowerBatchNormalization, lowerLayerNormalization } from './normalization-layers.js';
 import { layerError, type LoweringContext, type Value } from './context.js';
+import { lowerNormalization, lowerRescaling } from './preprocessing-layers.js';
+import { lowerFlatten, lowerPermute, lowerReshape } from './reshape-layers.js';
 import { lowerConcatenate, lowerElementwise } from './merge.js';
+import { lowerTfOp } from './tf-ops.js';
+import { lowerConv2DTranspose, lowerUpSampling2D } from './upsampling.js';
 import { lowerCropping2D, lowerGlobalPool2D, lowerPool2D, lowerZeroPadding2D } from './pool.js';
 
 /** A single-input layer lowering. `skipSoftmax` drops a trailing softmax (for logits outputs). */
@@ -28,11 +31,18 @@ const UNARY: Record<string, UnaryLowering> = {
   DepthwiseConv2D: lowerDepthwiseConv2D,
   SeparableConv2D: lowerSeparableConv2D,
   SeparableConvolution2D: lowerSeparableConv2D,
+  Conv2DTranspose: lowerConv2DTranspose,
+  Convolution2DTranspose: lowerConv2DTranspose,
+  UpSampling2D: lowerUpSampling2D,
   Dense: lowerDense,
   BatchNormalization: lowerBatchNormalization,
+  LayerNormalization: lowerLayerNormalization,
   Activation: lowerActivationLayer,
   ReLU: lowerReLU,
   LeakyReLU: lowerLeakyReLU,
+  PReLU: lowerPReLU,
+  ELU: lowerELU,
+  ThresholdedReLU: lowerThresholdedReLU,
   Softmax: lowerSoftmax,
   MaxPooling2D: (c, l, x) => lowerPool2D(c, l, x, 'max'),
   MaxPool2D: (c, l, x) => lowerPool2D(c, l, x, 'max'),
@@ -46,6 +56,7 @@ const UNARY: Record<string, UnaryLowering> = {
   Cropping2D: lowerCropping2D,
   Flatten: lowerFlatten,
   Reshape: lowerReshape,
+  Permute: lowerPermute,
   Rescaling: lowerRescaling,
   Normalization: lowerNormalization,
   Dropout: identity,
@@ -70,6 +81,7 @@ export const SUPPORTED_LAYERS: readonly string[] = [
   'InputLayer',
   ...Object.keys(UNARY),
   ...Object.keys(MERGE),
+  'TFOpLambda',
   'Functional',
   'Model',
   'Sequential',
@@ -80,7 +92,9 @@ export function lowerLayer(
   layer: KerasLayer,
   inputs: Value[],
   skipSoftmax: boolean,
+  kwargs: Record<string, unknown> = {},
 ): Value {
+  if (layer.className === 'TFOpLambda') return lowerTfOp(ctx, layer, inputs, kwargs);
   const merge = MERGE[layer.className];
   if (merge) return merge(ctx, layer, inputs);
   const unary = UNARY[layer.className];

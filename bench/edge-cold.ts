@@ -1,0 +1,121 @@
+/**
+ * `npx tsx bench/edge-cold.ts [--model NAME] [--rounds 3]`: the Worker's cold start by part, on the
+ * Worker's own code path run in Node (onnxruntime-web's WASM build from a precompiled module, the WASM
+ * codecs, the same session options), where each part can be timed alone — workerd's clock stands still
+ * while a request computes, so inside the isolate only the whole first request can be timed (bench/edge.ts).
+ * Each round starts from nothing in a fresh child process; medians are reported. Parts:
+ *   compile    WebAssembly.compile of ORT's WASM and the codecs (a Worker does it when its script loads)
+ *   init       onnxruntime-web's first session (a 1 KB model): WASM instantiation and backend set-up
+ *   fetch      reading the model and checking its sha256 (a Worker: ASSETS.fetch + the same check)
+ *   session    InferenceSession.create of the model (graph optimisation, weight layout)
+ *   warm-up    the zeros run core/session.ts does before the session is handed out (skipped on the edge)
+ *   first      the first real image: decode + preprocess + inference (pays lazy set-up when not warm)
+ *   second     the same image again (the warm cost, for comparison)
+ */
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { wasmResample } from '../src/core/image/wasm-resample.js';
+import { prepareInThread } from '../src/core/prepare.js';
+import { runRows } from '../src/core/pipeline.js';
+import { createModelDirectorySource, INSTALLED_MODELS_DIR } from '../src/runtime/node/model-dir.js';
+import { createWasmImageDecoder } from '../src/runtime/web/decode-image.js';
+import { createWebEngine } from '../src/runtime/web/engine.js';
+import {
+  compileCodecModules,
+  compileOrtWasm,
+  compileResampleWasm,
+} from '../src/runtime/web/node-wasm-modules.js';
+import { usePrecompiledOrtWasm } from '../src/runtime/web/precompiled-wasm.js';
+import { buildTinyModel } from '../test/node-engine-tiny-model.js';
+import { load1, median } from './machine.js';
+import { readPhotos } from './photos.js';
+
+export const PARTS = ['compile', 'init', 'fetch', 'session', 'warm-up', 'first', 'second'] as const;
+export type Part = (typeof PARTS)[number];
+
+/** One cold start, timed by part (ms), in this process: call it in a fresh process. */
+export async function coldStartOnce(modelName: string, warmUp: boolean): Promise<Record<Part, number>> {
+  const parts = {} as Record<Part, number>;
+  let t = performance.now();
+  const lap = (part: Part) => {
+    const now = performance.now();
+    parts[part] = now - t;
+    t = now;
+  };
+  const [ortWasm, codecs, resample] = await Promise.all([
+    compileOrtWasm(),
+    compileCodecModules(),
+    compileResampleWasm(),
+  ]);
+  const ort = await import('onnxruntime-web/wasm');
+  lap('compile');
+  usePrecompiledOrtWasm(ort, ortWasm);
+  const engine = createWebEngine({ ort, providers: ['wasm'] });
+  const tiny = await engine.createSession(buildTinyModel().bytes, { warmUp: false });
+  await tiny.dispose();
+  lap('init');
+  const source = createModelDirectorySource(INSTALLED_MODELS_DIR);
+  const manifest = await source.manifest(modelName);
+  const bytes = await source.modelBytes(manifest);
+  lap('fetch');
+  const session = await engine.createSession(bytes, { warmUp: false });
+  lap('session');
+  if (warmUp) {
+    const { height, width, channels } = manifest.input;
+    await runRows(
+      session,
+      [{ data: new Float32Array(height * width * channels), dims: [1, height, width, channels] }],
+      manifest.output.name,
+    );
+  }
+  lap('warm-up');
+  const prepare = prepareInThread(createWasmImageDecoder(codecs), { resample: wasmResample(resample) });
+  const photo = readPhotos()[0]!;
+  for (const part of ['first', 'second'] as const) {
+    const { tensor } = await prepare(photo.bytes, manifest);
+    await runRows(session, [tensor], manifest.output.name);
+    lap(part);
+  }
+  await session.dispose();
+  return parts;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: 'nsfw-mobilenet-v2' },
+      rounds: { type: 'string', default: '3' },
+      child: { type: 'string' },
+    },
+  });
+  if (values.child !== undefined) {
+    process.stdout.write(JSON.stringify(await coldStartOnce(values.model, values.child === 'warm-up')));
+  } else {
+    const rows: Record<string, Record<Part, number>[]> = { 'with warm-up': [], 'without warm-up': [] };
+    for (let r = 0; r < Number(values.rounds); r++) {
+      for (const [name, mode] of [
+        ['with warm-up', 'warm-up'],
+        ['without warm-up', 'none'],
+      ] as const) {
+        const out = execFileSync(
+          process.execPath,
+          ['--import', 'tsx', import.meta.filename, '--model', values.model, '--child', mode],
+          { encoding: 'utf8' },
+        );
+        rows[name]!.push(JSON.parse(out) as Record<Part, number>);
+      }
+    }
+    console.log(
+      `| cold start part (ms, median of ${values.rounds}) | ${PARTS.join(' | ')} | total to first answer |`,
+    );
+    console.log(`| --- | ${PARTS.map(() => '---:').join(' | ')} | ---: |`);
+    for (const [name, runs] of Object.entries(rows)) {
+      const med = PARTS.map((p) => median(runs.map((r) => r[p])));
+      const total = median(
+        runs.map((r) => PARTS.filter((p) => p !== 'second').reduce((a, p) => a + r[p], 0)),
+      );
+      console.log(`| ${name} | ${med.map((m) => m.toFixed(0)).join(' | ')} | ${total.toFixed(0)} |`);
+    }
+    console.log(`load average ${load1().toFixed(1)}`);
+  }
+}

@@ -1,0 +1,33 @@
+/** What a bench result needs to be read on a shared machine: the host, the load, CPU time per process. */
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+
+export const CORES = availableParallelism();
+
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${cpu}, ${CORES} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+}
+
+/** The 1-minute load average: above the core count, other work shared the cores. */
+export const load1 = (): number => loadavg()[0]!;
+
+/** CPU time (user + system, every thread) of another process in ms, from /proc/<pid>/stat. */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+/** USER_HZ on Linux. */
+const CLOCK_TICKS = 100;
+
+/** CPU time of this process (every thread: onnxruntime's, libvips', worker threads') in ms. */
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};

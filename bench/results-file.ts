@@ -1,0 +1,39 @@
+/**
+ * bench/RESULTS.md is shared by the benches: each owns blocks between `<!-- netlens-bench:KEY:start -->`
+ * and `<!-- netlens-bench:KEY:end -->`; re-running a bench with --record replaces only its blocks.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const BENCH_DIR = resolve(import.meta.dirname);
+export const RESULTS = join(BENCH_DIR, 'RESULTS.md');
+
+/**
+ * Replaces block `key` with `body` (or appends it under `heading`, which is added with `intro` when the
+ * file does not have it yet), then formats the file as `npm run lint` wants it.
+ */
+export async function recordSection(
+  key: string,
+  body: string,
+  placement: { heading: string; intro: string },
+): Promise<void> {
+  const start = `<!-- netlens-bench:${key}:start -->`;
+  const end = `<!-- netlens-bench:${key}:end -->`;
+  const block = `${start}\n\n${body.trim()}\n\n${end}`;
+  let text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) {
+    text = text.slice(0, i) + block + text.slice(j + end.length);
+  } else {
+    if (!text.includes(placement.heading))
+      text = `${text.trimEnd()}\n\n${placement.heading}\n\n${placement.intro}\n`;
+    const at = text.indexOf(placement.heading);
+    const next = text.indexOf('\n## ', at + placement.heading.length);
+    const cut = next < 0 ? text.length : next + 1;
+    text = `${text.slice(0, cut).trimEnd()}\n\n${block}\n${next < 0 ? '' : '\n'}${text.slice(cut)}`;
+  }
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(RESULTS)) ?? {};
+  writeFileSync(RESULTS, await prettier.format(text, { ...options, filepath: RESULTS }));
+}

@@ -1,0 +1,74 @@
+/**
+ * The in-process stages of one image, each timed alone on the shared photos: decode (sharp), preprocess
+ * (core with the WebAssembly kernel, as the server runs it), and the whole pipeline (decode → preprocess →
+ * inference, one photo after another) — wall ms and CPU ms per image (process.cpuUsage counts every
+ * thread of this process: libvips', onnxruntime's). Rounds are repeated; medians are reported.
+ */
+import type { EngineSession } from '../src/core/engine.js';
+import { wasmResample } from '../src/core/image/wasm-resample.js';
+import { preprocess, runRows } from '../src/core/pipeline.js';
+import { createNodeEngine } from '../src/runtime/node/engine.js';
+import { decodeImage } from '../src/runtime/node/decode-image.js';
+import { compileResampleWasm } from '../src/runtime/web/node-wasm-modules.js';
+import { median, ownCpuMs } from './machine.js';
+import type { BenchModel } from './photos.js';
+
+export interface StageTiming {
+  wallMs: number;
+  cpuMs: number;
+}
+
+export interface Stages {
+  decode: StageTiming;
+  preprocess: StageTiming;
+  /** onnxruntime-node, 1 intra-op thread, batch 1: the least CPU per image. */
+  inference: StageTiming;
+  /** decode → preprocess → inference per photo, in one thread of work. */
+  pipeline: StageTiming;
+}
+
+/** Runs `step` over every photo `repeat` times per round; median per-image wall and CPU over rounds. */
+async function timed(
+  rounds: number,
+  images: number,
+  step: (i: number) => Promise<unknown> | unknown,
+): Promise<StageTiming> {
+  for (let i = 0; i < images; i++) await step(i); // warm-up
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const repeat = 3;
+  for (let r = 0; r < rounds; r++) {
+    const c0 = ownCpuMs();
+    const t0 = performance.now();
+    for (let i = 0; i < images * repeat; i++) await step(i % images);
+    wall.push((performance.now() - t0) / (images * repeat));
+    cpu.push((ownCpuMs() - c0) / (images * repeat));
+  }
+  return { wallMs: median(wall), cpuMs: median(cpu) };
+}
+
+export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {
+  const kernels = { resample: wasmResample(await compileResampleWasm()) };
+  const { photos, decoded, manifest } = model;
+  const n = photos.length;
+  const session: EngineSession = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, {
+    threads: 1,
+  });
+  try {
+    const decode = await timed(rounds, n, (i) => decodeImage(photos[i]!.bytes));
+    const pre = await timed(rounds, n, (i) =>
+      preprocess({ decoded: decoded[i]!, bytes: photos[i]!.bytes }, manifest, kernels),
+    );
+    const inference = await timed(rounds, n, (i) =>
+      runRows(session, [model.tensors[i]!], manifest.output.name),
+    );
+    const pipeline = await timed(rounds, n, async (i) => {
+      const bytes = photos[i]!.bytes;
+      const input = preprocess({ decoded: await decodeImage(bytes), bytes }, manifest, kernels);
+      return runRows(session, [input], manifest.output.name);
+    });
+    return { decode, preprocess: pre, inference, pipeline };
+  } finally {
+    await session.dispose();
+  }
+}

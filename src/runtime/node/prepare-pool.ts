@@ -1,0 +1,60 @@
+/**
+ * Decode + preprocess in a pool of worker threads (piscina), so the HTTP thread only parses requests and
+ * answers them: a 40 MP PNG then decodes without stalling /healthz, and on a busy server the JavaScript
+ * side of decoding and preprocessing runs beside the event loop. The encoded bytes go to a thread by
+ * transfer when the request's buffer holds only them; the model input comes back by transfer.
+ *
+ * Admission stays with the app (its decoding Gate, NETLENS_MAX_DECODING): the pool runs what it is given.
+ * Each task's size is known before it is queued (`PrepareTask.bytes`, and the header's pixel count is a
+ * cheap read), so admission by estimated decoded bytes can replace the image count without changing
+ * this pool.
+ */
+import { Piscina } from 'piscina';
+import { NetlensError } from '../../core/errors.js';
+import type { PrepareImage } from '../../core/prepare.js';
+import type { PrepareReply, PrepareTask } from './prepare-task.js';
+
+export interface PreparePool {
+  readonly prepareImage: PrepareImage;
+  readonly threads: number;
+  /** Ends the threads (queued tasks are rejected). */
+  close(): Promise<void>;
+}
+
+export function createPreparePool(options: { threads: number }): PreparePool {
+  const pool = new Piscina<PrepareTask, PrepareReply>({
+    filename: new URL('./prepare-worker.mjs', import.meta.url).href,
+    minThreads: options.threads,
+    maxThreads: options.threads,
+    idleTimeout: Infinity,
+    // Decoding waits on libvips' threads: a second task can be preprocessed meanwhile.
+    concurrentTasksPerWorker: 2,
+    atomics: 'disabled',
+  });
+  let closed = false;
+  return {
+    threads: options.threads,
+    async prepareImage(bytes, spec, prepareOptions = {}) {
+      if (closed)
+        throw new NetlensError(
+          'model_not_ready',
+          'the server is shutting down (its decoding threads are closed)',
+        );
+      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const task: PrepareTask = {
+        bytes,
+        spec: { input: spec.input, preprocessing: spec.preprocessing },
+        maxPixels: prepareOptions.maxPixels,
+        format: prepareOptions.format,
+      };
+      const reply = await pool.run(task, owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {});
+      if (!reply.ok) throw new NetlensError(reply.code, reply.message, { details: reply.details });
+      const { data, dims, ...facts } = reply;
+      return { tensor: { data, dims }, ...facts };
+    },
+    close: () => {
+      closed = true;
+      return pool.destroy();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** What crosses between the prepare pool (prepare-pool.ts) and its worker threads (prepare-worker.ts). */
+import type { ErrorCode } from '../../core/errors.js';
+import type { ImageFormat } from '../../core/image-types.js';
+import type { Manifest } from '../../core/manifest.js';
+
+export interface PrepareTask {
+  /** The encoded image (transferred when the caller's buffer holds only it). */
+  bytes: Uint8Array;
+  spec: Pick<Manifest, 'input' | 'preprocessing'>;
+  maxPixels: number | undefined;
+  format: ImageFormat | undefined;
+}
+
+export type PrepareReply =
+  | {
+      ok: true;
+      data: Float32Array;
+      dims: number[];
+      format: ImageFormat;
+      width: number;
+      height: number;
+      decodeMs: number;
+      preprocessMs: number;
+    }
+  | { ok: false; code: ErrorCode; message: string; details: Record<string, unknown> };

@@ -1,0 +1,53 @@
+/**
+ * A thread of the prepare pool (prepare-pool.ts): sharp decodes, core preprocesses with the WebAssembly
+ * kernel, and the model input goes back to the HTTP thread by transfer. A NetlensError comes back as
+ * data (structured cloning would drop its class); anything else is thrown and piscina passes it on.
+ */
+import { Piscina } from 'piscina';
+import { isNetlensError } from '../../core/errors.js';
+import { wasmResample } from '../../core/image/wasm-resample.js';
+import { prepareInThread } from '../../core/prepare.js';
+import { compileResampleWasm } from '../web/node-wasm-modules.js';
+import { createSharpImageDecoder } from './decode-image.js';
+import type { PrepareReply, PrepareTask } from './prepare-task.js';
+
+const prepare = prepareInThread(createSharpImageDecoder(), {
+  resample: wasmResample(await compileResampleWasm()),
+});
+
+export async function prepareTask(task: PrepareTask): Promise<PrepareReply | Transferred> {
+  try {
+    const p = await prepare(task.bytes, task.spec, {
+      ...(task.maxPixels !== undefined && { maxPixels: task.maxPixels }),
+      ...(task.format !== undefined && { format: task.format }),
+    });
+    const reply: PrepareReply = {
+      ok: true,
+      data: p.tensor.data,
+      dims: [...p.tensor.dims],
+      format: p.format,
+      width: p.width,
+      height: p.height,
+      decodeMs: p.decodeMs,
+      preprocessMs: p.preprocessMs,
+    };
+    return transferring(reply, p.tensor.data.buffer as ArrayBuffer);
+  } catch (error) {
+    if (!isNetlensError(error)) throw error;
+    return { ok: false, code: error.code, message: error.message, details: error.details };
+  }
+}
+
+type Transferred = object;
+
+/** piscina's movable Transferable: `reply` is posted with `buffer` moved, not copied. */
+function transferring(reply: PrepareReply, buffer: ArrayBuffer): Transferred {
+  return Piscina.move({
+    get [Piscina.transferableSymbol]() {
+      return [buffer];
+    },
+    get [Piscina.valueSymbol]() {
+      return reply;
+    },
+  } as unknown as Parameters<typeof Piscina.move>[0]);
+}
