@@ -6,8 +6,10 @@
 #   libvulkan1: the Vulkan loader; fonts-dejavu-core: the font for annotated images
 #   clang, lld: build src/core/image/wasm/resample.wasm (wasm32 + SIMD128; test/wasm-build.test.ts checks it)
 #   redis-server: the shared job queue of the scale-out tests (NETLENS_QUEUE=redis://…; .ci/run starts it)
+#   dataset-fashion-mnist: the transfer-learning test's data (idx files in /usr/share/datasets/fashion-mnist)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  python3-pil python3-numpy python3-h5py chromium libvulkan1 fonts-dejavu-core util-linux clang lld redis-server >/dev/null
+  python3-pil python3-numpy python3-h5py chromium libvulkan1 fonts-dejavu-core util-linux clang lld redis-server \
+  dataset-fashion-mnist >/dev/null

@@ -131,6 +131,7 @@ describe('operations', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/v1/models',
+      '/v1/models/rescan',
       '/v1/models/{model}',
       '/v1/models/{model}/classify',
       '/v1/models/{model}/embed',

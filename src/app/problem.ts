@@ -27,6 +27,7 @@ const TITLES: Record<ErrorCode, string> = {
   image_too_large: 'Image too large',
   invalid_manifest: 'Invalid manifest',
   invalid_model_file: 'Invalid model file',
+  invalid_dataset: 'Invalid data set',
   unsupported_layer: 'Unsupported layer',
   rate_limited: 'Too many requests',
   timeout: 'Timed out',
@@ -66,6 +67,7 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
   image_too_large: 'The image has more pixels than the server accepts (`limit`).',
   invalid_manifest: 'A model manifest on the server is invalid.',
   invalid_model_file: 'A model file on the server is invalid.',
+  invalid_dataset: 'A training data set has too few labels or images (netlens train).',
   unsupported_layer: 'The model uses a layer the converter does not support.',
   rate_limited:
     'This API key sent more requests than its rate limit allows; retry after `Retry-After` seconds.',

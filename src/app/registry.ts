@@ -16,6 +16,9 @@ import { type Logger, silentLogger } from './logger.js';
  * execution provider. Models load lazily on first use with ONE shared pending load per model, are
  * warmed up with a zero batch, and the least recently used are unloaded to stay under a memory budget.
  * The default model is pinned (loaded by start(), never unloaded) because /readyz depends on it.
+ * Manifests are cached: a new model name is found on first use, and rescan() (POST /v1/models/rescan,
+ * also run by list()) picks up models replaced or removed while running — a replaced model's old
+ * session is disposed after its last use and the next use loads the new files.
  */
 export type LoadState = 'unloaded' | 'loading' | 'ready' | 'failed';
 
@@ -49,6 +52,18 @@ export interface LoadedModel {
   readonly outputName: string;
   /** Ends this use; an unloaded model's session is disposed after its last use. */
   release(): void;
+}
+
+/** What a rescan found, by model name. */
+export interface RescanResult {
+  /** Every model the source has now. */
+  models: string[];
+  /** Models this registry had not seen before. */
+  added: string[];
+  /** Models whose manifest (so files) changed: their loaded sessions are retired. */
+  changed: string[];
+  /** Models the source no longer has: their loaded sessions are retired. */
+  removed: string[];
 }
 
 export interface RegistryOptions {
@@ -91,6 +106,8 @@ export class ModelRegistry {
   private readonly location: string | undefined;
   private readonly entries = new Map<string, Entry>();
   private readonly manifests = new Map<string, Manifest>();
+  /** Every name the last rescan saw (what 'added' is relative to). */
+  private readonly seen = new Set<string>();
   private closed = false;
   private useClock = 0;
 
@@ -135,6 +152,7 @@ export class ModelRegistry {
       }
       throw error;
     }
+    this.reconcile(await this.source.list()); // what later rescans report changes against
     const model = await this.acquire(this.defaultModel, 'model');
     model.release();
   }
@@ -168,8 +186,46 @@ export class ModelRegistry {
   /** Every model the source has (rescanned), with its load state. */
   async list(): Promise<ModelInfo[]> {
     const manifests = await this.source.list();
-    for (const m of manifests) this.manifests.set(m.name, m);
+    this.reconcile(manifests);
     return manifests.map((m) => this.describe(m));
+  }
+
+  /** Re-reads the source: new models, and models replaced or removed since their manifest was read. */
+  async rescan(): Promise<RescanResult> {
+    return this.reconcile(await this.source.list());
+  }
+
+  private reconcile(manifests: readonly Manifest[]): RescanResult {
+    const fresh = new Map(manifests.map((m) => [m.name, m]));
+    const known = new Set([...this.seen, ...this.manifests.keys()]);
+    const result: RescanResult = {
+      models: manifests.map((m) => m.name),
+      added: manifests.filter((m) => !known.has(m.name)).map((m) => m.name),
+      changed: manifests
+        .filter((m) => this.manifests.has(m.name) && !sameManifest(this.manifests.get(m.name)!, m))
+        .map((m) => m.name),
+      removed: [...known].filter((name) => !fresh.has(name)).sort(),
+    };
+    for (const name of [...result.changed, ...result.removed]) this.retire(name);
+    this.manifests.clear();
+    for (const m of manifests) this.manifests.set(m.name, m);
+    this.seen.clear();
+    for (const name of fresh.keys()) this.seen.add(name);
+    if (result.added.length + result.changed.length + result.removed.length > 0) {
+      this.logger.info(
+        { added: result.added, changed: result.changed, removed: result.removed },
+        'models rescanned',
+      );
+    }
+    return result;
+  }
+
+  /** Forgets a model's sessions (disposed after their last use); the next use loads it afresh. */
+  private retire(name: string): void {
+    for (const variant of ['model', 'features'] as const) {
+      const entry = this.entries.get(key(name, variant));
+      if (entry) this.unload(entry, 'replaced or removed on disk');
+    }
   }
 
   async info(name: string): Promise<ModelInfo> {
@@ -238,9 +294,10 @@ export class ModelRegistry {
 
   /** The loaded session of a model (loading it first if needed). Call release() when done. */
   async acquire(name: string, variant: Variant = 'model'): Promise<LoadedModel> {
-    const manifest = await this.manifest(name);
-    if (variant === 'features' && !manifest.features) throw await this.noFeatures(name);
     for (;;) {
+      // Read each round: a rescan during a load replaces the manifest and retires that load.
+      const manifest = await this.manifest(name);
+      if (variant === 'features' && !manifest.features) throw await this.noFeatures(name);
       if (this.closed) throw new NetlensError('model_not_ready', 'the server is shutting down');
       const k = key(name, variant);
       let entry = this.entries.get(k);
@@ -293,6 +350,11 @@ export class ModelRegistry {
       if (this.closed) {
         await session.dispose();
         throw new NetlensError('model_not_ready', 'the server is shutting down');
+      }
+      if (entry.retired) {
+        // Replaced while it loaded: acquire() loops and loads the new files.
+        await session.dispose();
+        return;
       }
       entry.session = session;
       entry.manifest = manifest;
@@ -348,19 +410,18 @@ export class ModelRegistry {
         );
         return;
       }
-      this.unload(victim);
+      this.unload(victim, 'least recently used');
     }
   }
 
-  private unload(entry: Entry): void {
+  private unload(entry: Entry, reason: string): void {
     const session = entry.session;
     this.entries.delete(key(entry.name, entry.variant));
     entry.status = { state: 'unloaded' };
     entry.session = undefined;
-    this.logger.info({ model: entry.name, variant: entry.variant }, 'model unloaded (least recently used)');
-    if (!session) return;
     entry.retired = true;
-    if (entry.inUse === 0) void this.dispose(entry, session);
+    this.logger.info({ model: entry.name, variant: entry.variant }, `model unloaded (${reason})`);
+    if (session && entry.inUse === 0) void this.dispose(entry, session);
   }
 
   private async dispose(entry: Entry, session: EngineSession): Promise<void> {
@@ -378,6 +439,10 @@ export class ModelRegistry {
     this.entries.clear();
     await Promise.all(sessions.map((s) => s.dispose().catch(() => undefined)));
   }
+}
+
+function sameManifest(a: Manifest, b: Manifest): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function key(name: string, variant: Variant): string {

@@ -194,6 +194,17 @@ export const ModelList = z
   .object({ default: z.string(), engine: z.string(), models: z.array(ModelSummary) })
   .openapi('ModelList');
 
+export const RescanResponse = z
+  .object({
+    models: z.array(z.string()).openapi({ description: 'every model installed now' }),
+    added: z.array(z.string()).openapi({ description: 'models this server had not seen before' }),
+    changed: z
+      .array(z.string())
+      .openapi({ description: 'models replaced on disk: the next request loads the new files' }),
+    removed: z.array(z.string()).openapi({ description: 'models no longer installed' }),
+  })
+  .openapi('RescanResponse');
+
 export const ModelDetail = z
   .object({
     name: z.string(),

@@ -5,7 +5,7 @@ export const EXIT = {
   ok: 0,
   /** Some inputs failed (unreadable, unsupported, too large); the others were processed. */
   inputFailed: 1,
-  /** Bad command line or option value. */
+  /** Bad command line or option value, or a training data set that cannot be used. */
   usage: 2,
   /** The model is unknown, invalid or does not match its manifest. */
   model: 3,
@@ -34,7 +34,7 @@ const INPUT_ERRORS: readonly ErrorCode[] = [
 
 export function exitCodeFor(error: unknown): number {
   if (!isNetlensError(error)) return EXIT.internal;
-  if (error.code === 'invalid_argument') return EXIT.usage;
+  if (error.code === 'invalid_argument' || error.code === 'invalid_dataset') return EXIT.usage;
   if (error.code === 'provider_unavailable') return EXIT.provider;
   if (MODEL_ERRORS.includes(error.code)) return EXIT.model;
   if (INPUT_ERRORS.includes(error.code)) return EXIT.inputFailed;

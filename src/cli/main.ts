@@ -69,6 +69,7 @@ const loadConvert = async (): Promise<Command> => (await import('../convert/cli.
 const loadQuantize = async (): Promise<Command> =>
   (await import('../quantize/cli.js')).createQuantizeCommand();
 const loadJobs = async (): Promise<Command> => (await import('./jobs.js')).createJobsCommand();
+const loadTrain = async (): Promise<Command> => (await import('../train/command.js')).createTrainCommand();
 
 export function createProgram(): Command {
   const program = new Command('netlens')
@@ -175,6 +176,9 @@ Exit status: 0 ok, 1 some inputs failed (others still processed), 2 usage, 3 mod
   );
   program.addCommand(
     delegated('jobs', 'webhook jobs in the store: jobs list|show|retry (netlens jobs --help)', loadJobs),
+  );
+  program.addCommand(
+    delegated('train', "train your own labels on a model's features (netlens train --help)", loadTrain),
   );
   return program;
 }

@@ -35,6 +35,7 @@ interface ConvertCliOptions {
   verifyImages?: string;
   features: boolean;
   graphStats?: boolean;
+  featuresLayer?: string;
   description?: string;
   card?: ModelCard;
   out: string;
@@ -184,6 +185,10 @@ export function createConvertCommand(): Command {
       'model card as JSON text or a JSON file: {"summary", "classes": {label: meaning}, "intendedUse", "limitations", "origin"}',
       parseCard,
     )
+    .option(
+      '--features-layer <layer>',
+      "the features model ends at this layer's output (default: the final classifier's input)",
+    )
     .option('--out <dir>', 'output directory', 'models/onnx')
     .option('--json', 'print the result as JSON instead of the summary')
     .action(async (file: string, o: ConvertCliOptions) => {
@@ -216,6 +221,7 @@ export function createConvertCommand(): Command {
           ...(o.pooling ? { pooling: o.pooling, includeTop: false } : {}),
           features: o.features,
           ...(o.graphStats ? { graphStats: true } : {}),
+          ...(o.featuresLayer ? { featuresLayer: o.featuresLayer } : {}),
           ...(o.description ? { description: o.description } : {}),
           ...(o.card ? { card: o.card } : {}),
           verify: o.verify === true || o.verifyImages !== undefined,

@@ -23,6 +23,11 @@ export interface ConvertFileOptions extends Omit<ReadModelOptions, 'onLayer'> {
   cutAt?: string;
   /** Also write the penultimate-features model (default true for classifiers). */
   features?: boolean;
+  /**
+   * The layer whose output the features model ends at (default: the input of the final Dense
+   * classifier). A backbone's pooled output generalises better to new classes than a fine-tuned head's.
+   */
+  featuresLayer?: string;
   verify?: boolean;
   /** Images to verify on (preprocessed as the manifest says), besides random inputs. */
   verifyImages?: string;
@@ -100,7 +105,10 @@ export async function convertModelFile(
   try {
     // Each ONNX file is streamed to disk as it is serialised. The last conversion that needs the weights
     // releases them layer by layer while lowering (verification needs them all, so then none does).
-    const featureLayer = options.features === false ? undefined : defaultFeatureLayerOrUndefined(spec);
+    const featureLayer =
+      options.features === false
+        ? undefined
+        : (options.featuresLayer ?? defaultFeatureLayerOrUndefined(spec));
     const mainIsFeatures =
       options.output === 'features' || (options.cutAt !== undefined && options.output === undefined);
     const wantFeatures = featureLayer !== undefined && !mainIsFeatures;

@@ -19,6 +19,20 @@ import { writeFilesAtomically } from './write-model.js';
 
 export const NSFW_LABELS = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 
+/** How each built-in model (BUILDABLE_MODELS names them) is made from nsfwjs' files, and its card. */
+interface BuiltInModel {
+  architecture: string;
+  dir: string;
+  description: string;
+  card: ModelCard;
+  /**
+   * The features model: the backbone's pooled output (flatten_1), not the input of the final Dense
+   * (dense_2, 128 values fine-tuned for the five nsfw classes), so that embeddings and `netlens train`
+   * get general image features: on Fashion-MNIST a head on dense_2 reached 64% and one on flatten_1 80%.
+   */
+  features: { layer: string; size: number };
+}
+
 /** What the five nsfwjs classes mean (nsfwjs' README). */
 const NSFW_CLASSES: Record<string, string> = {
   Drawing: 'safe-for-work drawings, including anime',
@@ -44,11 +58,7 @@ const NSFW_ORIGIN =
   'nsfwjs 4.4.0 (npm, MIT; github.com/infinitered/nsfwjs), converted offline from its TF.js layers files ' +
   '(Keras 2.2.4); the network is an ImageNet backbone fine-tuned on the five classes.';
 
-/** How each built-in model (BUILDABLE_MODELS names them) is made from nsfwjs' files, and its card. */
-const BUILT_IN_MODELS: Record<
-  BuildableModel,
-  { architecture: string; dir: string; description: string; card: ModelCard }
-> = {
+const BUILT_IN_MODELS: Record<BuildableModel, BuiltInModel> = {
   'nsfw-mobilenet-v2': {
     architecture: 'mobilenet_v2',
     dir: 'mobilenet_v2',
@@ -63,6 +73,7 @@ const BUILT_IN_MODELS: Record<
       limitations: NSFW_LIMITATIONS,
       origin: NSFW_ORIGIN,
     },
+    features: { layer: 'flatten_1', size: 1280 },
   },
   'nsfw-inception-v3': {
     architecture: 'inception_v3',
@@ -78,6 +89,7 @@ const BUILT_IN_MODELS: Record<
       limitations: NSFW_LIMITATIONS,
       origin: NSFW_ORIGIN,
     },
+    features: { layer: 'flatten_1', size: 2048 },
   },
 };
 
@@ -100,6 +112,7 @@ async function currentManifest(
   outDir: string,
   name: string,
   source: string,
+  model: BuiltInModel,
 ): Promise<Record<string, unknown> | undefined> {
   const manifestPath = path.join(outDir, `${name}.json`);
   if (!existsSync(manifestPath)) return undefined;
@@ -107,12 +120,13 @@ async function currentManifest(
     const m = JSON.parse(await readFile(manifestPath, 'utf8')) as {
       file: string;
       sha256: { model: string; source?: string };
-      features?: { file: string; sha256: string };
+      features?: { file: string; sha256: string; size: number };
       provenance: { converter: string };
     };
     if (m.provenance.converter !== CONVERTER_NAME || m.sha256.source !== (await sha256File(source)))
       return undefined;
     if ((await sha256File(path.join(outDir, m.file))) !== m.sha256.model) return undefined;
+    if (m.features?.size !== model.features.size) return undefined;
     if (m.features && (await sha256File(path.join(outDir, m.features.file))) !== m.features.sha256)
       return undefined;
     return m as unknown as Record<string, unknown>;
@@ -147,7 +161,7 @@ export async function buildDefaultModels(options: BuildDefaultModelsOptions): Pr
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   for (const [name, model] of Object.entries(BUILT_IN_MODELS)) {
     const source = path.join(nsfwjsModels(), model.dir, 'model.min.js');
-    const current = await currentManifest(options.outDir, name, source);
+    const current = await currentManifest(options.outDir, name, source, model);
     if (current !== undefined) {
       const refreshed = await refreshCard(options.outDir, name, current, model);
       log(`${name}: up to date${refreshed ? ' (model card updated)' : ''}`);
@@ -161,6 +175,7 @@ export async function buildDefaultModels(options: BuildDefaultModelsOptions): Pr
       card: model.card,
       license: 'MIT (nsfwjs)',
       labels: NSFW_LABELS,
+      featuresLayer: model.features.layer,
       // nsfwjs: pixels / 255 after a bilinear resize with align-corners.
       preprocessing: { mode: 'scale', factor: 1 / 255, offset: 0, resize: 'bilinear-align-corners' },
       verify: true,

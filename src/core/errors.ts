@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   image_too_large: 422,
   invalid_manifest: 422,
   invalid_model_file: 422,
+  /** A training data set netlens cannot learn from (too few labels or images). */
+  invalid_dataset: 422,
   unsupported_layer: 422,
   url_refused: 422,
   rate_limited: 429,

@@ -82,6 +82,56 @@ export const QuantizationSchema = z.object({
   quantizedAt: z.string(),
 });
 
+const ClassMetrics = z.object({
+  label: z.string(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  support: z.number().int().nonnegative(),
+});
+
+/** How a classifier scored on images it was not trained on. */
+export const EvaluationSchema = z.object({
+  /** 'test': the held-out directory given to `netlens train --test`; 'validation': the validation split. */
+  split: z.enum(['test', 'validation']),
+  images: z.number().int().nonnegative(),
+  accuracy: z.number(),
+  macroF1: z.number(),
+  perClass: z.array(ClassMetrics),
+  /** confusion[true][predicted], in label order. */
+  confusion: z.array(z.array(z.number().int().nonnegative())),
+});
+
+/** Written by `netlens train` (docs/train.md): where the model came from and how well it does. */
+export const TrainingSchema = z.object({
+  trainer: z.string(),
+  base: z.object({ name: z.string(), sha256: sha256, features: sha256, featuresSize: z.number().int() }),
+  dataset: z.object({
+    /** sha256 over the sorted `label/sha256-of-image` lines of every image used. */
+    sha256,
+    source: z.string(),
+    images: z.number().int().nonnegative(),
+    train: z.number().int().nonnegative(),
+    validation: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+  }),
+  head: z.object({
+    hidden: z.number().int().nonnegative(),
+    epochs: z.number().int().nonnegative(),
+    bestEpoch: z.number().int().nonnegative(),
+    learningRate: z.number(),
+    l2: z.number(),
+    batchSize: z.number().int().positive(),
+    seed: z.number().int(),
+    balance: z.boolean(),
+    augment: z.array(z.string()),
+    backend: z.string(),
+  }),
+  evaluation: EvaluationSchema,
+  /** The same head trained on raw downscaled pixels, evaluated on the same images. */
+  baseline: z.object({ input: z.string(), evaluation: EvaluationSchema }).optional(),
+});
+
 /**
  * The human half of a manifest (optional, written by the converter's --card / the built-in models'
  * build): what the model is for and what its classes mean. Shown on the demo page and in
@@ -170,6 +220,7 @@ export const ManifestSchema = z.object({
       .optional(),
     license: z.string().optional(),
   }),
+  training: TrainingSchema.optional(),
   card: ModelCardSchema.optional(),
   quantization: QuantizationSchema.optional(),
 });
@@ -178,6 +229,8 @@ export type ManifestInput = z.input<typeof ManifestSchema>;
 export type RawManifest = z.output<typeof ManifestSchema>;
 export type Preprocessing = RawManifest['preprocessing'];
 export type LabelEntry = z.infer<typeof LabelEntrySchema>;
+export type Training = z.infer<typeof TrainingSchema>;
+export type Evaluation = z.infer<typeof EvaluationSchema>;
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 export type Quantization = z.infer<typeof QuantizationSchema>;
 export type QuantizationAgreement = z.infer<typeof AgreementSchema>;

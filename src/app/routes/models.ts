@@ -5,7 +5,15 @@ import type { ModelInfo, ModelRegistry } from '../registry.js';
 import type { AppDeps, Router } from '../env.js';
 import { createRouter } from '../env.js';
 import { fileRefs, modelCard, modelFileUrl } from '../model-card.js';
-import { ContentFileParams, FileParams, ModelDetail, ModelList, ModelParams, problems } from '../schemas.js';
+import {
+  ContentFileParams,
+  FileParams,
+  ModelDetail,
+  ModelList,
+  ModelParams,
+  RescanResponse,
+  problems,
+} from '../schemas.js';
 
 const listRoute = createRoute({
   method: 'get',
@@ -13,6 +21,16 @@ const listRoute = createRoute({
   summary: 'Installed models with their load state and card',
   responses: {
     200: { description: 'the models', content: { 'application/json': { schema: ModelList } } },
+    ...problems(401, 429),
+  },
+});
+
+const rescanRoute = createRoute({
+  method: 'post',
+  path: '/v1/models/rescan',
+  summary: 'Re-read the models directory: pick up models added, replaced or removed while running',
+  responses: {
+    200: { description: 'what changed', content: { 'application/json': { schema: RescanResponse } } },
     ...problems(401, 429),
   },
 });
@@ -85,7 +103,10 @@ async function summary(registry: ModelRegistry, m: ModelInfo, serveFiles: boolea
   };
 }
 
-/** GET /v1/models, GET /v1/models/{model}, and (when exposed) the model files for in-browser use. */
+/**
+ * GET /v1/models, POST /v1/models/rescan, GET /v1/models/{model}, and (when exposed) the model files
+ * for in-browser use.
+ */
 export function modelRoutes(deps: Pick<AppDeps, 'registry' | 'config'>): Router {
   const registry: ModelRegistry = deps.registry;
   const serveFiles = deps.config.exposeModelFiles;
@@ -102,6 +123,8 @@ export function modelRoutes(deps: Pick<AppDeps, 'registry' | 'config'>): Router 
       200,
     );
   });
+
+  router.openapi(rescanRoute, async (c) => c.json(await registry.rescan(), 200));
 
   router.openapi(detailRoute, async (c) => {
     const info = await registry.info(c.req.valid('param').model);
