@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildPage } from '../functions/browser/build.js';
 import type { LocalWorker } from '../functions/worker/scripts/local-worker.js';
 import { silentLogger } from '../src/app/logger.js';
@@ -88,6 +88,20 @@ describe('the demo page', () => {
   let modelsDir: string;
   let browser: Browser;
 
+  /**
+   * Pages still open after a test (one that failed before its own close()) are closed before the next
+   * test: a file chooser left pending on one page keeps Chromium from opening another's.
+   */
+  const opened: Page[] = [];
+  const newPage = async (options: Parameters<Browser['newPage']>[0]): Promise<Page> => {
+    const page = await browser.newPage(options);
+    opened.push(page);
+    return page;
+  };
+  afterEach(async () => {
+    for (const page of opened.splice(0)) await page.close().catch(() => undefined);
+  });
+
   beforeAll(async () => {
     const built = await conformanceModel();
     model = built.manifest.name;
@@ -127,7 +141,7 @@ describe('the demo page', () => {
       if (target === 'worker') worker = await startTestWorker(model, modelsDir, { pageDir });
       const url = target === 'node' ? node.url : worker!.url;
       const console: string[] = [];
-      const page = await browser.newPage({ viewport: DESKTOP });
+      const page = await newPage({ viewport: DESKTOP });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
@@ -214,7 +228,7 @@ describe('the demo page', () => {
 
   it('works on a phone-width screen and with the keyboard', async () => {
     // (Chromium's mobile emulation, isMobile, would swallow the file chooser; the width is what matters.)
-    const page = await browser.newPage({ viewport: PHONE, deviceScaleFactor: 2 });
+    const page = await newPage({ viewport: PHONE, deviceScaleFactor: 2 });
     await page.goto(node.url);
     await page.waitForSelector('body[data-state="idle"]', { timeout: 60_000 });
     // Every control has a name; the drop zone opens the file chooser from the keyboard.
@@ -237,7 +251,7 @@ describe('the demo page', () => {
   }, 120_000);
 
   it('says what went wrong when the API answers a problem', async () => {
-    const page = await browser.newPage({ viewport: DESKTOP });
+    const page = await newPage({ viewport: DESKTOP });
     await page.goto(node.url);
     await page.waitForSelector('body[data-state="idle"]', { timeout: 60_000 });
     await page.setInputFiles('#file', {
