@@ -5,7 +5,7 @@
  * chosen models' manifests and files. Prints the unzipped and zipped sizes; fails above Lambda's 250 MB
  * unzipped limit. The zip is functions/lambda/dist/netlens-lambda.zip (git-ignored). docs/lambda.md.
  */
-import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,15 @@ const NO_JOB_BACKEND = `export async function openJobBackend() {
   throw new Error('webhook jobs do not run on Lambda: the zip has no job store (docs/lambda.md)');
 }`;
 
+/** The Node kit's resize kernels: read beside handler.mjs (the build copies resample.wasm there). */
+const RESAMPLE_WASM_MODULE = /(^|\/)resample-wasm\.js$/;
+const RESAMPLE_WASM = join(ROOT, 'src/core/image/wasm/resample.wasm');
+const RESAMPLE_BESIDE_BUNDLE = `import { readFile } from 'node:fs/promises';
+export const RESAMPLE_WASM_URL = new URL('./resample.wasm', import.meta.url);
+export async function compileResampleWasm() {
+  return WebAssembly.compile(await readFile(RESAMPLE_WASM_URL));
+}`;
+
 export interface LambdaBuild {
   zip: string;
   stage: string;
@@ -52,6 +61,7 @@ export async function buildLambda(options: { models?: string[]; out?: string } =
   await rm(stage, { recursive: true, force: true });
   await mkdir(stage, { recursive: true });
   await bundle(join(stage, 'handler.mjs'));
+  await copyFile(RESAMPLE_WASM, join(stage, 'resample.wasm'));
   for (const name of NATIVE) await copyPackage(name, join(stage, 'node_modules'), new Set());
   await copyModels(models, join(stage, 'models'));
 
@@ -91,7 +101,13 @@ async function bundle(outfile: string): Promise<void> {
         name: 'netlens-lambda-no-jobs',
         setup(b) {
           b.onResolve({ filter: JOB_BACKEND }, () => ({ path: 'job-backend', namespace: 'lambda' }));
-          b.onLoad({ filter: /.*/, namespace: 'lambda' }, () => ({ contents: NO_JOB_BACKEND }));
+          b.onResolve({ filter: RESAMPLE_WASM_MODULE }, () => ({
+            path: 'resample-wasm',
+            namespace: 'lambda',
+          }));
+          b.onLoad({ filter: /.*/, namespace: 'lambda' }, (args) => ({
+            contents: args.path === 'resample-wasm' ? RESAMPLE_BESIDE_BUNDLE : NO_JOB_BACKEND,
+          }));
         },
       },
     ],

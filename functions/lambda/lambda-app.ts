@@ -23,9 +23,15 @@ export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
 /**
  * Defaults for one request per instance, used where the environment does not set the variable:
  * no engine worker thread (nothing else runs on the event loop, and a thread costs start-up time and
- * memory), one engine call per model (so NETLENS_THREADS defaults to every vCPU the memory size gives).
+ * memory), no prepare pool (one image at a time is decoded on the handler's thread; the bundle has no
+ * worker-thread entry files), one engine call per model (so NETLENS_THREADS defaults to every vCPU the
+ * memory size gives).
  */
-export const LAMBDA_DEFAULTS: Readonly<Partial<Settings>> = { engineWorker: false, concurrency: 1 };
+export const LAMBDA_DEFAULTS: Readonly<Partial<Settings>> = {
+  engineWorker: false,
+  prepareThreads: 0,
+  concurrency: 1,
+};
 
 /** What the platform calls: an event in, a result out (the shape follows the event's source). */
 export type LambdaHandler = (event: LambdaEvent, context?: LambdaContext) => Promise<LambdaResult>;

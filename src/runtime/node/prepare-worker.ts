@@ -7,7 +7,7 @@ import { Piscina } from 'piscina';
 import { isNetlensError } from '../../core/errors.js';
 import { wasmResample } from '../../core/image/wasm-resample.js';
 import { prepareInThread } from '../../core/prepare.js';
-import { compileResampleWasm } from '../web/node-wasm-modules.js';
+import { compileResampleWasm } from './resample-wasm.js';
 import { createSharpImageDecoder } from './decode-image.js';
 import type { PrepareReply, PrepareTask } from './prepare-task.js';
 

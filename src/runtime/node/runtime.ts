@@ -15,7 +15,7 @@ import { type Host, type ReadSettings, type Settings, readSettings } from '../..
 import { SHARP_FORMATS, createSharpImageDecoder } from './decode-image.js';
 import { createNodeEngine } from './engine.js';
 import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory } from './model-dir.js';
-import { compileResampleWasm } from '../web/node-wasm-modules.js';
+import { compileResampleWasm } from './resample-wasm.js';
 import { createPreparePool } from './prepare-pool.js';
 import { createWorkerEngine } from './worker-engine.js';
 
