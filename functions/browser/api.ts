@@ -9,33 +9,9 @@ export interface Prediction {
   score: number;
 }
 
-export interface FileRef {
-  sha256: string;
-  bytes?: number;
-  url?: string;
-}
-
-export interface ModelCard {
-  description?: string;
-  summary?: string;
-  intendedUse?: string;
-  limitations?: string;
-  origin?: string;
-  classes?: { index: number; id: string; label: string; meaning?: string }[];
-  input: string;
-  preprocessing: string;
-  provenance: {
-    source: string;
-    format: string;
-    kerasVersion?: string;
-    converter: string;
-    convertedAt: string;
-    license?: string;
-    parameters: number;
-    sourceSha256?: string;
-    verified: string;
-  };
-}
+/** The card and file shapes are the app's own (type-only imports: nothing of src/app is bundled). */
+export type { ModelCardView as ModelCard, ModelFileRef as FileRef } from '../../src/app/model-card.js';
+import type { ModelCardView as ModelCard, ModelFileRef as FileRef } from '../../src/app/model-card.js';
 
 export interface ModelSummary {
   name: string;
