@@ -54,12 +54,16 @@ interface ServerVariant {
 
 /** 'name:VAR=VALUE,VAR=VALUE' → a server started with those variables on top of the defaults. */
 function parseVariant(text: string): ServerVariant {
-  const [name, vars = ''] = text.split(':');
+  const at = text.indexOf(':');
+  const [name, vars] = at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
   const env = Object.fromEntries(
     vars
       .split(',')
       .filter(Boolean)
-      .map((kv) => kv.split('=') as [string, string]),
+      .map((kv) => {
+        const at = kv.indexOf('=');
+        return [kv.slice(0, at), kv.slice(at + 1)] as [string, string];
+      }),
   );
   return { name: name!, env };
 }
@@ -262,7 +266,7 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
     '',
     `${machineLine()}; load average ${loads.start.toFixed(1)} at the start, ${loads.end.toFixed(1)} at the end (per point below). ` +
       `${model.photos.length} photos (../shared/data/images), model ${manifest.input.width}×${manifest.input.height}, resize ${manifest.preprocessing.resize}. ` +
-      `Server defaults here: ${settings.threads} intra-op thread(s) in the engine's worker thread, spinning ${settings.spinning ? 'on' : 'off'}, ` +
+      `Server defaults here: ${settings.sessions} session(s) per model, each in its own worker thread with ${settings.threads} intra-op thread(s), spinning ${settings.spinning ? 'on' : 'off'}, ` +
       `${settings.prepareThreads} prepare thread(s), max batch ${settings.maxBatch}, ${settings.concurrency} engine calls in flight. ` +
       `Run: \`npx tsx bench/http.ts --model ${manifest.name} --record\`.`,
     '',

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { NetlensError } from '../core/errors.js';
 import { createApp } from './app.js';
 import type { AppConfigInput } from './config.js';
 import type { Logger } from './logger.js';
@@ -919,6 +920,25 @@ describe('registry', () => {
     expect(states).toEqual({ d: 'ready', x: 'ready', y: 'unloaded', z: 'ready' });
     expect(engine.disposed).toEqual(['y:model']);
     expect(registry.loadedBytes).toBe(6000);
+  });
+
+  it('charges every copy of a model an engine keeps side by side', async () => {
+    const budget = async (replicas: number) => {
+      const source = new FakeSource().add(fakeManifest('d'), 1000).add(fakeManifest('x'), 1000);
+      const engine = new FakeEngine();
+      engine.replicas = replicas;
+      const registry = new ModelRegistry({ source, engine, defaultModel: 'd', memoryBudgetBytes: 6000 });
+      await registry.start();
+      const loaded = registry.loadedBytes;
+      const x = await registry.acquire('x').then(
+        (lease) => (lease.release(), 'ready'),
+        (error: NetlensError) => error.code,
+      );
+      return { loaded, x };
+    };
+    // 1000 bytes × 2 (the session's working memory) × copies; d is the pinned default model.
+    expect(await budget(1)).toEqual({ loaded: 2000, x: 'ready' });
+    expect(await budget(2)).toEqual({ loaded: 4000, x: 'model_not_ready' });
   });
 
   it('disposes an unloaded model only after its last use ends', async () => {

@@ -27,7 +27,7 @@ export interface VariantStatus {
   /** The execution provider that really runs the session (after any fallback). */
   provider?: string;
   fallbacks?: { provider: string; error: string }[];
-  /** What the registry charges against its memory budget (2 × the ONNX file size). */
+  /** What the registry charges against its memory budget (2 × the ONNX file size × the engine's replicas). */
   estimatedBytes?: number;
   loadMs?: number;
   warmupMs?: number;
@@ -340,7 +340,7 @@ export class ModelRegistry {
     try {
       // The source checks the manifest's sha256 before handing out the bytes.
       const bytes = await this.source.modelBytes(manifest, entry.variant);
-      const estimatedBytes = bytes.byteLength * MEMORY_FACTOR;
+      const estimatedBytes = bytes.byteLength * MEMORY_FACTOR * (this.engine.replicas ?? 1);
       this.makeRoom(entry, estimatedBytes);
       entry.status.estimatedBytes = estimatedBytes;
       // The engine warms the session up (core/session.ts) and reports how long that took.

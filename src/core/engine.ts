@@ -38,6 +38,11 @@ export interface EngineSession {
 export interface Engine {
   /** e.g. 'onnxruntime-node 1.30.0' */
   readonly name: string;
+  /**
+   * Copies of the model each session keeps in memory (an engine running sessions side by side in
+   * several threads holds one per thread); what a memory budget must charge per model. Default 1.
+   */
+  readonly replicas?: number;
   /** Creates a session from ONNX bytes. */
   createSession(model: Uint8Array, options?: SessionOptions): Promise<EngineSession>;
 }

@@ -82,6 +82,7 @@ export interface Settings {
   providers: string[];
   requireGpu: boolean;
   engineWorker: boolean;
+  sessions: number;
   concurrency: number;
   threads: number;
   spinning: boolean;
@@ -189,13 +190,22 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     scope: 'node',
     doc: "Run onnxruntime-node in a worker thread (its run() is synchronous and would block the server's event loop for a whole batch).",
   }),
+  sessions: spec<number>({
+    env: 'NETLENS_SESSIONS',
+    kind: int({ min: 1 }),
+    default: 1,
+    defaultText: '1',
+    scope: 'node',
+    doc: "Sessions of each model run side by side, each in its own inference worker thread with NETLENS_THREADS intra-op threads (memory × sessions; needs NETLENS_ENGINE_WORKER). Several one-thread sessions do more images per CPU second than one session with several threads (docs/performance.md).",
+  }),
   concurrency: spec<number>({
     env: 'NETLENS_CONCURRENCY',
     kind: int({ min: 1 }),
-    default: ({ host }) => (host.runtime === 'edge' ? 1 : Math.min(2, host.cores)),
-    defaultText: 'min(2, cores) (Worker: 1)',
+    default: ({ host, resolved }) =>
+      host.runtime === 'edge' ? 1 : Math.min(2, host.cores) * (resolved.sessions ?? 1),
+    defaultText: 'min(2, cores) × NETLENS_SESSIONS (Worker: 1)',
     scope: 'all',
-    doc: 'Engine calls in flight per model: 2 lets the worker thread start the next batch without waiting for a round trip.',
+    doc: 'Engine calls in flight per model: 2 per session lets each inference thread start the next batch without waiting for a round trip.',
   }),
   threads: spec<number>({
     env: 'NETLENS_THREADS',
@@ -203,8 +213,8 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: ({ host, resolved }) =>
       resolved.engineWorker === false
         ? Math.max(1, Math.floor(host.cores / (resolved.concurrency ?? 1)))
-        : Math.max(1, host.cores - 1),
-    defaultText: 'cores − 1 with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
+        : Math.max(1, Math.floor((host.cores - 1) / (resolved.sessions ?? 1))),
+    defaultText: '(cores − 1) ÷ NETLENS_SESSIONS (at least 1) with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
     scope: 'node',
     doc: "onnxruntime's intra-op threads per session (the server leaves a core for decoding and HTTP). The CLI uses every core unless --threads is given.",
   }),

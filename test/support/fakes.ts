@@ -103,6 +103,8 @@ function means(input: Float32Tensor): number[] {
  */
 export class FakeEngine implements Engine {
   readonly name = 'fake-engine 1.0';
+  /** Copies of the model each session keeps (a multi-threaded engine's); the registry charges them. */
+  replicas = 1;
   readonly batches: { model: string; variant: string; size: number }[] = [];
   sessionsCreated = 0;
   disposed: string[] = [];

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
+import { NetlensError } from '../../core/errors.js';
 import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
@@ -37,7 +38,14 @@ export interface NodeRuntime {
 
 export type NodeRuntimeSettings = Pick<
   Settings,
-  'providers' | 'requireGpu' | 'threads' | 'spinning' | 'engineWorker' | 'modelsDir' | 'prepareThreads'
+  | 'providers'
+  | 'requireGpu'
+  | 'threads'
+  | 'spinning'
+  | 'engineWorker'
+  | 'sessions'
+  | 'modelsDir'
+  | 'prepareThreads'
 >;
 
 /** This machine as the settings module's defaults see it. */
@@ -60,7 +68,15 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     threads: settings.threads,
     spinning: settings.spinning,
   };
-  const worker = settings.engineWorker ? await createWorkerEngine(options) : undefined;
+  if (!settings.engineWorker && settings.sessions > 1) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_SESSIONS=${settings.sessions} needs NETLENS_ENGINE_WORKER on (sessions side by side run in worker threads)`,
+    );
+  }
+  const worker = settings.engineWorker
+    ? await createWorkerEngine({ ...options, workers: settings.sessions })
+    : undefined;
   const decodeImage = createSharpImageDecoder();
   const kernels = { resample: wasmResample(await compileResampleWasm()) };
   const pool =

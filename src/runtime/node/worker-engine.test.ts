@@ -54,3 +54,43 @@ describe('the worker-thread engine', () => {
     await session.dispose();
   });
 });
+
+describe('the worker-thread engine with sessions side by side (workers: 2)', () => {
+  let engine: WorkerEngine;
+  beforeAll(async () => {
+    engine = await createWorkerEngine({ providers: ['cpu'], threads: 1, workers: 2 });
+  });
+  afterAll(() => engine.close());
+
+  it('says how many copies of each model it keeps (what the registry charges)', () => {
+    expect(engine.name).toMatch(/^onnxruntime-node 1\.\d+\.\d+ \(2 worker threads\)$/);
+    expect(engine.replicas).toBe(2);
+  });
+
+  it('answers every concurrent call with its own input’s outputs, then disposes every copy', async () => {
+    const tiny = buildTinyModel(8, 3);
+    const local = await createNodeEngine({ providers: ['cpu'] }).createSession(tiny.bytes);
+    const session = await engine.createSession(tiny.bytes, { providers: ['cpu'] });
+    const inputs = Array.from({ length: 12 }, (_, k) => ({
+      data: Float32Array.from({ length: 8 * 8 * 3 }, (_, i) => Math.sin(i * (k + 1))),
+      dims: [1, 8, 8, 3],
+    }));
+    const expected = await Promise.all(inputs.map((input) => local.run(input)));
+    // All in flight at once: the calls spread over both threads (the least busy takes the next one).
+    const actual = await Promise.all(
+      inputs.map((input) => session.run({ data: input.data.slice(), dims: input.dims })),
+    );
+    actual.forEach((outputs, k) =>
+      expect(Array.from(outputs.output!.data)).toEqual(Array.from(expected[k]!.output!.data)),
+    );
+    await session.dispose();
+    await local.dispose();
+    // Two calls at once go to both threads: each copy must be gone.
+    const after = await Promise.allSettled([session.run(inputs[0]!), session.run(inputs[1]!)]);
+    expect(after.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('refuses a worker count that is not a positive integer', async () => {
+    await expect(createWorkerEngine({ workers: 0 })).rejects.toThrow(/workers must be ≥ 1/);
+  });
+});

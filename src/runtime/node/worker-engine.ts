@@ -4,6 +4,7 @@
  * the event loop for a whole batch: no request accepted, no image preprocessed, no health check answered.
  * Here the main thread keeps serving while the worker runs the batch; tensors move by transfer, not copy.
  * Sessions, providers and fallbacks are exactly the Node engine's (createNodeEngine inside the worker).
+ * With `workers` > 1 every session has a copy in each thread and a call goes to the least busy one.
  */
 import { Worker } from 'node:worker_threads';
 import type { Engine, EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
@@ -16,12 +17,118 @@ type Pending = { resolve(reply: WorkerReply & { ok: true }): void; reject(error:
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export interface WorkerEngine extends Engine {
-  /** Ends the worker (after the sessions are disposed). */
+  /** Ends the workers (after the sessions are disposed). */
   close(): Promise<void>;
 }
 
-/** Starts the worker thread and resolves once its onnxruntime-node engine is loaded. */
-export async function createWorkerEngine(options: NodeEngineOptions = {}): Promise<WorkerEngine> {
+export interface WorkerEngineOptions extends NodeEngineOptions {
+  /**
+   * Worker threads, each holding its own copy of every session (memory × workers) and running one call
+   * at a time with `threads` intra-op threads. Several single-thread sessions side by side do more images
+   * per second per CPU than one session with as many intra-op threads (bench/http.ts, docs/performance.md).
+   * Default 1.
+   */
+  workers?: number;
+}
+
+/** One worker thread and its calls in flight. */
+interface EngineThread {
+  readonly name: string;
+  /** Calls posted and not answered yet. */
+  readonly pending: number;
+  call(request: Request, transfer?: ArrayBuffer[]): Promise<WorkerReply & { ok: true }>;
+  terminate(): Promise<number>;
+}
+
+/** Starts the worker threads and resolves once each one's onnxruntime-node engine is loaded. */
+export async function createWorkerEngine(options: WorkerEngineOptions = {}): Promise<WorkerEngine> {
+  const { workers = 1, ...engineOptions } = options;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be ≥ 1, got ${workers}`);
+  const started = await Promise.allSettled(Array.from({ length: workers }, () => startThread(engineOptions)));
+  const threads = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(threads.map((t) => t.terminate()));
+    throw failed.reason;
+  }
+
+  /** The thread with the fewest calls in flight (the first on a tie: a lone request stays on thread 0). */
+  function idlest(): EngineThread {
+    return threads.reduce((best, t) => (t.pending < best.pending ? t : best));
+  }
+
+  return {
+    name: `${threads[0]!.name} (${workers === 1 ? 'worker thread' : `${workers} worker threads`})`,
+    replicas: workers,
+    async createSession(model: Uint8Array, sessionOptions?: SessionOptions) {
+      // One copy per thread, created one after the other: peak memory stays one load at a time.
+      const handles: SessionFacts[] = [];
+      try {
+        for (const thread of threads) {
+          const bytes = model.slice(); // the caller keeps its bytes; the worker takes this copy
+          const reply = await thread.call(
+            { type: 'create', bytes, ...(sessionOptions && { options: sessionOptions }) },
+            [bytes.buffer as ArrayBuffer],
+          );
+          handles.push(reply.session!);
+        }
+      } catch (error) {
+        await Promise.allSettled(
+          handles.map((h, i) => threads[i]!.call({ type: 'dispose', session: h.handle })),
+        );
+        throw error;
+      }
+      return session(handles);
+    },
+    async close() {
+      await Promise.all(threads.map((t) => t.terminate()));
+    },
+  };
+
+  function session(handles: SessionFacts[]): EngineSession {
+    const facts = handles[0]!;
+    return {
+      provider: facts.provider,
+      fallbacks: facts.fallbacks,
+      inputNames: facts.inputNames,
+      outputNames: facts.outputNames,
+      warmUpMs: facts.warmUpMs,
+      async run(input: Float32Tensor, outputs?: readonly string[]) {
+        const thread = idlest();
+        const data = transferable(input.data);
+        const reply = await thread.call(
+          {
+            type: 'run',
+            session: handles[threads.indexOf(thread)]!.handle,
+            data,
+            dims: [...input.dims],
+            ...(outputs && { outputs: [...outputs] }),
+          },
+          [data.buffer as ArrayBuffer],
+        );
+        return reply.outputs ?? {};
+      },
+      async dispose() {
+        await Promise.all(
+          threads.map((t, i) =>
+            t.call({ type: 'dispose', session: handles[i]!.handle }).catch(() => undefined),
+          ),
+        );
+      },
+    };
+  }
+}
+
+/** A buffer the worker may take: the tensor's own, or a copy when it is a view into a larger one. */
+function transferable(data: Float32Array): Float32Array {
+  return data.byteOffset === 0 &&
+    data.byteLength === data.buffer.byteLength &&
+    !(data.buffer instanceof SharedArrayBuffer)
+    ? data
+    : data.slice();
+}
+
+async function startThread(options: NodeEngineOptions): Promise<EngineThread> {
   // A JavaScript entry: the compiled engine-worker.js in the package, engine-worker.ts through tsx in a
   // source checkout.
   const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), {
@@ -64,66 +171,22 @@ export async function createWorkerEngine(options: NodeEngineOptions = {}): Promi
   worker.on('error', (error) => fail(new Error(`the inference worker failed: ${error.message}`)));
   worker.on('exit', (code) => fail(new Error(`the inference worker exited (${code})`)));
 
-  function call(request: Request, transfer: ArrayBuffer[] = []): Promise<WorkerReply & { ok: true }> {
-    if (dead) return Promise.reject(dead);
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.ref(); // keep the process alive while work is in flight
-      worker.postMessage({ ...request, id }, transfer);
-    }).finally(() => {
-      if (pending.size === 0) worker.unref();
-    }) as Promise<WorkerReply & { ok: true }>;
-  }
-
-  /** A buffer the worker may take: the tensor's own, or a copy when it is a view into a larger one. */
-  function transferable(data: Float32Array): Float32Array {
-    return data.byteOffset === 0 &&
-      data.byteLength === data.buffer.byteLength &&
-      !(data.buffer instanceof SharedArrayBuffer)
-      ? data
-      : data.slice();
-  }
-
-  function session(facts: SessionFacts): EngineSession {
-    return {
-      provider: facts.provider,
-      fallbacks: facts.fallbacks,
-      inputNames: facts.inputNames,
-      outputNames: facts.outputNames,
-      warmUpMs: facts.warmUpMs,
-      async run(input: Float32Tensor, outputs?: readonly string[]) {
-        const data = transferable(input.data);
-        const reply = await call(
-          {
-            type: 'run',
-            session: facts.handle,
-            data,
-            dims: [...input.dims],
-            ...(outputs && { outputs: [...outputs] }),
-          },
-          [data.buffer as ArrayBuffer],
-        );
-        return reply.outputs ?? {};
-      },
-      async dispose() {
-        if (!dead) await call({ type: 'dispose', session: facts.handle });
-      },
-    };
-  }
-
   return {
-    name: `${name} (worker thread)`,
-    async createSession(model: Uint8Array, sessionOptions?: SessionOptions) {
-      const bytes = model.slice(); // the caller keeps its bytes; the worker takes this copy
-      const reply = await call(
-        { type: 'create', bytes, ...(sessionOptions && { options: sessionOptions }) },
-        [bytes.buffer as ArrayBuffer],
-      );
-      return session(reply.session!);
+    name,
+    get pending() {
+      return pending.size;
     },
-    async close() {
-      await worker.terminate();
+    call(request, transfer = []) {
+      if (dead) return Promise.reject(dead);
+      const id = nextId++;
+      return new Promise<WorkerReply & { ok: true }>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.ref(); // keep the process alive while work is in flight
+        worker.postMessage({ ...request, id }, transfer);
+      }).finally(() => {
+        if (pending.size === 0) worker.unref();
+      });
     },
+    terminate: () => worker.terminate(),
   };
 }
