@@ -196,7 +196,7 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: 1,
     defaultText: '1',
     scope: 'node',
-    doc: "Sessions of each model run side by side, each in its own inference worker thread with NETLENS_THREADS intra-op threads (memory × sessions; needs NETLENS_ENGINE_WORKER). Several one-thread sessions do more images per CPU second than one session with several threads (docs/performance.md).",
+    doc: 'Sessions of each model run side by side, each in its own inference worker thread with NETLENS_THREADS intra-op threads (memory × sessions; needs NETLENS_ENGINE_WORKER). Several one-thread sessions do more images per CPU second than one session with several threads (docs/performance.md).',
   }),
   concurrency: spec<number>({
     env: 'NETLENS_CONCURRENCY',
@@ -214,7 +214,8 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
       resolved.engineWorker === false
         ? Math.max(1, Math.floor(host.cores / (resolved.concurrency ?? 1)))
         : Math.max(1, Math.floor((host.cores - 1) / (resolved.sessions ?? 1))),
-    defaultText: '(cores − 1) ÷ NETLENS_SESSIONS (at least 1) with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
+    defaultText:
+      '(cores − 1) ÷ NETLENS_SESSIONS (at least 1) with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
     scope: 'node',
     doc: "onnxruntime's intra-op threads per session (the server leaves a core for decoding and HTTP). The CLI uses every core unless --threads is given.",
   }),
