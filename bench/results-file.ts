@@ -28,12 +28,26 @@ export async function recordSection(
   } else {
     if (!text.includes(placement.heading))
       text = `${text.trimEnd()}\n\n${placement.heading}\n\n${placement.intro}\n`;
-    const at = text.indexOf(placement.heading);
-    const next = text.indexOf('\n## ', at + placement.heading.length);
-    const cut = next < 0 ? text.length : next + 1;
-    text = `${text.slice(0, cut).trimEnd()}\n\n${block}\n${next < 0 ? '' : '\n'}${text.slice(cut)}`;
+    const cut = sectionEnd(text, text.indexOf(placement.heading) + placement.heading.length);
+    const rest = text.slice(cut);
+    text = `${text.slice(0, cut).trimEnd()}\n\n${block}\n${rest ? `\n${rest}` : ''}`;
   }
   const prettier = await import('prettier');
   const options = (await prettier.resolveConfig(RESULTS)) ?? {};
   writeFileSync(RESULTS, await prettier.format(text, { ...options, filepath: RESULTS }));
+}
+
+/**
+ * Where the section that starts before `from` ends: at the next `## ` heading — or at the start marker of
+ * the block that heading opens (a bench block may begin with its own heading), so a new block never lands
+ * inside another bench's block.
+ */
+export function sectionEnd(text: string, from: number): number {
+  const next = text.indexOf('\n## ', from);
+  if (next < 0) return text.length;
+  const before = text.slice(0, next).trimEnd();
+  const marker = before.lastIndexOf('\n<!-- netlens-bench:');
+  if (marker >= from && /^<!-- netlens-bench:[^\n]*:start -->$/.test(before.slice(marker + 1)))
+    return marker + 1;
+  return next + 1;
 }
