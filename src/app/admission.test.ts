@@ -10,7 +10,7 @@ import type { AppConfigInput } from './config.js';
 import { ModelRegistry } from './registry.js';
 
 /** A PNG signature and IHDR chunk (what the header reader needs) for width × height, colour type, depth. */
-function pngHeader(width: number, height: number, colourType: 2 | 6, depth: 8 | 16): Uint8Array {
+function pngHeader(width: number, height: number, colourType: 2 | 6, depth: 8 | 16): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(33);
   const view = new DataView(bytes.buffer);
   bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -62,7 +62,7 @@ async function setup(config: AppConfigInput, prepareImage?: PrepareImage) {
   });
 }
 
-function classify(bytes: Uint8Array): Request {
+function classify(bytes: Uint8Array<ArrayBuffer>): Request {
   return new Request('http://localhost/v1/models/alpha/classify', {
     method: 'POST',
     body: bytes,

@@ -1,5 +1,5 @@
 import { u16be, u32be, u32le } from './exif-bytes.js';
-import type { ImageHeader } from './header.js';
+import type { ImageHeader } from '../image-types.js';
 
 /** Decoded bits per sample for a stored bit depth. */
 export function decodedBits(bits: number): 8 | 16 | 32 {

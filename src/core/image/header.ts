@@ -1,18 +1,8 @@
-import type { ImageFormat } from '../image-types.js';
+import type { ImageFormat, ImageHeader } from '../image-types.js';
 import { u16be, u32be } from './exif-bytes.js';
 import { avifHeader, tiffHeader } from './header-containers.js';
 
-/**
- * What an image's header says about its pixels, read before any pixel is decoded: the size, the
- * channels the decoder produces (palette and CMYK images count as they decode: RGB(A), and 4 inks), and
- * the bits each sample is decoded to (1–8 → 8, 9–16 → 16, float → 32).
- */
-export interface ImageHeader {
-  width: number;
-  height: number;
-  channels: number;
-  bitsPerSample: 8 | 16 | 32;
-}
+export type { ImageHeader } from '../image-types.js';
 
 /**
  * The header of a JPEG, PNG, WebP, GIF, TIFF or AVIF image; undefined when the header is truncated or
