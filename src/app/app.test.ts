@@ -973,10 +973,11 @@ describe('registry', () => {
     expect((await registry.info('big')).variants.model.state).toBe('failed');
   });
 
-  it('reports load failures in the model state and retries on the next use', async () => {
+  it('reports load failures in the model state and retries on a use after the backoff', async () => {
     const source = new FakeSource().add(fakeManifest('d'));
     const engine = new FakeEngine();
-    const registry = new ModelRegistry({ source, engine, defaultModel: 'd' });
+    let now = 1_000_000;
+    const registry = new ModelRegistry({ source, engine, defaultModel: 'd', now: () => now });
     const original = source.modelBytes.bind(source);
     source.modelBytes = async () => {
       throw new (await import('../core/errors.js')).NetlensError(
@@ -987,9 +988,10 @@ describe('registry', () => {
     await expect(registry.start()).rejects.toThrow('sha256 mismatch');
     expect((await registry.info('d')).variants.model).toMatchObject({
       state: 'failed',
-      error: 'sha256 mismatch for d.onnx',
+      error: "its ONNX file does not match the manifest's sha256: it was changed or only partly written",
     });
     source.modelBytes = original;
+    now += 5000;
     await registry.start();
     expect(registry.isReady()).toBe(true);
   });

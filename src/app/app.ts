@@ -109,7 +109,7 @@ function createDeps(options: CreateAppOptions): AppDeps {
   const config = parseAppConfig(options.config);
   const metrics = createAppMetrics(config.clock);
   const lifecycle = new Lifecycle();
-  const decoding = new Gate(config.maxDecoding);
+  const decoding = new Gate(config.maxDecoding, config.decodeBudgetBytes);
   const { registry } = options;
   const inference = new InferenceService(registry, config.batching, {
     onBatch: (model, variant, info) => metrics.observeBatch(model, variant, info),

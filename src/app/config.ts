@@ -45,6 +45,14 @@ export const AppConfigSchema = z.object({
    * bytes, which bounds memory and keeps the order under a burst.
    */
   maxDecoding: z.number().int().positive().default(4),
+  /**
+   * Bytes the images being decoded and preprocessed may take together, estimated from each header
+   * (core decodeCost); an image whose estimate alone is larger is refused (image_too_large).
+   */
+  decodeBudgetBytes: z
+    .number()
+    .positive()
+    .default(1024 * 1024 * 1024),
   /** Image formats accepted, detected from the bytes (415 for others). */
   formats: z.array(z.enum(IMAGE_FORMATS)).default([...IMAGE_FORMATS]),
   batching: z
@@ -143,6 +151,7 @@ export async function appConfigFromSettings(
     maxImagesPerRequest: settings.maxImages,
     maxPixels: settings.maxPixels,
     maxDecoding: settings.maxDecoding,
+    decodeBudgetBytes: Math.floor(settings.decodeBudgetMiB * 1024 * 1024),
     formats: IMAGE_FORMATS.filter((f) => runtime.formats.includes(f)),
     batching: {
       maxBatch: settings.maxBatch,

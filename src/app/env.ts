@@ -84,7 +84,10 @@ export interface AppDeps {
   readonly metrics: AppMetrics;
   readonly lifecycle: Lifecycle;
   readonly inference: InferenceService;
-  /** At most config.maxDecoding images decoded and preprocessed at once. */
+  /**
+   * At most config.maxDecoding images decoded and preprocessed at once, their estimated memory within
+   * config.decodeBudgetBytes.
+   */
   readonly decoding: Gate;
   readonly assets: PageAssets | undefined;
   /** Webhook jobs, when the entry point gave a job store and secrets are set (docs/webhooks.md). */

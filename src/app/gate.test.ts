@@ -35,4 +35,39 @@ describe('Gate', () => {
     expect(gate.inUse).toBe(0);
     await expect(gate.acquire(controller.signal)).rejects.toThrow('client left');
   });
+
+  it('admits by declared bytes within the capacity, in arrival order', async () => {
+    const gate = new Gate(10, 100);
+    const a = await gate.acquire(undefined, 60);
+    const order: string[] = [];
+    // b does not fit beside a; c would, but waits behind b (no overtaking, so b cannot starve).
+    const b = gate.acquire(undefined, 50).then((release) => (order.push('b'), release));
+    const c = gate.acquire(undefined, 10).then((release) => (order.push('c'), release));
+    await Promise.resolve();
+    expect([gate.inUse, gate.bytesInUse, gate.queued, order]).toEqual([1, 60, 2, []]);
+    a();
+    const [rb, rc] = await Promise.all([b, c]);
+    expect(order).toEqual(['b', 'c']);
+    expect([gate.inUse, gate.bytesInUse]).toEqual([2, 60]);
+    rb();
+    rc();
+    expect([gate.inUse, gate.bytesInUse, gate.queued]).toEqual([0, 0, 0]);
+  });
+
+  it('lets those behind an aborted head in when they fit', async () => {
+    const gate = new Gate(10, 100);
+    const a = await gate.acquire(undefined, 80);
+    const controller = new AbortController();
+    const big = gate.acquire(controller.signal, 90);
+    const small = gate.acquire(undefined, 20);
+    controller.abort(new Error('gone'));
+    await expect(big).rejects.toThrow('gone');
+    (await small)();
+    a();
+    expect(gate.bytesInUse).toBe(0);
+  });
+
+  it('refuses a declaration larger than the whole capacity (the caller answers it)', async () => {
+    await expect(new Gate(1, 10).acquire(undefined, 11)).rejects.toThrow(RangeError);
+  });
 });

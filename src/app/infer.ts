@@ -4,8 +4,11 @@ import type { ImageFormat } from '../core/image-types.js';
 import type { Manifest } from '../core/manifest.js';
 import type { Variant } from '../core/model-source.js';
 import type { PreparedImage } from '../core/prepare.js';
-import { roundMs } from '../core/units.js';
+import { decodeCost } from '../core/image/decode-cost.js';
+import { readImageHeader } from '../core/image/header.js';
+import { mib, roundMs } from '../core/units.js';
 import type { RequestImage } from './body.js';
+import type { AppConfig } from './config.js';
 import type { AppDeps } from './env.js';
 import type { Logger } from './logger.js';
 
@@ -63,9 +66,13 @@ export async function infer(
   const prepared = await Promise.all(
     request.images.map(async (image) => {
       try {
-        const release = await deps.decoding.acquire(request.signal);
+        const format = acceptedFormat(deps.config, image.bytes);
+        const release = await deps.decoding.acquire(
+          request.signal,
+          admissionCost(deps.config, image.bytes, format),
+        );
         try {
-          return await prepare(deps, image, request);
+          return await prepare(deps, image, format, request);
         } finally {
           release();
         }
@@ -105,13 +112,10 @@ export async function infer(
   };
 }
 
-async function prepare(
-  deps: Pick<AppDeps, 'config' | 'prepareImage'>,
-  image: RequestImage,
-  request: InferRequest,
-) {
-  const { formats, maxPixels } = deps.config;
-  const format = sniffImageFormat(image.bytes);
+/** The format the bytes are in, when this server accepts it (unsupported_media_type otherwise). */
+function acceptedFormat(config: AppConfig, bytes: Uint8Array): ImageFormat {
+  const { formats } = config;
+  const format = sniffImageFormat(bytes);
   if (!format || !formats.includes(format)) {
     throw new NetlensError(
       'unsupported_media_type',
@@ -121,6 +125,36 @@ async function prepare(
       { details: { accepted: formats, ...(format && { detected: format }) } },
     );
   }
+  return format;
+}
+
+/**
+ * The memory the image may take while it is decoded and preprocessed, from its header (core
+ * decodeCost): what it declares to the decoding gate. An image that alone needs more than the whole
+ * decode budget is refused here, before any pixel is decoded.
+ */
+function admissionCost(config: AppConfig, bytes: Uint8Array, format: ImageFormat): number {
+  const { maxPixels, decodeBudgetBytes } = config;
+  const header = readImageHeader(bytes, format);
+  const cost = decodeCost(header, maxPixels);
+  if (cost <= decodeBudgetBytes) return cost;
+  const what = header
+    ? `this ${header.width}×${header.height} image (${header.channels} channels, ${header.bitsPerSample}-bit)`
+    : `this ${format} image (unreadable header: counted as 16-bit RGBA at the pixel limit)`;
+  throw new NetlensError(
+    'image_too_large',
+    `decoding ${what} needs about ${mib(cost)}, more than the decode budget of ${mib(decodeBudgetBytes)} allows`,
+    { details: { ...header, estimatedBytes: cost, decodeBudgetBytes } },
+  );
+}
+
+async function prepare(
+  deps: Pick<AppDeps, 'config' | 'prepareImage'>,
+  image: RequestImage,
+  format: ImageFormat,
+  request: InferRequest,
+) {
+  const { maxPixels } = deps.config;
   let prepared: PreparedImage;
   try {
     prepared = await deps.prepareImage(image.bytes, request.manifest, { maxPixels, format });

@@ -32,8 +32,11 @@ export interface VariantStatus {
   loadMs?: number;
   warmupMs?: number;
   lastUsedAt?: string;
-  /** The last load failure (client-safe summary). */
+  /** The last load failure (client-safe summary: never a path). */
   error?: string;
+  /** Failed loads in a row, and when the next use may try again (ISO time). */
+  attempts?: number;
+  retryAt?: string;
 }
 
 export interface ModelInfo {
@@ -78,6 +81,8 @@ export interface RegistryOptions {
   buildHint?: string;
   /** Where the models come from, for messages (e.g. the directory). */
   location?: string;
+  /** Milliseconds since the epoch (tests inject a clock). Default Date.now. */
+  now?: () => number;
 }
 
 interface Entry {
@@ -91,9 +96,22 @@ interface Entry {
   inUse: number;
   /** Unloaded while in use: dispose at the last release. */
   retired: boolean;
+  /** The last failed load: uses before `retryAt` get its error without reading the files again. */
+  failure?: { attempts: number; retryAt: number; reason: string };
 }
 
 const MEMORY_FACTOR = 2;
+
+/**
+ * A model that failed to load or to verify is tried again after 5 s, then 10, 20 … at most 5 minutes
+ * (no 90 MB file re-read and re-hashed per request, one error log line per attempt); a rescan that
+ * finds its manifest changed forgets the failure.
+ */
+export const LOAD_RETRY_MS = { first: 5000, max: 300_000 } as const;
+
+function retryDelay(attempts: number): number {
+  return Math.min(LOAD_RETRY_MS.max, LOAD_RETRY_MS.first * 2 ** (attempts - 1));
+}
 
 export class ModelRegistry {
   readonly defaultModel: string;
@@ -110,6 +128,7 @@ export class ModelRegistry {
   private readonly seen = new Set<string>();
   private closed = false;
   private useClock = 0;
+  private readonly now: () => number;
 
   constructor(options: RegistryOptions) {
     this.source = options.source;
@@ -120,6 +139,7 @@ export class ModelRegistry {
     this.logger = options.logger ?? silentLogger;
     this.buildHint = options.buildHint ?? 'npm run models';
     this.location = options.location;
+    this.now = options.now ?? Date.now;
   }
 
   get engineName(): string {
@@ -153,8 +173,12 @@ export class ModelRegistry {
       throw error;
     }
     this.reconcile(await this.source.list()); // what later rescans report changes against
-    const model = await this.acquire(this.defaultModel, 'model');
-    model.release();
+    try {
+      (await this.acquire(this.defaultModel, 'model')).release();
+    } catch (error) {
+      // The operator gets the load failure itself (with its paths), not the client-safe 503.
+      throw isNetlensError(error) && isNetlensError(error.cause) ? error.cause : error;
+    }
   }
 
   /** True once the default model is loaded and warmed. */
@@ -308,6 +332,8 @@ export class ModelRegistry {
       if (entry.status.state === 'ready' && entry.session && entry.manifest) {
         return this.use(entry, entry.session, entry.manifest);
       }
+      const failed = entry.pending === undefined ? entry.failure : undefined;
+      if (failed && failed.retryAt > this.now()) throw this.unavailable(entry, failed);
       entry.pending ??= this.load(entry, manifest);
       await entry.pending;
     }
@@ -377,15 +403,43 @@ export class ModelRegistry {
         'model loaded',
       );
     } catch (error) {
+      if (this.closed || entry.retired) throw error;
+      const attempts = (entry.failure?.attempts ?? 0) + 1;
+      const failure = { attempts, retryAt: this.now() + retryDelay(attempts), reason: loadFailure(error) };
+      entry.failure = failure;
       entry.status = {
         state: 'failed',
-        error: isNetlensError(error) ? error.message : 'load failed (logged)',
+        error: failure.reason,
+        attempts,
+        retryAt: new Date(failure.retryAt).toISOString(),
       };
-      log.error({ err: error }, `model failed to load: ${messageOf(error)}`);
-      throw error;
+      log.error(
+        { err: error, attempts, retryInMs: failure.retryAt - this.now() },
+        `model failed to load: ${messageOf(error)}`,
+      );
+      throw this.unavailable(entry, failure, error);
     } finally {
       entry.pending = undefined;
     }
+  }
+
+  /** 503 model_not_ready with Retry-After until the next attempt; the reason never names a path. */
+  private unavailable(entry: Entry, failure: NonNullable<Entry['failure']>, cause?: unknown): NetlensError {
+    const seconds = Math.max(1, Math.ceil((failure.retryAt - this.now()) / 1000));
+    return new NetlensError(
+      'model_not_ready',
+      `model '${entry.name}' could not be loaded (${failure.reason}); it is tried again in ${seconds} s`,
+      {
+        ...(cause !== undefined && { cause }),
+        details: {
+          model: entry.name,
+          variant: entry.variant,
+          reason: failure.reason,
+          attempts: failure.attempts,
+          retryAfterSeconds: seconds,
+        },
+      },
+    );
   }
 
   /** Unloads least recently used models (never the default, never the one loading) until `bytes` fit. */
@@ -447,4 +501,16 @@ function sameManifest(a: Manifest, b: Manifest): boolean {
 
 function key(name: string, variant: Variant): string {
   return `${name}\u0000${variant}`;
+}
+
+/** What a client may be told about a failed load: the kind of failure, never a file path. */
+function loadFailure(error: unknown): string {
+  if (!isNetlensError(error)) return 'the engine could not create a session; the error is in the server log';
+  if (error.code === 'integrity_error') {
+    return error.details.missing === true
+      ? 'its ONNX file is missing'
+      : "its ONNX file does not match the manifest's sha256: it was changed or only partly written";
+  }
+  if (error.code === 'model_not_ready') return error.message; // the memory budget: sizes, no paths
+  return `${error.code.replaceAll('_', ' ')}; the error is in the server log`;
 }

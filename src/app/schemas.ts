@@ -108,7 +108,9 @@ const VariantStatus = z
     loadMs: z.number().optional(),
     warmupMs: z.number().optional(),
     lastUsedAt: z.string().optional(),
-    error: z.string().optional(),
+    error: z.string().optional().openapi({ description: 'why the last load failed (never a file path)' }),
+    attempts: z.number().int().optional().openapi({ description: 'failed loads in a row' }),
+    retryAt: z.string().optional().openapi({ description: 'when the next use tries to load it again' }),
   })
   .openapi('LoadStatus');
 

@@ -9,6 +9,18 @@ export interface DecodedImage {
   readonly format: ImageFormat;
 }
 
+/**
+ * What an image's header says about its pixels, read before any pixel is decoded: the size, the
+ * channels the decoder produces (palette and CMYK images count as they decode: RGB(A), and 4 inks), and
+ * the bits each sample is decoded to (1–8 → 8, 9–16 → 16, float → 32).
+ */
+export interface ImageHeader {
+  width: number;
+  height: number;
+  channels: number;
+  bitsPerSample: 8 | 16 | 32;
+}
+
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'bmp';
 
 export interface DecodeOptions {

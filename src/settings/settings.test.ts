@@ -37,6 +37,7 @@ describe('readSettings', () => {
       maxPixels: 40_000_000,
       maxDecoding: 4,
       memoryBudgetMiB: 2048,
+      decodeBudgetMiB: 1024,
       rateLimit: { perMinute: 600, burst: 60 },
     });
     expect(readSettings({}, edge).settings).toMatchObject({
@@ -188,6 +189,38 @@ describe('readSettings', () => {
     expect(errorOf(() => readSettings({ NETLENS_MEMORY_BUDGET_MIB: '200' }, edge)).message).toMatch(
       /at most 128 in a Worker/,
     );
+  });
+
+  it('derives the decode budget from the memory budget, never below one worst-case image', () => {
+    expect(readSettings({}, node).settings.decodeBudgetMiB).toBe(1024);
+    expect(readSettings({ NETLENS_MEMORY_BUDGET_MIB: '4096' }, node).settings.decodeBudgetMiB).toBe(2048);
+    // 100 MP × 16 bytes (16-bit RGBA, its 8-bit copy, one preprocessing copy) = 1525.9 MiB.
+    expect(readSettings({ NETLENS_MAX_PIXELS: '100000000' }, node).settings.decodeBudgetMiB).toBe(1525.9);
+    // The Worker: one worst-case image at its 6 MP limit.
+    expect(readSettings({}, edge).settings.decodeBudgetMiB).toBe(91.6);
+  });
+
+  it('refuses pairs of settings that can never work, naming both variables and values', () => {
+    const queue = errorOf(() => readSettings({ NETLENS_MAX_QUEUE: '8', NETLENS_MAX_IMAGES: '16' }, node));
+    expect(queue.code).toBe('invalid_argument');
+    expect(queue.message).toMatch(
+      /^NETLENS_MAX_QUEUE \(8\) must be at least NETLENS_MAX_IMAGES \(16\): .*503 forever/,
+    );
+    expect(queue.details).toEqual({ NETLENS_MAX_QUEUE: 8, NETLENS_MAX_IMAGES: 16 });
+    // The defaults themselves (256 ≥ 64), and equal values, are fine.
+    expect(readSettings({ NETLENS_MAX_QUEUE: '16', NETLENS_MAX_IMAGES: '16' }, node).settings.maxQueue).toBe(
+      16,
+    );
+
+    const budget = errorOf(() =>
+      readSettings({ NETLENS_DECODE_BUDGET_MIB: '100', NETLENS_MAX_PIXELS: '40000000' }, node),
+    );
+    expect(budget.message).toMatch(
+      /^NETLENS_DECODE_BUDGET_MIB \(100\) is less than one image at NETLENS_MAX_PIXELS \(40000000\) may need to decode \(610\.4 MiB .*at least 610\.4 or lower NETLENS_MAX_PIXELS to at most 6553600$/,
+    );
+    expect(
+      readSettings({ NETLENS_DECODE_BUDGET_MIB: '100', NETLENS_MAX_PIXELS: '6553600' }, node).settings,
+    ).toMatchObject({ decodeBudgetMiB: 100, maxPixels: 6_553_600 });
   });
 
   it('reads strings only (a Worker env also holds bindings)', () => {

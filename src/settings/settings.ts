@@ -1,4 +1,5 @@
 import { NetlensError } from '../core/errors.js';
+import { WORST_DECODE_BYTES_PER_PIXEL } from '../core/image/decode-cost.js';
 import {
   type ApiKeySetting,
   type Kind,
@@ -100,6 +101,7 @@ export interface Settings {
   apiKeys: ApiKeySetting[];
   rateLimit: RateLimitSetting;
   memoryBudgetMiB: number;
+  decodeBudgetMiB: number;
   drainTimeoutMs: number;
   logLevel: LogLevelSetting;
   modelStore: 'assets' | 'r2';
@@ -289,7 +291,7 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: ({ host }) => (host.runtime === 'edge' ? 6_000_000 : 40_000_000),
     defaultText: '40 000 000 (Worker: 6 000 000, for its 128 MB isolate)',
     scope: 'all',
-    doc: 'Largest image in pixels, checked from the header before decoding (422 image_too_large above).',
+    doc: 'Largest image in pixels, checked from the header before decoding (422 image_too_large above). 40 MP covers phone cameras; the worst image at the limit (16-bit RGBA) is estimated at 610 MiB to decode, measured +340 MiB of peak RSS and ~1.2 s of decoding CPU for 39.7 MP (docs/api.md, Memory and decoding).',
   }),
   maxDecoding: spec<number>({
     env: 'NETLENS_MAX_DECODING',
@@ -339,6 +341,18 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     scope: 'all',
     doc: 'MiB of loaded models to stay under (least recently used models are unloaded; the default model stays). The Worker also refuses, at build and start, models whose estimated isolate memory exceeds it.',
     deprecated: ['NETLENS_MEMORY_BUDGET_MB'],
+  }),
+  decodeBudgetMiB: spec<number>({
+    env: 'NETLENS_DECODE_BUDGET_MIB',
+    kind: decimal({ positive: true }),
+    default: ({ host, resolved }) => {
+      const oneImage = worstImageMiB(resolved.maxPixels ?? 0);
+      return host.runtime === 'edge' ? oneImage : Math.max((resolved.memoryBudgetMiB ?? 2048) / 2, oneImage);
+    },
+    defaultText:
+      'half of NETLENS_MEMORY_BUDGET_MIB (1024), at least one worst-case image at NETLENS_MAX_PIXELS (Worker: that one image, 91.6)',
+    scope: 'all',
+    doc: 'MiB that the images being decoded and preprocessed may take together, estimated from each header before decoding (width × height × channels × bytes per sample, plus the 8-bit pixels and one preprocessing copy: 16 bytes a pixel for 16-bit RGBA); the others wait as compressed bytes, in arrival order. An image whose estimate alone exceeds it is refused (422 image_too_large).',
   }),
   drainTimeoutMs: spec<number>({
     env: 'NETLENS_DRAIN_TIMEOUT_MS',
@@ -548,7 +562,34 @@ function rawValue(
   return undefined;
 }
 
+/** MiB one image at `maxPixels` may take to decode in the worst case (16-bit RGBA). */
+function worstImageMiB(maxPixels: number): number {
+  return Math.ceil(((maxPixels * WORST_DECODE_BYTES_PER_PIXEL) / MIB) * 10) / 10;
+}
+
+/** Pairs of settings that can never work together: each is a start-up error naming both. */
 function checkCombinations(settings: Settings, host: Host): void {
+  if (settings.maxQueue < settings.maxImages) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_MAX_QUEUE (${settings.maxQueue}) must be at least NETLENS_MAX_IMAGES (${settings.maxImages}): a request enters the queue whole, so one with more images than the queue holds would get 503 forever; raise NETLENS_MAX_QUEUE or lower NETLENS_MAX_IMAGES`,
+      { details: { NETLENS_MAX_QUEUE: settings.maxQueue, NETLENS_MAX_IMAGES: settings.maxImages } },
+    );
+  }
+  const oneImage = worstImageMiB(settings.maxPixels);
+  if (settings.decodeBudgetMiB < oneImage) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_DECODE_BUDGET_MIB (${settings.decodeBudgetMiB}) is less than one image at NETLENS_MAX_PIXELS (${settings.maxPixels}) may need to decode (${oneImage} MiB for 16-bit RGBA, ${WORST_DECODE_BYTES_PER_PIXEL} bytes a pixel): such images would pass the pixel limit and still be refused; raise NETLENS_DECODE_BUDGET_MIB to at least ${oneImage} or lower NETLENS_MAX_PIXELS to at most ${Math.floor((settings.decodeBudgetMiB * MIB) / WORST_DECODE_BYTES_PER_PIXEL)}`,
+      {
+        details: {
+          NETLENS_DECODE_BUDGET_MIB: settings.decodeBudgetMiB,
+          NETLENS_MAX_PIXELS: settings.maxPixels,
+          neededMiB: oneImage,
+        },
+      },
+    );
+  }
   if (host.runtime === 'edge' && !settings.models.includes(settings.defaultModel)) {
     throw new NetlensError(
       'invalid_argument',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NetlensError } from '../errors.js';
 import { RESIZE_METHODS, type Manifest } from '../manifest.js';
 import type { Orientation, Pixels } from './pixels.js';
@@ -178,6 +178,31 @@ describe('fused preprocessImage (TypeScript and WebAssembly) equals the step-by-
       const reference = errorOf(() => preprocessReference(image, 1, spec));
       expect(fused).toBeInstanceOf(NetlensError);
       expect([fused.code, fused.message]).toEqual([reference.code, reference.message]);
+    }
+  });
+});
+
+describe('align-corners on a large source', () => {
+  it('reads the source in place (no copy into WebAssembly memory), bit for bit the reference', () => {
+    const image = noise(3000, 3100, 4, 7); // 37.2 MB, over the 32 MiB the kernel keeps
+    const spec: Spec = {
+      input: { name: 'input', layout: 'NHWC', height: 224, width: 224, channels: 3, dtype: 'float32' },
+      preprocessing: {
+        mode: 'scale',
+        resize: 'bilinear-align-corners',
+        channelOrder: 'rgb',
+        color: 'rgb',
+        factor: 1 / 255,
+        offset: 0,
+      },
+    };
+    const grow = vi.spyOn(WebAssembly.Memory.prototype, 'grow');
+    try {
+      const fused = preprocessOriented(image, 6, spec, wasm);
+      expect(grow).not.toHaveBeenCalled();
+      expect(firstDifference(fused.data, preprocessReference(image, 6, spec).data)).toBeUndefined();
+    } finally {
+      grow.mockRestore();
     }
   });
 });

@@ -4,10 +4,8 @@
  * side of decoding and preprocessing runs beside the event loop. The encoded bytes go to a thread by
  * transfer when the request's buffer holds only them; the model input comes back by transfer.
  *
- * Admission stays with the app (its decoding Gate, NETLENS_MAX_DECODING): the pool runs what it is given.
- * Each task's size is known before it is queued (`PrepareTask.bytes`, and the header's pixel count is a
- * cheap read), so admission by estimated decoded bytes can replace the image count without changing
- * this pool.
+ * Admission stays with the app (its decoding Gate: NETLENS_MAX_DECODING images whose estimated decoding
+ * memory fits NETLENS_DECODE_BUDGET_MIB, from each header): the pool runs what it is given.
  */
 import { Piscina } from 'piscina';
 import { NetlensError } from '../../core/errors.js';

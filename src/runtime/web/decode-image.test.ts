@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sniffImageFormat } from '../../core/image-format.js';
 import type { ImageDecoder } from '../../core/image-types.js';
 import { createWasmImageDecoder } from './decode-image.js';
-import { readImageSize } from './image-header.js';
+import { readImageHeader } from '../../core/image/header.js';
 import { compileCodecModules } from './node-wasm-modules.js';
 
 const photos = join(import.meta.dirname, '../../../../shared/data/images');
@@ -53,7 +53,7 @@ describe('createWasmImageDecoder (jsquash codecs from compiled modules)', () => 
 
   it('refuses too many pixels from the header, before decoding', async () => {
     const { bytes } = await encode('jpeg', 64, 48);
-    expect(readImageSize(bytes, 'jpeg')).toEqual({ width: 64, height: 48 });
+    expect(readImageHeader(bytes, 'jpeg')).toMatchObject({ width: 64, height: 48 });
     await expect(decode(bytes, { maxPixels: 1000 })).rejects.toMatchObject({
       code: 'image_too_large',
       message: expect.stringMatching(/64×48 = 3072 pixels; the limit is 1000/),
@@ -64,14 +64,14 @@ describe('createWasmImageDecoder (jsquash codecs from compiled modules)', () => 
     for (const format of ['jpeg', 'png', 'webp'] as const) {
       const { bytes } = await encode(format, 33, 17);
       expect(sniffImageFormat(bytes)).toBe(format);
-      expect(readImageSize(bytes, format)).toEqual({ width: 33, height: 17 });
+      expect(readImageHeader(bytes, format)).toMatchObject({ width: 33, height: 17 });
     }
     const lossy = new Uint8Array(
       await sharp(Buffer.alloc(33 * 17 * 3), { raw: { width: 33, height: 17, channels: 3 } })
         .webp()
         .toBuffer(),
     );
-    expect(readImageSize(lossy, 'webp')).toEqual({ width: 33, height: 17 });
+    expect(readImageHeader(lossy, 'webp')).toMatchObject({ width: 33, height: 17 });
   });
 
   it('answers bad input with typed errors naming the problem and the supported formats', async () => {

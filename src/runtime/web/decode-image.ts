@@ -4,7 +4,8 @@ import decodeWebp, { init as initWebp } from '@jsquash/webp/decode.js';
 import { NetlensError, messageOf } from '../../core/errors.js';
 import { sniffImageFormat } from '../../core/image-format.js';
 import type { DecodedImage, DecodeOptions, ImageDecoder } from '../../core/image-types.js';
-import { jpegHasEndMarker, readImageSize } from './image-header.js';
+import { readImageHeader } from '../../core/image/header.js';
+import { jpegHasEndMarker } from './image-header.js';
 
 /** Compiled codec modules: in Workers, wrangler compiles `.wasm` imports; elsewhere compile them once. */
 export interface CodecModules {
@@ -49,7 +50,7 @@ export function createWasmImageDecoder(modules: CodecModules): ImageDecoder {
         { details: { format, supported: WASM_DECODER_FORMATS } },
       );
     }
-    const size = readImageSize(bytes, format);
+    const size = readImageHeader(bytes, format);
     if (size === undefined) {
       throw new NetlensError('bad_image', `the ${format} header is truncated or malformed`, {
         details: { format },
