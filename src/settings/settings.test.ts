@@ -221,6 +221,16 @@ describe('readSettings', () => {
     expect(
       readSettings({ NETLENS_DECODE_BUDGET_MIB: '100', NETLENS_MAX_PIXELS: '6553600' }, node).settings,
     ).toMatchObject({ decodeBudgetMiB: 100, maxPixels: 6_553_600 });
+
+    const sessions = errorOf(() =>
+      readSettings({ NETLENS_SESSIONS: '2', NETLENS_ENGINE_WORKER: 'off' }, node),
+    );
+    expect(sessions.message).toMatch(/^NETLENS_SESSIONS \(2\) needs NETLENS_ENGINE_WORKER on/);
+    expect(readSettings({ NETLENS_SESSIONS: '2' }, node).settings).toMatchObject({
+      sessions: 2,
+      concurrency: 4, // two calls in flight per session
+      threads: 1, // ⌊(4 cores − 1) ÷ 2 sessions⌋
+    });
   });
 
   it('reads strings only (a Worker env also holds bindings)', () => {

@@ -576,6 +576,13 @@ function checkCombinations(settings: Settings, host: Host): void {
       { details: { NETLENS_MAX_QUEUE: settings.maxQueue, NETLENS_MAX_IMAGES: settings.maxImages } },
     );
   }
+  if (host.runtime === 'node' && settings.sessions > 1 && !settings.engineWorker) {
+    throw new NetlensError(
+      'invalid_argument',
+      `NETLENS_SESSIONS (${settings.sessions}) needs NETLENS_ENGINE_WORKER on: sessions side by side run in worker threads; turn NETLENS_ENGINE_WORKER on or set NETLENS_SESSIONS=1`,
+      { details: { NETLENS_SESSIONS: settings.sessions, NETLENS_ENGINE_WORKER: settings.engineWorker } },
+    );
+  }
   const oneImage = worstImageMiB(settings.maxPixels);
   if (settings.decodeBudgetMiB < oneImage) {
     throw new NetlensError(

@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
-import { NetlensError } from '../../core/errors.js';
 import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
@@ -68,12 +67,6 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     threads: settings.threads,
     spinning: settings.spinning,
   };
-  if (!settings.engineWorker && settings.sessions > 1) {
-    throw new NetlensError(
-      'invalid_argument',
-      `NETLENS_SESSIONS=${settings.sessions} needs NETLENS_ENGINE_WORKER on (sessions side by side run in worker threads)`,
-    );
-  }
   const worker = settings.engineWorker
     ? await createWorkerEngine({ ...options, workers: settings.sessions })
     : undefined;
