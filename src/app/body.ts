@@ -57,9 +57,13 @@ export async function readImages(request: Request, maxImages: number): Promise<R
 
 function checkImageCount(images: number, maxImages: number): void {
   if (images > maxImages) {
-    throw new NetlensError('payload_too_large', `${images} images in one request; the limit is ${maxImages}`, {
-      details: { limit: maxImages, images },
-    });
+    throw new NetlensError(
+      'payload_too_large',
+      `${images} images in one request; the limit is ${maxImages}`,
+      {
+        details: { limit: maxImages, images },
+      },
+    );
   }
 }
 

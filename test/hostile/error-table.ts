@@ -23,7 +23,10 @@ export function readErrorTable(path = API_DOC): ErrorTableRow[] {
   const rows: ErrorTableRow[] = [];
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith('|')) break;
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     const [status, type, when] = cells;
     if (cells.length !== 3 || !/^\d{3}$/.test(status!) || !/^`\/problems\/[a-z0-9-]+`$/.test(type!))
       throw new Error(`${path}: error table row not understood: ${line}`);
