@@ -39,7 +39,7 @@ export const JsonBodySchema = z
 export async function readImages(request: Request, maxImages: number): Promise<RequestImages> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   let result: RequestImages;
-  if (type === 'application/json' || type.endsWith('+json')) result = await readJson(request);
+  if (type === 'application/json' || type.endsWith('+json')) result = await readJson(request, maxImages);
   else if (type === 'multipart/form-data') result = await readMultipart(request);
   else {
     const bytes = new Uint8Array(await request.arrayBuffer());
@@ -51,23 +51,32 @@ export async function readImages(request: Request, maxImages: number): Promise<R
       'the request has no image: send the image bytes as the body, multipart/form-data files, or JSON {"images":[{"base64":"…"}]}',
     );
   }
-  if (result.images.length > maxImages) {
-    throw new NetlensError(
-      'payload_too_large',
-      `${result.images.length} images in one request; the limit is ${maxImages}`,
-      { details: { limit: maxImages, images: result.images.length } },
-    );
-  }
+  checkImageCount(result.images.length, maxImages);
   return result;
 }
 
-async function readJson(request: Request): Promise<RequestImages> {
+function checkImageCount(images: number, maxImages: number): void {
+  if (images > maxImages) {
+    throw new NetlensError(
+      'payload_too_large',
+      `${images} images in one request; the limit is ${maxImages}`,
+      {
+        details: { limit: maxImages, images },
+      },
+    );
+  }
+}
+
+async function readJson(request: Request, maxImages: number): Promise<RequestImages> {
   let value: unknown;
   try {
     value = await request.json();
   } catch (error) {
     throw new NetlensError('invalid_argument', `the body is not valid JSON: ${(error as Error).message}`);
   }
+  // Counted before validation: a million-entry `images` would otherwise cost seconds of zod issues.
+  const listed = (value as { images?: unknown } | null)?.images;
+  if (Array.isArray(listed)) checkImageCount(listed.length, maxImages);
   const parsed = JsonBodySchema.safeParse(value);
   if (!parsed.success) throw validationError(parsed.error, 'body');
   // Decoded in chunks with yields between them: a 31 MB image does not hold the event loop.
@@ -108,12 +117,18 @@ async function readMultipart(request: Request): Promise<RequestImages> {
   return { images, ...(top !== undefined && { top }), format: 'multipart' };
 }
 
-/** A zod failure as one invalid_argument error listing every problem. */
+/** Problems listed in one invalid_argument answer at most (a hostile body can have millions). */
+const MAX_LISTED_ERRORS = 20;
+
+/** A zod failure as one invalid_argument error listing its problems (the first MAX_LISTED_ERRORS). */
 export function validationError(error: z.ZodError, where: string): NetlensError {
-  const errors = error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
+  const errors = error.issues
+    .slice(0, MAX_LISTED_ERRORS)
+    .map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
+  const more = error.issues.length - errors.length;
   return new NetlensError(
     'invalid_argument',
-    `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-    { details: { errors } },
+    `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+    { details: { errors, ...(more > 0 && { moreErrors: more }) } },
   );
 }
