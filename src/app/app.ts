@@ -9,7 +9,14 @@ import { NetlensError } from '../core/errors.js';
 import { type PrepareImage, prepareInThread } from '../core/prepare.js';
 import { createAppMetrics } from './app-metrics.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
-import { type AppDeps, type AppJobs, type PageAssets, type Router, createRouter } from './env.js';
+import {
+  type AppDeps,
+  type AppJobs,
+  type ConnectionAddress,
+  type PageAssets,
+  type Router,
+  createRouter,
+} from './env.js';
 import { notFound, onError } from './errors.js';
 import { Gate } from './gate.js';
 import { InferenceService } from './inference.js';
@@ -17,7 +24,7 @@ import { type JobsRuntime, createAppJobs } from './jobs.js';
 import { Lifecycle } from './lifecycle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
-import { bodyLimit, v1Guard } from './middleware/guard.js';
+import { bodyLimit, bufferedBody, v1Guard } from './middleware/guard.js';
 import { requestContext } from './middleware/request-context.js';
 import type { ModelRegistry } from './registry.js';
 import { inferenceRoutes } from './routes/inference.js';
@@ -44,6 +51,8 @@ export interface CreateAppOptions {
   routes?: readonly ((deps: AppDeps) => Router)[];
   /** Webhook jobs: the runtime's store, queue and HTTP; on when config.jobs.webhookSecrets is set. */
   jobs?: JobsRuntime;
+  /** The address a request came from (per-client limits); default: unknown (one shared bucket). */
+  connectionAddress?: ConnectionAddress;
 }
 
 /** What an entry point needs besides `fetch`: readiness, draining and shutdown. */
@@ -82,7 +91,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
   }
   app.use('/v1/*', v1Guard(deps));
   app.use('/v1/models/:model/*', bodyLimit(config.maxBodyBytes));
-  app.use('/v1/hooks/*', bodyLimit(config.maxBodyBytes));
+  app.use('/v1/hooks/*', bodyLimit(config.maxBodyBytes), bufferedBody(deps));
 
   app.route('/', modelRoutes(deps));
   app.route('/', inferenceRoutes(deps));
@@ -127,7 +136,14 @@ function createDeps(options: CreateAppOptions): AppDeps {
   const base = { config, registry, prepareImage, logger, metrics, inference, decoding };
   const jobs =
     options.jobs && config.jobs.webhookSecrets.length > 0 ? createAppJobs(base, options.jobs) : undefined;
-  return { ...base, lifecycle, assets: options.assets, jobs, version: options.version ?? '0.1.0' };
+  return {
+    ...base,
+    lifecycle,
+    assets: options.assets,
+    jobs,
+    version: options.version ?? '0.1.0',
+    connectionAddress: options.connectionAddress ?? (() => undefined),
+  };
 }
 
 function createControl(deps: AppDeps): AppControl {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decodeBase64 } from '../core/base64.js';
-import { NetlensError } from '../core/errors.js';
+import { NetlensError, isNetlensError } from '../core/errors.js';
+import { ClientClosedRequest } from './errors.js';
 
 /**
  * Reads the images of a classify/embed request from any of the three body formats:
@@ -36,15 +37,24 @@ export const JsonBodySchema = z
   })
   .meta({ id: 'ClassifyJsonBody' });
 
-export async function readImages(request: Request, maxImages: number): Promise<RequestImages> {
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+/** How a request body is read: at most `maxBytes`, given up when `signal` aborts (the request deadline). */
+export interface BodyLimits {
+  maxBytes: number;
+  signal: AbortSignal;
+}
+
+export async function readImages(
+  request: Request,
+  maxImages: number,
+  limits: BodyLimits,
+): Promise<RequestImages> {
+  const contentType = request.headers.get('content-type') ?? '';
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  const bytes = await readBody(request, limits);
   let result: RequestImages;
-  if (type === 'application/json' || type.endsWith('+json')) result = await readJson(request);
-  else if (type === 'multipart/form-data') result = await readMultipart(request);
-  else {
-    const bytes = new Uint8Array(await request.arrayBuffer());
-    result = { images: bytes.length > 0 ? [{ bytes, name: 'image' }] : [], format: 'raw' };
-  }
+  if (type === 'application/json' || type.endsWith('+json')) result = readJson(bytes);
+  else if (type === 'multipart/form-data') result = await readMultipart(bytes, contentType);
+  else result = { images: bytes.length > 0 ? [{ bytes, name: 'image' }] : [], format: 'raw' };
   if (result.images.length === 0) {
     throw new NetlensError(
       'invalid_argument',
@@ -61,10 +71,72 @@ export async function readImages(request: Request, maxImages: number): Promise<R
   return result;
 }
 
-async function readJson(request: Request): Promise<RequestImages> {
+/**
+ * The whole body, read while the request's deadline runs (the caller's `signal`) and never more than
+ * `maxBytes`. A body with a declared Content-Length (already checked against the limit by the guard
+ * middleware, and enforced by the HTTP parser) is read with `arrayBuffer()`: on Node that reads straight
+ * from the socket (@hono/node-server's fast path). A body of unknown length (chunked) is counted chunk
+ * by chunk and abandoned as soon as it passes the limit (413) or the signal aborts (the deadline: 504),
+ * so a never-ending upload cannot outlive the deadline. A read that fails otherwise can only be the
+ * client's connection going away: ClientClosedRequest (499), never a 500.
+ */
+export async function readBody(
+  request: Request,
+  { maxBytes, signal }: BodyLimits,
+): Promise<Uint8Array<ArrayBuffer>> {
+  signal.throwIfAborted();
+  const declared = request.headers.has('content-length') && !request.headers.has('transfer-encoding');
+  try {
+    if (declared || request.body === null) return new Uint8Array(await request.arrayBuffer());
+    return await readCounted(request.body, maxBytes, signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (isNetlensError(error)) throw error;
+    throw new ClientClosedRequest(`the client closed the connection while sending the body: ${String(error)}`);
+  }
+}
+
+async function readCounted(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  const stop = (): void => void reader.cancel(signal.reason).catch(() => undefined);
+  signal.addEventListener('abort', stop, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        stop();
+        throw new NetlensError('payload_too_large', `the body is larger than ${maxBytes} bytes`, {
+          details: { limit: maxBytes },
+        });
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+  // Stream chunks never sit on a SharedArrayBuffer.
+  if (chunks.length === 1) return chunks[0]! as Uint8Array<ArrayBuffer>;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function readJson(bytes: Uint8Array): RequestImages {
   let value: unknown;
   try {
-    value = await request.json();
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new NetlensError('invalid_argument', `the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -77,10 +149,10 @@ async function readJson(request: Request): Promise<RequestImages> {
   return { images, ...(parsed.data.top !== undefined && { top: parsed.data.top }), format: 'json' };
 }
 
-async function readMultipart(request: Request): Promise<RequestImages> {
+async function readMultipart(bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<RequestImages> {
   let form: FormData;
   try {
-    form = await request.formData();
+    form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
   } catch (error) {
     throw new NetlensError(
       'invalid_argument',

@@ -15,10 +15,7 @@ export class ClientClosedRequest extends Error {
 
 /** A NetlensError as the problem+json answer, keeping headers middleware set before the error. */
 function problem(c: Context<AppEnv>, error: NetlensError): Response {
-  const headers: Record<string, string> = {};
-  const retry = error.details.retryAfterSeconds;
-  if (typeof retry === 'number') headers['retry-after'] = String(retry);
-  const response = problemResponse(error, { instance: c.req.path, requestId: c.get('requestId'), headers });
+  const response = problemResponse(error, { instance: c.req.path, requestId: c.get('requestId') });
   // Keep headers set by middleware before the error (WWW-Authenticate, CORS, Connection).
   c.res.headers.forEach((value, name) => {
     if (name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);

@@ -126,13 +126,22 @@ function toProblem(error: NetlensError, instance?: string, requestId?: string): 
   return problem;
 }
 
+/**
+ * Seconds in Retry-After of a 503 whose error does not say (`details.retryAfterSeconds` wins): every 503
+ * tells the client when to try again — a model still loading or a store that blinked usually answers
+ * within seconds.
+ */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/** The problem document as an HTTP answer; every 503 carries Retry-After. */
 export function problemResponse(
   error: NetlensError,
   options: { instance?: string; requestId?: string; headers?: Record<string, string> } = {},
 ): Response {
   const problem = toProblem(error, options.instance, options.requestId);
-  return new Response(JSON.stringify(problem), {
-    status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers },
-  });
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers };
+  const retry = error.details.retryAfterSeconds;
+  if (typeof retry === 'number') headers['retry-after'] = String(retry);
+  else if (problem.status === 503) headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS);
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }

@@ -2,8 +2,10 @@
  * The Node HTTP server: the runtime-free app (src/app) with the Node runtime kit injected, served by
  * @hono/node-server, with a graceful shutdown that drains in-flight requests.
  */
+import type { ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { type Http2Bindings, type HttpBindings, createAdaptorServer } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { type NetlensApp, createApp } from '../../app/app.js';
 import { appConfigFromSettings } from '../../app/config.js';
 import type { PageAssets } from '../../app/env.js';
@@ -101,6 +103,13 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
     logger,
     ...(assets && { assets }),
     ...(jobs && { jobs }),
+    // Mounted in a host app (docs/library.md) the bindings may not be @hono/node-server's.
+    connectionAddress: (c) => {
+      const env: unknown = c.env;
+      return typeof env === 'object' && env !== null && 'incoming' in env
+        ? getConnInfo(c).remote.address
+        : undefined;
+    },
   });
   if (jobs && app.control.jobs) {
     const onError = (error: unknown): void => logger.error({ err: error }, 'job worker failed');
@@ -119,7 +128,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { settings } = options;
   const { app, registry, runtime, logger, close: closeApp } = await createNodeApp(options);
   const { config } = app.control;
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host });
+  const server = createAdaptorServer({
+    fetch: closeWhenBodyUnread(app),
+    hostname: settings.host,
+    serverOptions: serverTimeouts(settings),
+  });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => {
@@ -149,6 +162,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         'shutting down: draining in-flight requests',
       );
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      // Requests still running at the timeout are answered the shutdown 503 (Retry-After) by the drain.
       const drain = await app.control.drain(drainTimeoutMs);
       // Keep-alive connections with no request in flight would hold server.close() open.
       if ('closeIdleConnections' in server) server.closeIdleConnections();
@@ -160,6 +174,43 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     })());
 
   return { url, port: address.port, host: address.address, app, registry, close };
+}
+
+/**
+ * The app's fetch, plus one transport rule: an answer given before the request body was completely
+ * received (an early error — unknown model, 401, 413 from Content-Length — or a deadline hit while the
+ * body still arrives) says `Connection: close`, and Node closes the connection once it is sent. A
+ * keep-alive client then opens a new connection for its next request instead of sending it on one the
+ * server is about to drop (undici: "other side closed"). Bodies that were read are unaffected.
+ */
+function closeWhenBodyUnread(app: NetlensApp) {
+  return async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
+    const response = await app.fetch(request, env);
+    const { incoming, outgoing } = env;
+    // HTTP/2 has no Connection header (a stream is reset instead).
+    if (incoming.httpVersionMajor === 1 && !incoming.complete && !outgoing.headersSent) {
+      outgoing.setHeader('connection', 'close');
+    }
+    return response;
+  };
+}
+
+/**
+ * Node's server timeouts from the settings: headers within NETLENS_HEADERS_TIMEOUT_MS, the whole
+ * request within NETLENS_TIMEOUT_MS + 5 s (the app's own deadline answers first; this ends what never
+ * reaches the app), idle keep-alive connections after NETLENS_KEEP_ALIVE_TIMEOUT_MS. Node checks them
+ * every second (its default, 30 s, would let a request live that much longer).
+ */
+export function serverTimeouts(
+  settings: Pick<Settings, 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'timeoutMs'>,
+): ServerOptions {
+  const requestTimeout = settings.timeoutMs + 5_000;
+  return {
+    headersTimeout: Math.min(settings.headersTimeoutMs, requestTimeout),
+    requestTimeout,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    connectionsCheckingInterval: 1_000,
+  };
 }
 
 /** SIGTERM / SIGINT → drain and exit (a second signal exits at once). */
