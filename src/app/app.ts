@@ -61,8 +61,12 @@ export interface AppControl {
   readonly metrics: MetricsRegistry;
   /** Requests being answered now. */
   readonly inFlight: number;
-  /** Stop taking /v1 work (503) and report not ready; resolves once in-flight requests have ended. */
-  drain(timeoutMs?: number): Promise<{ drained: boolean; inFlight: number }>;
+  /**
+   * Stop taking /v1 work (503) and report not ready; resolves once in-flight requests and their work have
+   * ended, or after `timeoutMs`: then the requests still running answer the shutdown 503 (Retry-After)
+   * and get `graceMs` to do so (Lifecycle.drain).
+   */
+  drain(timeoutMs?: number, graceMs?: number): Promise<{ drained: boolean; inFlight: number }>;
   /** Rejects queued work and disposes models (after drain). */
   close(): Promise<void>;
   /** The job service and runner, for the runtime's worker loop (undefined when jobs are off). */
@@ -154,7 +158,7 @@ function createControl(deps: AppDeps): AppControl {
       return deps.lifecycle.inFlight;
     },
     jobs: deps.jobs,
-    drain: (timeoutMs = 30_000) => deps.lifecycle.drain(timeoutMs),
+    drain: (timeoutMs = 30_000, graceMs?: number) => deps.lifecycle.drain(timeoutMs, graceMs),
     async close() {
       deps.lifecycle.stop();
       deps.inference.close(new NetlensError('model_not_ready', 'the server is shutting down'));

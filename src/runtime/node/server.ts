@@ -166,7 +166,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const drain = await app.control.drain(drainTimeoutMs);
       // Keep-alive connections with no request in flight would hold server.close() open.
       if ('closeIdleConnections' in server) server.closeIdleConnections();
-      if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
+      if (!drain.drained && 'closeAllConnections' in server) {
+        // The cut requests' 503s (Connection: close) are still going out: a second, then cut the rest.
+        await Promise.race([closed, new Promise((resolveWait) => setTimeout(resolveWait, 1000).unref())]);
+        server.closeAllConnections();
+      }
       await closed;
       await closeApp();
       logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
