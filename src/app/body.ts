@@ -92,7 +92,9 @@ export async function readBody(
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (isNetlensError(error)) throw error;
-    throw new ClientClosedRequest(`the client closed the connection while sending the body: ${String(error)}`);
+    throw new ClientClosedRequest(
+      `the client closed the connection while sending the body: ${String(error)}`,
+    );
   }
 }
 

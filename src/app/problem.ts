@@ -70,10 +70,11 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_dataset: 'A training data set has too few labels or images (netlens train).',
   unsupported_layer: 'The model uses a layer the converter does not support.',
   rate_limited:
-    'This API key sent more requests than its rate limit allows; retry after `Retry-After` seconds.',
-  timeout: 'The request took longer than the server timeout and was abandoned.',
+    'This API key sent more requests than its rate limit allows, or this client address failed authentication too often; retry after `Retry-After` seconds.',
+  timeout: 'The request, reading its body included, took longer than the server timeout and was abandoned.',
   queue_full: "The model's queue is full; retry after `Retry-After` seconds.",
-  model_not_ready: 'The model is not loaded yet or could not be loaded.',
+  model_not_ready:
+    'The model is not loaded yet or could not be loaded, or the server is shutting down; retry after `Retry-After` seconds.',
   provider_unavailable: 'The requested execution provider is not available on this host.',
   integrity_error: "A model file does not match its manifest's sha256.",
   internal: 'An unexpected failure; it was logged with the request id.',

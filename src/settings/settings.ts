@@ -371,7 +371,7 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: [],
     defaultText: 'none (the connection address is the client)',
     scope: 'all',
-    doc: "Proxies whose X-Forwarded-For is believed: when the connection comes from one of these addresses, the client is the last X-Forwarded-For address that is not one of them (for the failed-authentication limit). The Worker takes CF-Connecting-IP.",
+    doc: 'Proxies whose X-Forwarded-For is believed: when the connection comes from one of these addresses, the client is the last X-Forwarded-For address that is not one of them (for the failed-authentication limit). The Worker takes CF-Connecting-IP.',
   }),
   logLevel: spec<LogLevelSetting>({
     env: 'NETLENS_LOG_LEVEL',
