@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeBase64 } from '../core/base64.js';
 import { NetlensError, isNetlensError } from '../core/errors.js';
-import { ClientClosedRequest } from './errors.js';
+import { ClientClosedRequest } from './client-closed.js';
 
 /**
  * Reads the images of a classify/embed request from any of the three body formats:

@@ -5,13 +5,11 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type ErrorCode, NetlensError, isNetlensError, messageOf } from '../core/errors.js';
+import { ClientClosedRequest } from './client-closed.js';
 import type { AppEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
-/** The request's client went away: nobody reads the answer (logged, answered 499, work dropped). */
-export class ClientClosedRequest extends Error {
-  override readonly name = 'ClientClosedRequest';
-}
+export { ClientClosedRequest };
 
 /** A NetlensError as the problem+json answer, keeping headers middleware set before the error. */
 function problem(c: Context<AppEnv>, error: NetlensError): Response {
