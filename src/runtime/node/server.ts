@@ -3,7 +3,7 @@
  * @hono/node-server, with a graceful shutdown that drains in-flight requests.
  */
 import type { ServerOptions } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { type Http2Bindings, type HttpBindings, createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type NetlensApp, createApp } from '../../app/app.js';
@@ -183,7 +183,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 /**
  * The app's fetch, plus one transport rule: an answer given before the request body was completely
  * received (an early error — unknown model, 401, 413 from Content-Length — or a deadline hit while the
- * body still arrives) says `Connection: close`, and Node closes the connection once it is sent. A
+ * body still arrives) says `Connection: close`, and the connection is closed once it is sent. A
  * keep-alive client then opens a new connection for its next request instead of sending it on one the
  * server is about to drop (undici: "other side closed"). Bodies that were read are unaffected.
  */
@@ -194,9 +194,33 @@ function closeWhenBodyUnread(app: NetlensApp) {
     // HTTP/2 has no Connection header (a stream is reset instead).
     if (incoming.httpVersionMajor === 1 && !incoming.complete && !outgoing.headersSent) {
       outgoing.setHeader('connection', 'close');
+      const socket = incoming.socket;
+      outgoing.once('finish', () => lingerBeforeClose(socket));
     }
     return response;
   };
+}
+
+/** Longest a closing connection keeps discarding the rest of an upload (after the answer went out). */
+const LINGER_MS = 2000;
+
+/**
+ * A clean close after an early answer: Node ends the socket after a `Connection: close` answer and
+ * destroys it as soon as its FIN is out; with upload bytes still arriving the kernel then answers them
+ * with a reset, and a client still writing its body can lose the answer it has not read yet (EPIPE /
+ * ECONNRESET). So the socket stays half-open instead, while the rest of the body is read and discarded
+ * (@hono/node-server drains up to 64 MiB in 500 ms, then destroys it), until the client closes its side
+ * or LINGER_MS pass — the "lingering close" of HTTP servers.
+ */
+function lingerBeforeClose(socket: Socket): void {
+  // Runs after Node's own 'finish' handler, which called socket.destroySoon(): end() now, destroy() on
+  // the socket's 'finish' (FIN written).
+  socket.removeListener('finish', socket.destroy);
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('end', () => socket.destroy());
+  socket.resume();
 }
 
 /**
