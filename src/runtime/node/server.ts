@@ -8,7 +8,7 @@ import { type Http2Bindings, type HttpBindings, createAdaptorServer } from '@hon
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type NetlensApp, createApp } from '../../app/app.js';
 import { appConfigFromSettings } from '../../app/config.js';
-import type { PageAssets } from '../../app/env.js';
+import type { ConnectionAddress, PageAssets } from '../../app/env.js';
 import type { Logger } from '../../app/logger.js';
 import { ModelRegistry } from '../../app/registry.js';
 import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
@@ -26,6 +26,8 @@ export interface ServeOptions {
   assets?: PageAssets | false;
   /** Name resolution for job fetches (tests make names resolve to chosen addresses). */
   resolve?: Resolver;
+  /** The client's address (default: the socket's peer, from @hono/node-server's bindings). */
+  connectionAddress?: ConnectionAddress;
 }
 
 export interface NodeApp {
@@ -103,13 +105,7 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
     logger,
     ...(assets && { assets }),
     ...(jobs && { jobs }),
-    // Mounted in a host app (docs/library.md) the bindings may not be @hono/node-server's.
-    connectionAddress: (c) => {
-      const env: unknown = c.env;
-      return typeof env === 'object' && env !== null && 'incoming' in env
-        ? getConnInfo(c).remote.address
-        : undefined;
-    },
+    connectionAddress: options.connectionAddress ?? socketPeer,
   });
   if (jobs && app.control.jobs) {
     const onError = (error: unknown): void => logger.error({ err: error }, 'job worker failed');
@@ -123,6 +119,14 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
   };
   return { app, registry, runtime, logger, close };
 }
+
+/** The socket's peer address; undefined when the bindings are not @hono/node-server's (a host app). */
+const socketPeer: ConnectionAddress = (c) => {
+  const env: unknown = c.env;
+  return typeof env === 'object' && env !== null && 'incoming' in env
+    ? getConnInfo(c).remote.address
+    : undefined;
+};
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { settings } = options;
