@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { NetlensError } from '../core/errors.js';
 import type { AppEnv } from './env.js';
 import { ClientClosedRequest } from './errors.js';
+import { shuttingDown } from './lifecycle.js';
 
 /**
  * Runs `work` (reading the body included) under the request deadline, the client's connection and the
@@ -28,10 +29,15 @@ export async function withDeadline<T>(
       ),
     timeoutMs,
   );
-  const signal = AbortSignal.any([client, deadline.signal, lifecycle.shutdownSignal]);
+  let cut = false;
+  const stopCut = lifecycle.onCut(() => {
+    cut = true;
+    deadline.abort(shuttingDown());
+  });
+  const signal = AbortSignal.any([client, deadline.signal]);
   const reason = (): unknown => {
     if (client.aborted) return new ClientClosedRequest('client closed the request');
-    if (lifecycle.shutdownSignal.aborted) c.header('connection', 'close');
+    if (cut) c.header('connection', 'close');
     return signal.reason;
   };
   let onAbort: (() => void) | undefined;
@@ -51,6 +57,7 @@ export async function withDeadline<T>(
     throw error;
   } finally {
     clearTimeout(timer);
+    stopCut();
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -14,14 +14,15 @@ export function shuttingDown(): NetlensError {
  * Requests in flight, the work they started, and the draining state. The entry point's graceful
  * shutdown stops new /v1 work (`draining`), then waits for the requests already running and for their
  * work (a decode or a batch whose request already answered, e.g. its client went away, still runs in a
- * thread the shutdown is about to end). Requests still running at the drain timeout are cut through
- * `shutdownSignal`: they answer the shutdown 503 with Retry-After instead of losing their connection.
+ * thread the shutdown is about to end). Requests still running at the drain timeout are cut (`onCut`):
+ * they answer the shutdown 503 with Retry-After instead of losing their connection. (Callbacks, not a
+ * shared AbortSignal: a Worker isolate must not use an object made during one request in another.)
  */
 export class Lifecycle {
   private active = 0;
   private working = 0;
   private stopping = false;
-  private readonly stopper = new AbortController();
+  private readonly cutters = new Set<() => void>();
   private readonly waiters = new Set<() => void>();
 
   /** Requests being answered now. */
@@ -33,9 +34,10 @@ export class Lifecycle {
     return this.stopping;
   }
 
-  /** Aborts (with the shutdown 503) when the drain timeout passes with requests still running. */
-  get shutdownSignal(): AbortSignal {
-    return this.stopper.signal;
+  /** Calls `cut` if the drain timeout passes while the request runs; returns the unregistration. */
+  onCut(cut: () => void): () => void {
+    this.cutters.add(cut);
+    return () => this.cutters.delete(cut);
   }
 
   begin(): void {
@@ -65,7 +67,7 @@ export class Lifecycle {
     this.stopping = true;
     if (await this.idle(timeoutMs)) return { drained: true, inFlight: 0 };
     const inFlight = this.active;
-    this.stopper.abort(shuttingDown());
+    for (const cut of this.cutters) cut();
     await this.idle(graceMs);
     return { drained: false, inFlight };
   }
