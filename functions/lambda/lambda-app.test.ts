@@ -226,6 +226,33 @@ describe('the Lambda handler with the default model', () => {
     expect(problem.size).toBe(Math.ceil(fileBytes / 3) * 4);
   });
 
+  it("limits failed authentication per caller address (the event's sourceIp)", async () => {
+    const keyed = await createLambdaApp({
+      env: {
+        NETLENS_MODELS_DIR: MODELS_DIR,
+        NETLENS_API_KEYS: 'ci:right',
+        NETLENS_AUTH_FAILURE_LIMIT: '60/2',
+      },
+      logger: silent,
+    });
+    try {
+      const call = async (sourceIp: string, key: string) => {
+        const event = lambdaEvent('http-api-v2', {
+          method: 'GET',
+          path: '/v1/models',
+          headers: { 'x-api-key': key },
+        }) as unknown as { requestContext: { http: { sourceIp: string } } };
+        event.requestContext.http.sourceIp = sourceIp;
+        return decodeResult(await keyed.handler(event as never)).status;
+      };
+      const first = [await call('192.0.2.1', 'wrong'), await call('192.0.2.1', 'wrong')];
+      expect([...first, await call('192.0.2.1', 'right')]).toEqual([401, 401, 429]);
+      expect([await call('198.51.100.7', 'right'), await call('198.51.100.7', 'wrong')]).toEqual([200, 401]);
+    } finally {
+      await keyed.node.close();
+    }
+  }, 120_000);
+
   it('passes an answer of exactly the limit and refuses one byte more', async () => {
     const event = lambdaEvent('http-api-v2', { method: 'GET', path: '/healthz' });
     const result = await lambda.handler(event);

@@ -4,7 +4,7 @@
  * container; tests build it with their own environment. docs/lambda.md.
  */
 import { Hono } from 'hono';
-import { defaultIsContentTypeBinary, handle } from 'hono/aws-lambda';
+import { defaultIsContentTypeBinary, getConnInfo, handle } from 'hono/aws-lambda';
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda';
 import { NetlensError } from '../../src/core/errors.js';
 import { problemResponse } from '../../src/app/problem.js';
@@ -84,6 +84,8 @@ export async function createLambdaApp(options: LambdaAppOptions): Promise<Lambda
     warnings,
     assets: false,
     ...(options.logger && { logger: options.logger }),
+    // API Gateway / Function URL: the caller's address from the event's request context.
+    connectionAddress: (c) => getConnInfo(c).remote.address,
   });
   const limit = options.responseLimitBytes ?? LAMBDA_RESPONSE_LIMIT_BYTES;
   // A body whose Content-Length already says it cannot fit is refused before it is read and encoded.

@@ -58,6 +58,8 @@ async function createIsolate(env: WorkerEnv): Promise<Isolate> {
     assets: workerPageAssets(env),
     routes: settings.edgeDebug ? [debugRoutes(startedAt, runtime, env)] : [],
     ...withJobs(workerJobsRuntime(env, settings)),
+    // Cloudflare's edge sets CF-Connecting-IP to the client's address (a client cannot forge it).
+    connectionAddress: (c) => c.req.header('cf-connecting-ip'),
   });
   const started = registry.start().catch((error: unknown) => {
     // A clear start-up error (missing or too-large model); requests get the same error as problem+json.

@@ -9,7 +9,14 @@ import { NetlensError } from '../core/errors.js';
 import { type PrepareImage, prepareInThread } from '../core/prepare.js';
 import { createAppMetrics } from './app-metrics.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
-import { type AppDeps, type AppJobs, type PageAssets, type Router, createRouter } from './env.js';
+import {
+  type AppDeps,
+  type AppJobs,
+  type ConnectionAddress,
+  type PageAssets,
+  type Router,
+  createRouter,
+} from './env.js';
 import { notFound, onError } from './errors.js';
 import { Gate } from './gate.js';
 import { InferenceService } from './inference.js';
@@ -17,7 +24,7 @@ import { type JobsRuntime, createAppJobs } from './jobs.js';
 import { Lifecycle } from './lifecycle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
-import { bodyLimit, v1Guard } from './middleware/guard.js';
+import { bodyLimit, bufferedBody, v1Guard } from './middleware/guard.js';
 import { requestContext } from './middleware/request-context.js';
 import type { ModelRegistry } from './registry.js';
 import { inferenceRoutes } from './routes/inference.js';
@@ -44,6 +51,8 @@ export interface CreateAppOptions {
   routes?: readonly ((deps: AppDeps) => Router)[];
   /** Webhook jobs: the runtime's store, queue and HTTP; on when config.jobs.webhookSecrets is set. */
   jobs?: JobsRuntime;
+  /** The address a request came from (per-client limits); default: unknown (one shared bucket). */
+  connectionAddress?: ConnectionAddress;
 }
 
 /** What an entry point needs besides `fetch`: readiness, draining and shutdown. */
@@ -52,8 +61,12 @@ export interface AppControl {
   readonly metrics: MetricsRegistry;
   /** Requests being answered now. */
   readonly inFlight: number;
-  /** Stop taking /v1 work (503) and report not ready; resolves once in-flight requests have ended. */
-  drain(timeoutMs?: number): Promise<{ drained: boolean; inFlight: number }>;
+  /**
+   * Stop taking /v1 work (503) and report not ready; resolves once in-flight requests and their work have
+   * ended, or after `timeoutMs`: then the requests still running answer the shutdown 503 (Retry-After)
+   * and get `graceMs` to do so (Lifecycle.drain).
+   */
+  drain(timeoutMs?: number, graceMs?: number): Promise<{ drained: boolean; inFlight: number }>;
   /** Rejects queued work and disposes models (after drain). */
   close(): Promise<void>;
   /** The job service and runner, for the runtime's worker loop (undefined when jobs are off). */
@@ -82,7 +95,7 @@ export function createApp(options: CreateAppOptions): NetlensApp {
   }
   app.use('/v1/*', v1Guard(deps));
   app.use('/v1/models/:model/*', bodyLimit(config.maxBodyBytes));
-  app.use('/v1/hooks/*', bodyLimit(config.maxBodyBytes));
+  app.use('/v1/hooks/*', bodyLimit(config.maxBodyBytes), bufferedBody(deps));
 
   app.route('/', modelRoutes(deps));
   app.route('/', inferenceRoutes(deps));
@@ -127,7 +140,14 @@ function createDeps(options: CreateAppOptions): AppDeps {
   const base = { config, registry, prepareImage, logger, metrics, inference, decoding };
   const jobs =
     options.jobs && config.jobs.webhookSecrets.length > 0 ? createAppJobs(base, options.jobs) : undefined;
-  return { ...base, lifecycle, assets: options.assets, jobs, version: options.version ?? '0.1.0' };
+  return {
+    ...base,
+    lifecycle,
+    assets: options.assets,
+    jobs,
+    version: options.version ?? '0.1.0',
+    connectionAddress: options.connectionAddress ?? (() => undefined),
+  };
 }
 
 function createControl(deps: AppDeps): AppControl {
@@ -138,7 +158,7 @@ function createControl(deps: AppDeps): AppControl {
       return deps.lifecycle.inFlight;
     },
     jobs: deps.jobs,
-    drain: (timeoutMs = 30_000) => deps.lifecycle.drain(timeoutMs),
+    drain: (timeoutMs = 30_000, graceMs?: number) => deps.lifecycle.drain(timeoutMs, graceMs),
     async close() {
       deps.lifecycle.stop();
       deps.inference.close(new NetlensError('model_not_ready', 'the server is shutting down'));

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from '../core/errors.js';
-import { readImages } from './body.js';
+import { countParts, readImages } from './body.js';
 
 const json = (body: string): Request =>
   new Request('http://x/', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 async function failure(request: Request, maxImages = 64): Promise<NetlensError> {
-  const error = await readImages(request, maxImages).then(
+  const limits = { maxBytes: 64 * 1024 * 1024, signal: new AbortController().signal };
+  const error = await readImages(request, maxImages, limits).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -29,5 +30,35 @@ describe('readImages on hostile JSON', () => {
     expect(error.details.errors).toHaveLength(20);
     expect(error.details.moreErrors).toBe(40);
     expect(error.message).toMatch(/; and 40 more$/);
+  });
+});
+
+describe('multipart bodies with too many parts', () => {
+  const boundary = 'XyZ';
+  const part = (name: string, body: string) =>
+    `--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="${name}.png"\r\ncontent-type: image/png\r\n\r\n${body}\r\n`;
+  const form = (parts: number) =>
+    Array.from({ length: parts }, (_, i) => part(`f${i}`, `bytes-${i}`)).join('') + `--${boundary}--\r\n`;
+  const type = `multipart/form-data; boundary=${boundary}`;
+
+  it('counts parts by their boundaries (quoted or not; a boundary inside a part body is not one)', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    expect(countParts(bytes(form(3)), type)).toBe(3);
+    expect(countParts(bytes(form(3)), `multipart/form-data; boundary="${boundary}"`)).toBe(3);
+    expect(countParts(bytes(part('a', `not --${boundary} at a line start`) + `--${boundary}--`), type)).toBe(
+      1,
+    );
+    expect(countParts(bytes(form(2)), 'multipart/form-data')).toBe(0);
+  });
+
+  it('refuses thousands of parts with 413 before the form parser runs', async () => {
+    const request = new Request('http://x/', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: form(5000),
+    });
+    const error = await failure(request);
+    expect(error.code).toBe('payload_too_large');
+    expect(error.details).toEqual({ limit: 64, parts: 5000 });
   });
 });

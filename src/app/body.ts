@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decodeBase64Async } from '../core/base64.js';
-import { NetlensError } from '../core/errors.js';
+import { NetlensError, isNetlensError } from '../core/errors.js';
+import { ClientClosedRequest } from './client-closed.js';
 
 /**
  * Reads the images of a classify/embed request from any of the three body formats:
@@ -36,15 +37,24 @@ export const JsonBodySchema = z
   })
   .meta({ id: 'ClassifyJsonBody' });
 
-export async function readImages(request: Request, maxImages: number): Promise<RequestImages> {
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+/** How a request body is read: at most `maxBytes`, given up when `signal` aborts (the request deadline). */
+export interface BodyLimits {
+  maxBytes: number;
+  signal: AbortSignal;
+}
+
+export async function readImages(
+  request: Request,
+  maxImages: number,
+  limits: BodyLimits,
+): Promise<RequestImages> {
+  const contentType = request.headers.get('content-type') ?? '';
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  const bytes = await readBody(request, limits);
   let result: RequestImages;
-  if (type === 'application/json' || type.endsWith('+json')) result = await readJson(request, maxImages);
-  else if (type === 'multipart/form-data') result = await readMultipart(request);
-  else {
-    const bytes = new Uint8Array(await request.arrayBuffer());
-    result = { images: bytes.length > 0 ? [{ bytes, name: 'image' }] : [], format: 'raw' };
-  }
+  if (type === 'application/json' || type.endsWith('+json')) result = await readJson(bytes, maxImages);
+  else if (type === 'multipart/form-data') result = await readMultipart(bytes, contentType, maxImages);
+  else result = { images: bytes.length > 0 ? [{ bytes, name: 'image' }] : [], format: 'raw' };
   if (result.images.length === 0) {
     throw new NetlensError(
       'invalid_argument',
@@ -53,6 +63,70 @@ export async function readImages(request: Request, maxImages: number): Promise<R
   }
   checkImageCount(result.images.length, maxImages);
   return result;
+}
+
+/**
+ * The whole body, read while the request's deadline runs (the caller's `signal`) and never more than
+ * `maxBytes`. A body with a declared Content-Length (already checked against the limit by the guard
+ * middleware, and enforced by the HTTP parser) is read with `arrayBuffer()`: on Node that reads straight
+ * from the socket (@hono/node-server's fast path). A body of unknown length (chunked) is counted chunk
+ * by chunk and abandoned as soon as it passes the limit (413) or the signal aborts (the deadline: 504),
+ * so a never-ending upload cannot outlive the deadline. A read that fails otherwise can only be the
+ * client's connection going away: ClientClosedRequest (499), never a 500.
+ */
+export async function readBody(
+  request: Request,
+  { maxBytes, signal }: BodyLimits,
+): Promise<Uint8Array<ArrayBuffer>> {
+  signal.throwIfAborted();
+  const declared = request.headers.has('content-length') && !request.headers.has('transfer-encoding');
+  try {
+    if (declared || request.body === null) return new Uint8Array(await request.arrayBuffer());
+    return await readCounted(request.body, maxBytes, signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (isNetlensError(error)) throw error;
+    throw new ClientClosedRequest(
+      `the client closed the connection while sending the body: ${String(error)}`,
+    );
+  }
+}
+
+async function readCounted(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  const stop = (): void => void reader.cancel(signal.reason).catch(() => undefined);
+  signal.addEventListener('abort', stop, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        stop();
+        throw new NetlensError('payload_too_large', `the body is larger than ${maxBytes} bytes`, {
+          details: { limit: maxBytes },
+        });
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+  // Stream chunks never sit on a SharedArrayBuffer.
+  if (chunks.length === 1) return chunks[0]! as Uint8Array<ArrayBuffer>;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
 
 function checkImageCount(images: number, maxImages: number): void {
@@ -67,10 +141,10 @@ function checkImageCount(images: number, maxImages: number): void {
   }
 }
 
-async function readJson(request: Request, maxImages: number): Promise<RequestImages> {
+async function readJson(bytes: Uint8Array, maxImages: number): Promise<RequestImages> {
   let value: unknown;
   try {
-    value = await request.json();
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new NetlensError('invalid_argument', `the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -82,16 +156,33 @@ async function readJson(request: Request, maxImages: number): Promise<RequestIma
   // Decoded in chunks with yields between them: a 31 MB image does not hold the event loop.
   const images: RequestImage[] = [];
   for (const [i, image] of parsed.data.images.entries()) {
-    const bytes = await decodeBase64Async(image.base64, `images[${i}].base64`);
-    images.push({ bytes, name: image.name ?? `images[${i}]` });
+    const decoded = await decodeBase64Async(image.base64, `images[${i}].base64`);
+    images.push({ bytes: decoded, name: image.name ?? `images[${i}]` });
   }
   return { images, ...(parsed.data.top !== undefined && { top: parsed.data.top }), format: 'json' };
 }
 
-async function readMultipart(request: Request): Promise<RequestImages> {
+/** Form fields besides the files a multipart body may carry (`top`, and whatever a form adds). */
+const MULTIPART_EXTRA_PARTS = 16;
+
+async function readMultipart(
+  bytes: Uint8Array<ArrayBuffer>,
+  contentType: string,
+  maxImages: number,
+): Promise<RequestImages> {
+  // Parts counted by their boundaries before parsing: the platform's form parser takes seconds of the
+  // event loop over thousands of parts, and more than maxImages files are refused anyway.
+  const parts = countParts(bytes, contentType);
+  if (parts > maxImages + MULTIPART_EXTRA_PARTS) {
+    throw new NetlensError(
+      'payload_too_large',
+      `${parts} parts in one multipart body; the limit is ${maxImages} images (NETLENS_MAX_IMAGES) and ${MULTIPART_EXTRA_PARTS} other fields`,
+      { details: { limit: maxImages, parts } },
+    );
+  }
   let form: FormData;
   try {
-    form = await request.formData();
+    form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
   } catch (error) {
     throw new NetlensError(
       'invalid_argument',
@@ -131,4 +222,26 @@ export function validationError(error: z.ZodError, where: string): NetlensError 
     `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
     { details: { errors, ...(more > 0 && { moreErrors: more }) } },
   );
+}
+
+/** Occurrences of the multipart boundary (`--boundary` at a line start) in `bytes`; 0 without one. */
+export function countParts(bytes: Uint8Array, contentType: string): number {
+  const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const value = boundary?.[1] ?? boundary?.[2];
+  if (!value) return 0;
+  const delimiter = new TextEncoder().encode(`\r\n--${value}`);
+  const at = (from: number): number => {
+    // TypedArray indexOf is native: candidates by the first byte, then the rest compared.
+    for (let i = bytes.indexOf(delimiter[0]!, from); i >= 0; i = bytes.indexOf(delimiter[0]!, i + 1)) {
+      let j = 1;
+      while (j < delimiter.length && bytes[i + j] === delimiter[j]) j++;
+      if (j === delimiter.length) return i;
+    }
+    return -1;
+  };
+  // The first delimiter may open the body without the CRLF before it.
+  const opens = delimiter.subarray(2).every((b, k) => bytes[k] === b);
+  let count = opens ? 1 : 0;
+  for (let i = at(0); i >= 0; i = at(i + delimiter.length)) count += 1;
+  return Math.max(0, count - 1); // the last delimiter closes the body
 }

@@ -73,6 +73,10 @@ export const AppConfigSchema = z.object({
   apiKeys: z.array(ApiKeySchema).default([]),
   /** Default per-key rate limit (keys may set their own). */
   rateLimit: RateLimitSchema.default({ perMinute: 600, burst: 60 }),
+  /** Failed API-key checks per client address (429 + Retry-After above). */
+  authFailureLimit: RateLimitSchema.default({ perMinute: 30, burst: 10 }),
+  /** Proxies (IPs or CIDR blocks) whose X-Forwarded-For names the client address. */
+  trustedProxies: z.array(z.string()).default([]),
   cors: z
     .object({
       /** Allowed origins; ['*'] for any. Empty: no CORS headers. */
@@ -162,6 +166,8 @@ export async function appConfigFromSettings(
     requestTimeoutMs: settings.timeoutMs,
     apiKeys,
     rateLimit: settings.rateLimit,
+    authFailureLimit: settings.authFailureLimit,
+    trustedProxies: settings.trustedProxies,
     cors: { origins: settings.corsOrigins },
     clock: runtime.clock,
     jobs: {

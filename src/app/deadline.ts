@@ -2,11 +2,15 @@ import type { Context } from 'hono';
 import { NetlensError } from '../core/errors.js';
 import type { AppEnv } from './env.js';
 import { ClientClosedRequest } from './errors.js';
+import { shuttingDown } from './lifecycle.js';
 
 /**
- * Runs `work` under the request deadline and the client's connection: whichever ends first aborts the
- * signal `work` receives (so queued images are dropped) and the request answers at once — 504 timeout
- * for the deadline, 499 (ClientClosedRequest) for a client that went away.
+ * Runs `work` (reading the body included) under the request deadline, the client's connection and the
+ * server's shutdown: whichever ends first aborts the signal `work` receives (so queued images are
+ * dropped and a body still arriving is abandoned) and the request answers at once — 504 timeout for the
+ * deadline, 499 (ClientClosedRequest) for a client that went away, the shutdown 503 (Retry-After,
+ * Connection: close) for a request still running when the drain timeout passed. `work` counts as in
+ * flight for the graceful shutdown until it settles, even after its request answered.
  */
 export async function withDeadline<T>(
   c: Context<AppEnv>,
@@ -14,6 +18,7 @@ export async function withDeadline<T>(
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const client = c.get('clientSignal');
+  const lifecycle = c.get('lifecycle');
   const deadline = new AbortController();
   const timer = setTimeout(
     () =>
@@ -24,9 +29,17 @@ export async function withDeadline<T>(
       ),
     timeoutMs,
   );
+  let cut = false;
+  const stopCut = lifecycle.onCut(() => {
+    cut = true;
+    deadline.abort(shuttingDown());
+  });
   const signal = AbortSignal.any([client, deadline.signal]);
-  const reason = (): unknown =>
-    client.aborted ? new ClientClosedRequest('client closed the request') : signal.reason;
+  const reason = (): unknown => {
+    if (client.aborted) return new ClientClosedRequest('client closed the request');
+    if (cut) c.header('connection', 'close');
+    return signal.reason;
+  };
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(reason());
@@ -34,6 +47,7 @@ export async function withDeadline<T>(
     else signal.addEventListener('abort', onAbort, { once: true });
   });
   const running = work(signal);
+  lifecycle.track(running);
   // After an abort nobody awaits `running` any more: its later failure must not go unhandled.
   running.catch(() => undefined);
   try {
@@ -43,6 +57,7 @@ export async function withDeadline<T>(
     throw error;
   } finally {
     clearTimeout(timer);
+    stopCut();
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { PrepareImage } from '../core/prepare.js';
 import type { AppMetrics } from './app-metrics.js';
 import { validationError } from './body.js';
@@ -15,7 +16,14 @@ import type { ModelRegistry } from './registry.js';
 
 /** What every request carries through the middleware (Hono's typed context variables). */
 export interface AppEnv {
-  Variables: { requestId: string; clientSignal: AbortSignal; logger: Logger; startedAt: number };
+  Variables: {
+    requestId: string;
+    clientSignal: AbortSignal;
+    logger: Logger;
+    startedAt: number;
+    /** The app's lifecycle: withDeadline tracks the request's work and obeys its shutdown signal. */
+    lifecycle: Lifecycle;
+  };
 }
 
 /** A route group: an OpenAPIHono that createApp mounts with `app.route('/', group)`. */
@@ -94,4 +102,9 @@ export interface AppDeps {
   readonly jobs: AppJobs | undefined;
   /** Shown in /openapi.json. */
   readonly version: string;
+  /** The connection's peer address, from the runtime (undefined when it cannot tell). */
+  readonly connectionAddress: ConnectionAddress;
 }
+
+/** How a runtime tells the address a request came from (Node: the socket; Workers: CF-Connecting-IP). */
+export type ConnectionAddress = (c: Context<AppEnv>) => string | undefined;

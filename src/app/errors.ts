@@ -5,20 +5,15 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type ErrorCode, NetlensError, isNetlensError, messageOf } from '../core/errors.js';
+import { ClientClosedRequest } from './client-closed.js';
 import type { AppEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
-/** The request's client went away: nobody reads the answer (logged, answered 499, work dropped). */
-export class ClientClosedRequest extends Error {
-  override readonly name = 'ClientClosedRequest';
-}
+export { ClientClosedRequest };
 
 /** A NetlensError as the problem+json answer, keeping headers middleware set before the error. */
 function problem(c: Context<AppEnv>, error: NetlensError): Response {
-  const headers: Record<string, string> = {};
-  const retry = error.details.retryAfterSeconds;
-  if (typeof retry === 'number') headers['retry-after'] = String(retry);
-  const response = problemResponse(error, { instance: c.req.path, requestId: c.get('requestId'), headers });
+  const response = problemResponse(error, { instance: c.req.path, requestId: c.get('requestId') });
   // Keep headers set by middleware before the error (WWW-Authenticate, CORS, Connection).
   c.res.headers.forEach((value, name) => {
     if (name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);

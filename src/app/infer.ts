@@ -160,6 +160,8 @@ async function prepare(
     prepared = await deps.prepareImage(image.bytes, request.manifest, { maxPixels, format });
   } catch (error) {
     if (isNetlensError(error)) throw error;
+    // A request that was abandoned (deadline, client gone, shutdown) may see its decoder torn down.
+    if (request.signal.aborted) throw request.signal.reason;
     request.logger.warn({ err: error, format }, 'decoder failed on a request image');
     throw new NetlensError('bad_image', `the ${format} image could not be decoded: ${messageOf(error)}`);
   }

@@ -70,10 +70,11 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_dataset: 'A training data set has too few labels or images (netlens train).',
   unsupported_layer: 'The model uses a layer the converter does not support.',
   rate_limited:
-    'This API key sent more requests than its rate limit allows; retry after `Retry-After` seconds.',
-  timeout: 'The request took longer than the server timeout and was abandoned.',
+    'This API key sent more requests than its rate limit allows, or this client address failed authentication too often; retry after `Retry-After` seconds.',
+  timeout: 'The request, reading its body included, took longer than the server timeout and was abandoned.',
   queue_full: "The model's queue is full; retry after `Retry-After` seconds.",
-  model_not_ready: 'The model is not loaded yet or could not be loaded.',
+  model_not_ready:
+    'The model is not loaded yet or could not be loaded, or the server is shutting down; retry after `Retry-After` seconds.',
   provider_unavailable: 'The requested execution provider is not available on this host.',
   integrity_error: "A model file does not match its manifest's sha256.",
   internal: 'An unexpected failure; it was logged with the request id.',
@@ -126,13 +127,22 @@ function toProblem(error: NetlensError, instance?: string, requestId?: string): 
   return problem;
 }
 
+/**
+ * Seconds in Retry-After of a 503 whose error does not say (`details.retryAfterSeconds` wins): every 503
+ * tells the client when to try again — a model still loading or a store that blinked usually answers
+ * within seconds.
+ */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/** The problem document as an HTTP answer; every 503 carries Retry-After. */
 export function problemResponse(
   error: NetlensError,
   options: { instance?: string; requestId?: string; headers?: Record<string, string> } = {},
 ): Response {
   const problem = toProblem(error, options.instance, options.requestId);
-  return new Response(JSON.stringify(problem), {
-    status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers },
-  });
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers };
+  const retry = error.details.retryAfterSeconds;
+  if (typeof retry === 'number') headers['retry-after'] = String(retry);
+  else if (problem.status === 503) headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS);
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { NetlensError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import type { ApiKeyConfig, RateLimit } from './config.js';
@@ -54,27 +55,31 @@ export function presentedKey(headers: Headers): string | undefined {
   return headers.get('x-api-key')?.trim() || undefined;
 }
 
-/** Token buckets per key: `burst` requests at once, refilled at `perMinute`. */
+/**
+ * Token buckets per key: `burst` requests at once, refilled at `perMinute`. At most `maxKeys` buckets
+ * are kept (keys are client addresses for the failed-authentication limit, which anyone can make up):
+ * past that, buckets that have refilled are forgotten, then the oldest.
+ */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     private readonly defaults: RateLimit,
     private readonly now: () => number = () => Date.now(),
+    private readonly maxKeys = 10_000,
   ) {}
 
   /** Takes one token or throws rate_limited with the seconds until one is available. */
   take(key: string, limit: RateLimit = this.defaults): void {
-    const now = this.now();
+    this.check(key, limit);
+    this.spend(key, limit);
+  }
+
+  /** Throws rate_limited when the bucket is empty; takes nothing. */
+  check(key: string, limit: RateLimit = this.defaults): void {
+    const bucket = this.bucket(key, limit);
+    if (bucket.tokens >= 1) return;
     const perMs = limit.perMinute / 60_000;
-    const bucket = this.buckets.get(key) ?? { tokens: limit.burst, at: now };
-    bucket.tokens = Math.min(limit.burst, bucket.tokens + (now - bucket.at) * perMs);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return;
-    }
     const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
     throw new NetlensError(
       'rate_limited',
@@ -82,4 +87,64 @@ export class RateLimiter {
       { details: { retryAfterSeconds, limit: { perMinute: limit.perMinute, burst: limit.burst } } },
     );
   }
+
+  /** Takes one token when there is one. */
+  spend(key: string, limit: RateLimit = this.defaults): void {
+    const bucket = this.bucket(key, limit);
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
+  }
+
+  private bucket(key: string, limit: RateLimit): { tokens: number; at: number } {
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.maxKeys) this.forget(now, limit);
+      bucket = { tokens: limit.burst, at: now };
+      this.buckets.set(key, bucket);
+    }
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) * limit.perMinute) / 60_000);
+    bucket.at = now;
+    return bucket;
+  }
+
+  private forget(now: number, limit: RateLimit): void {
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) * limit.perMinute) / 60_000 >= limit.burst) this.buckets.delete(key);
+    }
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxKeys) break;
+      this.buckets.delete(key);
+    }
+  }
+}
+
+/**
+ * The client's address for per-client limits: the connection's peer (`connection`, from the runtime),
+ * unless that peer is a trusted proxy — then the last X-Forwarded-For address that is not a trusted
+ * proxy. Without trusted proxies X-Forwarded-For is never read (anyone can write it).
+ */
+export function clientAddress(
+  connection: string | undefined,
+  headers: Headers,
+  trustedProxies: readonly string[],
+): string {
+  const peer = connection ?? 'unknown';
+  if (trustedProxies.length === 0 || !isTrusted(peer, trustedProxies)) return peer;
+  const forwarded = (headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    if (!isTrusted(forwarded[i]!, trustedProxies)) return forwarded[i]!;
+  }
+  return forwarded[0] ?? peer;
+}
+
+function isTrusted(address: string, trustedProxies: readonly string[]): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.process(address);
+  return trustedProxies.some((block) => {
+    const [range, prefix] = ipaddr.parseCIDR(block);
+    return parsed.kind() === range.kind() && parsed.match(range, prefix);
+  });
 }

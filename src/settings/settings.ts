@@ -103,6 +103,10 @@ export interface Settings {
   memoryBudgetMiB: number;
   decodeBudgetMiB: number;
   drainTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  authFailureLimit: RateLimitSetting;
+  trustedProxies: string[];
   logLevel: LogLevelSetting;
   modelStore: 'assets' | 'r2';
   edgeDebug: boolean;
@@ -361,6 +365,38 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     defaultText: '30000',
     scope: 'node',
     doc: 'How long SIGTERM waits for in-flight requests before closing connections.',
+  }),
+  headersTimeoutMs: spec<number>({
+    env: 'NETLENS_HEADERS_TIMEOUT_MS',
+    kind: int({ min: 1 }),
+    default: 10_000,
+    defaultText: '10000',
+    scope: 'node',
+    doc: "How long a client may take to send a request's headers (Node's headersTimeout; 408 and the connection closed after it). The whole request, body included, is bounded by NETLENS_TIMEOUT_MS + 5 s (Node's requestTimeout) besides the app's own deadline.",
+  }),
+  keepAliveTimeoutMs: spec<number>({
+    env: 'NETLENS_KEEP_ALIVE_TIMEOUT_MS',
+    kind: int({ min: 0 }),
+    default: 5_000,
+    defaultText: '5000',
+    scope: 'node',
+    doc: "How long an idle keep-alive connection stays open (Node's keepAliveTimeout); behind a load balancer, set it above the balancer's idle timeout.",
+  }),
+  authFailureLimit: spec<RateLimitSetting>({
+    env: 'NETLENS_AUTH_FAILURE_LIMIT',
+    kind: rateLimit,
+    default: { perMinute: 30, burst: 10 },
+    defaultText: '30/10',
+    scope: 'all',
+    doc: 'Failed API-key checks allowed per client address, per minute / at once, when NETLENS_API_KEYS is set; above it the address gets 429 + Retry-After without its key being checked.',
+  }),
+  trustedProxies: spec<string[]>({
+    env: 'NETLENS_TRUSTED_PROXIES',
+    kind: list(cidr),
+    default: [],
+    defaultText: 'none (the connection address is the client)',
+    scope: 'all',
+    doc: 'Proxies whose X-Forwarded-For is believed: when the connection comes from one of these addresses, the client is the last X-Forwarded-For address that is not one of them (for the failed-authentication limit). The Worker takes CF-Connecting-IP.',
   }),
   logLevel: spec<LogLevelSetting>({
     env: 'NETLENS_LOG_LEVEL',

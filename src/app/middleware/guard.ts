@@ -1,27 +1,39 @@
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import { NetlensError } from '../../core/errors.js';
+import { readBody } from '../body.js';
+import { withDeadline } from '../deadline.js';
 import type { AppDeps, AppEnv } from '../env.js';
-import { ApiKeys, RateLimiter, presentedKey } from '../security.js';
+import { shuttingDown } from '../lifecycle.js';
+import { ApiKeys, RateLimiter, clientAddress, presentedKey } from '../security.js';
 
 /**
- * Guards /v1/*: refuses new work while the server drains (503, Connection: close), then — when API
- * keys are configured — requires one (401) and applies its rate limit (429 + Retry-After). Signed
- * webhooks (/v1/hooks/*) need no API key: their signature is checked by the job service.
+ * Guards /v1/*: refuses new work while the server drains (503, Retry-After, Connection: close), then —
+ * when API keys are configured — requires one (401) and applies its rate limit (429 + Retry-After).
+ * Failed key checks are limited per client address (config.authFailureLimit): an address past it gets
+ * 429 + Retry-After before its key is even checked. Signed webhooks (/v1/hooks/*) need no API key:
+ * their signature is checked by the job service.
  */
-export function v1Guard(deps: Pick<AppDeps, 'config' | 'lifecycle'>): MiddlewareHandler<AppEnv> {
-  const apiKeys = new ApiKeys(deps.config.apiKeys);
-  const limiter = new RateLimiter(deps.config.rateLimit);
+export function v1Guard(
+  deps: Pick<AppDeps, 'config' | 'lifecycle' | 'connectionAddress'>,
+): MiddlewareHandler<AppEnv> {
+  const { config } = deps;
+  const apiKeys = new ApiKeys(config.apiKeys);
+  const limiter = new RateLimiter(config.rateLimit);
+  const failures = new RateLimiter(config.authFailureLimit);
   return async (c, next) => {
     if (deps.lifecycle.draining) {
       c.header('connection', 'close');
-      throw new NetlensError('model_not_ready', 'the server is shutting down; retry on another instance');
+      throw shuttingDown();
     }
     // Webhooks authenticate with their signature (src/jobs/signature.ts), not an API key.
     if (!apiKeys.enabled || c.req.path.startsWith('/v1/hooks/')) return next();
+    const address = clientAddress(deps.connectionAddress(c), c.req.raw.headers, config.trustedProxies);
+    failures.check(address);
     const presented = presentedKey(c.req.raw.headers);
     const key = presented === undefined ? undefined : await apiKeys.verify(presented);
     if (!key) {
+      failures.spend(address);
+      c.get('logger').info({ client: address }, 'authentication failed');
       c.header('www-authenticate', 'Bearer realm="netlens"');
       throw new NetlensError(
         'unauthorized',
@@ -37,24 +49,36 @@ export function v1Guard(deps: Pick<AppDeps, 'config' | 'lifecycle'>): Middleware
 }
 
 /**
- * The request body limit of image routes, failing with payload_too_large. A declared Content-Length is
- * checked without touching the body: reading `request.body` (as hono's bodyLimit does first) turns
- * @hono/node-server's request into a web ReadableStream, and the image is then read through that
- * stream instead of straight from Node's socket — measurably more CPU and garbage per image. Bodies of
- * unknown length (chunked) are counted while read, by hono's bodyLimit.
+ * The request body limit, failing with payload_too_large: a declared Content-Length over the limit is
+ * refused at once, without touching the body. Nothing is read here: the route reads the body inside its
+ * deadline with readBody (body.ts), which counts a body of unknown length (chunked) while it arrives.
+ * (Reading `request.body` here, as hono's bodyLimit does, would also turn @hono/node-server's request
+ * into a web ReadableStream, so that an image is no longer read straight from Node's socket —
+ * measurably more CPU and garbage per image.)
  */
 export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
-  const tooLarge = (): never => {
-    throw new NetlensError('payload_too_large', `the body is larger than ${maxSize} bytes`, {
-      details: { limit: maxSize },
-    });
-  };
-  const counted = honoBodyLimit({ maxSize, onError: tooLarge });
   return async (c, next) => {
     const headers = c.req.raw.headers;
     const length = headers.get('content-length');
-    if (length === null || headers.has('transfer-encoding')) return counted(c, next);
-    if (Number.parseInt(length, 10) > maxSize) tooLarge();
+    if (length !== null && !headers.has('transfer-encoding') && Number.parseInt(length, 10) > maxSize) {
+      throw new NetlensError('payload_too_large', `the body is larger than ${maxSize} bytes`, {
+        details: { limit: maxSize },
+      });
+    }
+    return next();
+  };
+}
+
+/**
+ * For routes whose body a validator reads before the handler (the signed webhook's JSON): reads it here
+ * under the request deadline and the body limit (readBody), then hands the route the buffered bytes.
+ */
+export function bufferedBody(deps: Pick<AppDeps, 'config'>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const bytes = await withDeadline(c, deps.config.requestTimeoutMs, (signal) =>
+      readBody(c.req.raw, { maxBytes: deps.config.maxBodyBytes, signal }),
+    );
+    c.req.raw = new Request(c.req.raw, { body: bytes });
     return next();
   };
 }

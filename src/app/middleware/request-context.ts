@@ -20,6 +20,7 @@ export function requestContext(
     c.set('requestId', requestId);
     c.set('startedAt', startedAt);
     c.set('clientSignal', c.req.raw.signal);
+    c.set('lifecycle', deps.lifecycle);
     const log = deps.logger.child({ reqId: requestId });
     c.set('logger', log);
     deps.lifecycle.begin();

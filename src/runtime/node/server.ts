@@ -2,11 +2,13 @@
  * The Node HTTP server: the runtime-free app (src/app) with the Node runtime kit injected, served by
  * @hono/node-server, with a graceful shutdown that drains in-flight requests.
  */
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import type { ServerOptions } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type Http2Bindings, type HttpBindings, createAdaptorServer } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { type NetlensApp, createApp } from '../../app/app.js';
 import { appConfigFromSettings } from '../../app/config.js';
-import type { PageAssets } from '../../app/env.js';
+import type { ConnectionAddress, PageAssets } from '../../app/env.js';
 import type { Logger } from '../../app/logger.js';
 import { ModelRegistry } from '../../app/registry.js';
 import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
@@ -24,6 +26,8 @@ export interface ServeOptions {
   assets?: PageAssets | false;
   /** Name resolution for job fetches (tests make names resolve to chosen addresses). */
   resolve?: Resolver;
+  /** The client's address (default: the socket's peer, from @hono/node-server's bindings). */
+  connectionAddress?: ConnectionAddress;
 }
 
 export interface NodeApp {
@@ -101,6 +105,7 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
     logger,
     ...(assets && { assets }),
     ...(jobs && { jobs }),
+    connectionAddress: options.connectionAddress ?? socketPeer,
   });
   if (jobs && app.control.jobs) {
     const onError = (error: unknown): void => logger.error({ err: error }, 'job worker failed');
@@ -115,11 +120,23 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
   return { app, registry, runtime, logger, close };
 }
 
+/** The socket's peer address; undefined when the bindings are not @hono/node-server's (a host app). */
+const socketPeer: ConnectionAddress = (c) => {
+  const env: unknown = c.env;
+  return typeof env === 'object' && env !== null && 'incoming' in env
+    ? getConnInfo(c).remote.address
+    : undefined;
+};
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { settings } = options;
   const { app, registry, runtime, logger, close: closeApp } = await createNodeApp(options);
   const { config } = app.control;
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host });
+  const server = createAdaptorServer({
+    fetch: closeWhenBodyUnread(app),
+    hostname: settings.host,
+    serverOptions: serverTimeouts(settings),
+  });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => {
@@ -149,10 +166,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         'shutting down: draining in-flight requests',
       );
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      // Requests still running at the timeout are answered the shutdown 503 (Retry-After) by the drain.
       const drain = await app.control.drain(drainTimeoutMs);
       // Keep-alive connections with no request in flight would hold server.close() open.
       if ('closeIdleConnections' in server) server.closeIdleConnections();
-      if (!drain.drained && 'closeAllConnections' in server) server.closeAllConnections();
+      if (!drain.drained && 'closeAllConnections' in server) {
+        // The cut requests' 503s (Connection: close) are still going out: a second, then cut the rest.
+        await Promise.race([closed, new Promise((resolveWait) => setTimeout(resolveWait, 1000).unref())]);
+        server.closeAllConnections();
+      }
       await closed;
       await closeApp();
       logger.info({ drained: drain.drained, abandoned: drain.inFlight }, 'stopped');
@@ -160,6 +182,67 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     })());
 
   return { url, port: address.port, host: address.address, app, registry, close };
+}
+
+/**
+ * The app's fetch, plus one transport rule: an answer given before the request body was completely
+ * received (an early error — unknown model, 401, 413 from Content-Length — or a deadline hit while the
+ * body still arrives) says `Connection: close`, and the connection is closed once it is sent. A
+ * keep-alive client then opens a new connection for its next request instead of sending it on one the
+ * server is about to drop (undici: "other side closed"). Bodies that were read are unaffected.
+ */
+function closeWhenBodyUnread(app: NetlensApp) {
+  return async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
+    const response = await app.fetch(request, env);
+    const { incoming, outgoing } = env;
+    // HTTP/2 has no Connection header (a stream is reset instead).
+    if (incoming.httpVersionMajor === 1 && !incoming.complete && !outgoing.headersSent) {
+      outgoing.setHeader('connection', 'close');
+      const socket = incoming.socket;
+      outgoing.once('finish', () => lingerBeforeClose(socket));
+    }
+    return response;
+  };
+}
+
+/** Longest a closing connection keeps discarding the rest of an upload (after the answer went out). */
+const LINGER_MS = 2000;
+
+/**
+ * A clean close after an early answer: Node ends the socket after a `Connection: close` answer and
+ * destroys it as soon as its FIN is out; with upload bytes still arriving the kernel then answers them
+ * with a reset, and a client still writing its body can lose the answer it has not read yet (EPIPE /
+ * ECONNRESET). So the socket stays half-open instead, while the rest of the body is read and discarded
+ * (@hono/node-server drains up to 64 MiB in 500 ms, then destroys it), until the client closes its side
+ * or LINGER_MS pass — the "lingering close" of HTTP servers.
+ */
+function lingerBeforeClose(socket: Socket): void {
+  // Runs after Node's own 'finish' handler, which called socket.destroySoon(): end() now, destroy() on
+  // the socket's 'finish' (FIN written).
+  socket.removeListener('finish', socket.destroy);
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('end', () => socket.destroy());
+  socket.resume();
+}
+
+/**
+ * Node's server timeouts from the settings: headers within NETLENS_HEADERS_TIMEOUT_MS, the whole
+ * request within NETLENS_TIMEOUT_MS + 5 s (the app's own deadline answers first; this ends what never
+ * reaches the app), idle keep-alive connections after NETLENS_KEEP_ALIVE_TIMEOUT_MS. Node checks them
+ * every second (its default, 30 s, would let a request live that much longer).
+ */
+export function serverTimeouts(
+  settings: Pick<Settings, 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'timeoutMs'>,
+): ServerOptions {
+  const requestTimeout = settings.timeoutMs + 5_000;
+  return {
+    headersTimeout: Math.min(settings.headersTimeoutMs, requestTimeout),
+    requestTimeout,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    connectionsCheckingInterval: 1_000,
+  };
 }
 
 /** SIGTERM / SIGINT → drain and exit (a second signal exits at once). */
