@@ -130,10 +130,37 @@ describe('the Node server: bodies, timeouts and keep-alive', () => {
       await new Promise((resolve) => socket.once('close', resolve));
       clearInterval(timer);
       expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(text).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        type: '/problems/request-timeout',
+        status: 408,
+      });
       expect(performance.now() - started).toBeLessThan(1000 + 2500);
     } finally {
       await quick.close();
     }
+  });
+
+  it('answers what the HTTP parser refuses with a problem document: 431 for huge headers, 400 for garbage', async () => {
+    const { port } = new URL(server.url);
+    const exchange = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let text = '';
+        socket.setEncoding('latin1').on('data', (data: string) => (text += data));
+        socket.on('error', reject).on('close', () => resolve(text));
+        socket.end(request);
+      });
+    const body = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+    const huge = await exchange(
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toMatch(/\r\nconnection: close\r\n/i);
+    expect(body(huge)).toMatchObject({ type: '/problems/headers-too-large', status: 431 });
+    const garbage = await exchange('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(body(garbage)).toMatchObject({ type: '/problems/invalid-argument', status: 400 });
   });
 
   it('delivers consecutive early answers to a keep-alive fetch (undici), closing after each', async () => {

@@ -14,6 +14,8 @@ const TITLES: Record<ErrorCode, string> = {
   webhook_signature_invalid: 'Webhook signature invalid',
   webhook_expired: 'Webhook timestamp outside the tolerance',
   webhook_replayed: 'Webhook id replayed',
+  request_timeout: 'Request headers timed out',
+  headers_too_large: 'Request headers too large',
   job_conflict: 'Job state conflict',
   url_refused: 'URL refused',
   fetch_failed: 'Fetch failed',
@@ -49,6 +51,10 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
     'webhook-timestamp is more than 5 minutes away from the server clock; sign each attempt with the current time.',
   webhook_replayed:
     'This webhook-id was already used for a different body: an id names one message (a repeat with the same body answers the existing job).',
+  request_timeout:
+    'The request line and headers did not arrive within NETLENS_HEADERS_TIMEOUT_MS; the connection is closed.',
+  headers_too_large:
+    "The request's header section is larger than the server's HTTP parser accepts (16 KiB on Node); the connection is closed.",
   job_conflict:
     'The job is not in a state that allows this (e.g. retrying a job that has not failed); `state` says where it is.',
   url_refused:

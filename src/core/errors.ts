@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   webhook_replayed: 401,
   unknown_model: 404,
   not_found: 404,
+  /** The request's headers did not arrive within NETLENS_HEADERS_TIMEOUT_MS (the Node server). */
+  request_timeout: 408,
   job_conflict: 409,
   payload_too_large: 413,
   response_too_large: 413,
@@ -24,6 +26,8 @@ export const ERROR_CODES = {
   unsupported_layer: 422,
   url_refused: 422,
   rate_limited: 429,
+  /** The request's header section is over the HTTP parser's limit (the Node server: 16 KiB). */
+  headers_too_large: 431,
   fetch_failed: 502,
   timeout: 504,
   queue_full: 503,

@@ -2,18 +2,21 @@
  * The Node HTTP server: the runtime-free app (src/app) with the Node runtime kit injected, served by
  * @hono/node-server, with a graceful shutdown that drains in-flight requests.
  */
-import type { ServerOptions } from 'node:http';
+import { STATUS_CODES, type ServerOptions } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type Http2Bindings, type HttpBindings, createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type NetlensApp, createApp } from '../../app/app.js';
 import { appConfigFromSettings } from '../../app/config.js';
 import type { ConnectionAddress, PageAssets } from '../../app/env.js';
 import type { Logger } from '../../app/logger.js';
+import { PROBLEM_CONTENT_TYPE, describeProblem, problemType } from '../../app/problem.js';
 import { ModelRegistry } from '../../app/registry.js';
 import { type NodeJobBackend, openJobBackend } from '../../jobs/node/backend.js';
 import type { Resolver } from '../../jobs/node/safe-fetch.js';
 import type { Settings } from '../../settings/index.js';
+import { NetlensError } from '../../core/errors.js';
 import { type NodeRuntime, createLogger, createNodeRuntime } from './runtime.js';
 
 export interface ServeOptions {
@@ -137,6 +140,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     hostname: settings.host,
     serverOptions: serverTimeouts(settings),
   });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => {
@@ -203,6 +207,43 @@ function closeWhenBodyUnread(app: NetlensApp) {
     }
     return response;
   };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before the app sees a request — a header section over its
+ * limit (431), headers that do not arrive in time (408), a malformed request (400) — with a problem
+ * document and `Connection: close`, where Node would write a bare status line. A socket that cannot be
+ * answered any more (already writing, or reset by the client) is only destroyed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const code = (error as { code?: string }).code;
+  // Node's own rule: answer unless the socket is gone or an answer has already started.
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? new NetlensError('headers_too_large', 'the request headers are larger than 16 KiB')
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new NetlensError('request_timeout', 'the request headers did not arrive in time')
+        : new NetlensError(
+            'invalid_argument',
+            `the request is not valid HTTP/1.1 (${code ?? 'parse error'})`,
+          );
+  const body = JSON.stringify({
+    type: problemType(problem.code),
+    title: describeProblem(problem.code).title,
+    status: problem.status,
+    detail: problem.message,
+    code: problem.code,
+  });
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +
+      `content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Longest a closing connection keeps discarding the rest of an upload (after the answer went out). */
