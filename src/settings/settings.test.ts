@@ -30,8 +30,9 @@ describe('readSettings', () => {
       providers: ['cpu'],
       requireGpu: false,
       engineWorker: true,
-      concurrency: 2,
-      threads: 3,
+      sessions: 2, // side by side, (4 cores − 1) ÷ 2 intra-op threads each, rounded
+      concurrency: 4,
+      threads: 2,
       maxBatch: 1,
       maxDelayMs: 0,
       maxPixels: 40_000_000,
@@ -56,7 +57,16 @@ describe('readSettings', () => {
       maxBatch: 16,
       maxDelayMs: 2,
     });
-    expect(readSettings({ NETLENS_REQUIRE_GPU: 'yes' }, node).settings.maxBatch).toBe(16);
+    expect(readSettings({ NETLENS_REQUIRE_GPU: 'yes' }, node).settings).toMatchObject({
+      maxBatch: 16,
+      sessions: 1, // one device
+    });
+    expect(readSettings({ NETLENS_ENGINE_WORKER: 'off' }, node).settings.sessions).toBe(1);
+    expect(readSettings({}, { runtime: 'node', cores: 2 }).settings).toMatchObject({
+      sessions: 2,
+      threads: 1,
+      concurrency: 4,
+    });
     expect(
       readSettings({ NETLENS_ENGINE_WORKER: 'off', NETLENS_CONCURRENCY: '2' }, node).settings.threads,
     ).toBe(2);
@@ -229,7 +239,7 @@ describe('readSettings', () => {
     expect(readSettings({ NETLENS_SESSIONS: '2' }, node).settings).toMatchObject({
       sessions: 2,
       concurrency: 4, // two calls in flight per session
-      threads: 1, // ⌊(4 cores − 1) ÷ 2 sessions⌋
+      threads: 2, // (4 cores − 1) ÷ 2 sessions, rounded
     });
   });
 

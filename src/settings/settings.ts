@@ -199,8 +199,9 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
   sessions: spec<number>({
     env: 'NETLENS_SESSIONS',
     kind: int({ min: 1 }),
-    default: 1,
-    defaultText: '1',
+    default: ({ host, resolved }) =>
+      wantsGpu(resolved) || resolved.engineWorker === false ? 1 : Math.min(2, host.cores),
+    defaultText: 'min(2, cores); 1 with a GPU provider or without the engine worker',
     scope: 'node',
     doc: 'Sessions of each model run side by side, each in its own inference worker thread with NETLENS_THREADS intra-op threads (memory × sessions; needs NETLENS_ENGINE_WORKER). Several one-thread sessions do more images per CPU second than one session with several threads (docs/performance.md).',
   }),
@@ -219,9 +220,9 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: ({ host, resolved }) =>
       resolved.engineWorker === false
         ? Math.max(1, Math.floor(host.cores / (resolved.concurrency ?? 1)))
-        : Math.max(1, Math.floor((host.cores - 1) / (resolved.sessions ?? 1))),
+        : Math.max(1, Math.round((host.cores - 1) / (resolved.sessions ?? 1))),
     defaultText:
-      '(cores − 1) ÷ NETLENS_SESSIONS (at least 1) with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
+      '(cores − 1) ÷ NETLENS_SESSIONS rounded (at least 1) with the worker thread, else cores ÷ NETLENS_CONCURRENCY',
     scope: 'node',
     doc: "onnxruntime's intra-op threads per session (the server leaves a core for decoding and HTTP). The CLI uses every core unless --threads is given.",
   }),
