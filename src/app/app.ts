@@ -7,6 +7,7 @@ import { cors } from 'hono/cors';
 import type { ImageDecoder } from '../core/image-types.js';
 import { NetlensError } from '../core/errors.js';
 import { type PrepareImage, prepareInThread } from '../core/prepare.js';
+import { type ReadJsonImages, readJsonImages } from './body.js';
 import { createAppMetrics } from './app-metrics.js';
 import { type AppConfig, type AppConfigInput, parseAppConfig } from './config.js';
 import {
@@ -41,6 +42,8 @@ export interface CreateAppOptions {
    * `decodeImage` and core preprocessing on the HTTP thread.
    */
   prepareImage?: PrepareImage;
+  /** JSON bodies → images as the runtime kit runs it (Node: the prepare pool). Default: this thread. */
+  readJsonImages?: ReadJsonImages;
   config?: AppConfigInput;
   logger?: Logger;
   /** The demo page; without it GET / answers a short HTML note. */
@@ -137,7 +140,17 @@ function createDeps(options: CreateAppOptions): AppDeps {
   });
   const logger = options.logger ?? consoleLogger();
   const prepareImage = options.prepareImage ?? prepareInThread(options.decodeImage);
-  const base = { config, registry, prepareImage, logger, metrics, inference, decoding };
+  const readJson = options.readJsonImages ?? readJsonImages;
+  const base = {
+    config,
+    registry,
+    prepareImage,
+    readJsonImages: readJson,
+    logger,
+    metrics,
+    inference,
+    decoding,
+  };
   const jobs =
     options.jobs && config.jobs.webhookSecrets.length > 0 ? createAppJobs(base, options.jobs) : undefined;
   return {

@@ -43,10 +43,18 @@ export interface BodyLimits {
   signal: AbortSignal;
 }
 
+/**
+ * A JSON body's bytes → its images (parse, validate, base64-decode). The runtime kit may run it off the
+ * HTTP thread (Node: the prepare pool), where a 32 MB JSON.parse does not stop the server; default
+ * `readJsonImages` on the calling thread.
+ */
+export type ReadJsonImages = (bytes: Uint8Array, maxImages: number) => Promise<RequestImages>;
+
 export async function readImages(
   request: Request,
   maxImages: number,
   limits: BodyLimits,
+  readJson: ReadJsonImages = readJsonImages,
 ): Promise<RequestImages> {
   const contentType = request.headers.get('content-type') ?? '';
   const type = contentType.split(';')[0]!.trim().toLowerCase();
@@ -141,7 +149,7 @@ function checkImageCount(images: number, maxImages: number): void {
   }
 }
 
-async function readJson(bytes: Uint8Array, maxImages: number): Promise<RequestImages> {
+export async function readJsonImages(bytes: Uint8Array, maxImages: number): Promise<RequestImages> {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

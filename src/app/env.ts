@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PrepareImage } from '../core/prepare.js';
 import type { AppMetrics } from './app-metrics.js';
-import { validationError } from './body.js';
+import { type ReadJsonImages, validationError } from './body.js';
 import type { AppConfig } from './config.js';
 import type { Gate } from './gate.js';
 import type { InferenceService } from './inference.js';
@@ -88,6 +88,8 @@ export interface AppDeps {
   readonly registry: ModelRegistry;
   /** Bytes → model input (decode + preprocess), where the runtime kit chose to run it. */
   readonly prepareImage: PrepareImage;
+  /** A JSON body's bytes → its images, where the runtime kit chose to run it. */
+  readonly readJsonImages: ReadJsonImages;
   readonly logger: Logger;
   readonly metrics: AppMetrics;
   readonly lifecycle: Lifecycle;

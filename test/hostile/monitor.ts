@@ -1,10 +1,10 @@
 /**
  * What the hostile suite watches while it runs: /healthz latency (sampled every `everyMs`, one probe at a
- * time, over a keep-alive-free connection each) and the server's resident memory (VmRSS and VmHWM from
+ * time, over a keep-alive-free connection each, from a worker thread) and the server's resident memory (VmRSS and VmHWM from
  * /proc/<pid>/status).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 
 export interface Monitor {
   /** Stops sampling and returns the worst /healthz latency, the samples taken, the peak RSS. */
@@ -21,26 +21,6 @@ export interface MonitorReport {
   peakRssMiB: number;
   /** The kernel's high-water mark of the process's RSS at the end (covers peaks between samples). */
   hwmMiB: number;
-}
-
-function healthz(base: string, timeoutMs: number): Promise<{ ms: number; failure?: string }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const req = request(`${base}/healthz`, { agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () =>
-        resolve({
-          ms: performance.now() - started,
-          ...(res.statusCode !== 200 && { failure: `/healthz answered ${res.statusCode}` }),
-        }),
-      );
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (error) =>
-      resolve({ ms: performance.now() - started, failure: `/healthz: ${error.message}` }),
-    );
-    req.end();
-  });
 }
 
 /** VmRSS and VmHWM of a process in MiB (0 when it is gone). */
@@ -81,40 +61,41 @@ export function descendantNamed(pid: number, name: string): number | undefined {
   return undefined;
 }
 
+/**
+ * Samples the server's memory here and /healthz from a worker thread (healthz-probe.mjs): this thread
+ * builds and streams the hostile bodies, and a probe timed on its event loop would blame the server for
+ * the test's own stalls.
+ */
 export function startMonitor(base: string, pid: number, everyMs = 100, slowMs = Infinity): Monitor {
-  const report: MonitorReport = {
-    healthzSamples: 0,
-    worstHealthzMs: 0,
-    slowSamples: [],
-    healthzFailures: [],
-    peakRssMiB: 0,
-    hwmMiB: 0,
-  };
-  let running = true;
+  let peakRssMiB = 0;
+  let hwmMiB = 0;
   const sampleMemory = (): void => {
-    const { rssMiB, hwmMiB } = memoryOf(pid);
-    report.peakRssMiB = Math.max(report.peakRssMiB, rssMiB);
-    report.hwmMiB = Math.max(report.hwmMiB, hwmMiB);
+    const memory = memoryOf(pid);
+    peakRssMiB = Math.max(peakRssMiB, memory.rssMiB);
+    hwmMiB = Math.max(hwmMiB, memory.hwmMiB);
   };
   const memoryTimer = setInterval(sampleMemory, everyMs);
-  const loop = (async () => {
-    while (running) {
-      const at = performance.now();
-      const probe = await healthz(base, 10_000);
-      if (probe.ms > slowMs) report.slowSamples.push({ at, ms: probe.ms });
-      report.healthzSamples++;
-      report.worstHealthzMs = Math.max(report.worstHealthzMs, probe.ms);
-      if (probe.failure !== undefined) report.healthzFailures.push(probe.failure);
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
+  const probe = new Worker(new URL('./healthz-probe.mjs', import.meta.url), {
+    workerData: { base, everyMs, slowMs: Number.isFinite(slowMs) ? slowMs : Number.MAX_VALUE },
+  });
+  const probed = new Promise<Omit<MonitorReport, 'peakRssMiB' | 'hwmMiB'>>((resolve, reject) => {
+    probe.once('message', resolve);
+    probe.once('error', reject);
+  });
   return {
     async stop() {
-      running = false;
-      await loop;
+      probe.postMessage('stop');
+      const report = await probed;
+      await probe.terminate();
       clearInterval(memoryTimer);
       sampleMemory();
-      return report;
+      return {
+        ...report,
+        // The worker's clock (epoch ms) on this thread's performance.now() scale, as the suite's windows.
+        slowSamples: report.slowSamples.map((s) => ({ ...s, at: s.at - performance.timeOrigin })),
+        peakRssMiB,
+        hwmMiB,
+      };
     },
   };
 }

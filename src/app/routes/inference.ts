@@ -43,10 +43,12 @@ export function inferenceRoutes(deps: AppDeps): Router {
       const manifest = await deps.registry.manifest(model);
       if (variant === 'features') await deps.registry.requireFeatures(manifest);
       else requireClasses(manifest);
-      const body = await readImages(c.req.raw, deps.config.maxImagesPerRequest, {
-        maxBytes: deps.config.maxBodyBytes,
-        signal,
-      });
+      const body = await readImages(
+        c.req.raw,
+        deps.config.maxImagesPerRequest,
+        { maxBytes: deps.config.maxBodyBytes, signal },
+        deps.readJsonImages,
+      );
       const wanted = body.top ?? top ?? Math.min(deps.config.defaultTop, manifest.output.size);
       if (variant === 'model') validateTop(wanted, manifest.output.size);
       const request = {

@@ -7,6 +7,7 @@ import type { Manifest } from '../../core/manifest.js';
 import { prepareInThread } from '../../core/prepare.js';
 import { createSharpImageDecoder } from './decode-image.js';
 import { createPreparePool } from './prepare-pool.js';
+import { readJsonImages } from '../../app/body.js';
 
 type Spec = Pick<Manifest, 'input' | 'preprocessing'>;
 const spec = (size: number, preprocessing: Manifest['preprocessing']): Spec => ({
@@ -115,5 +116,30 @@ describe('the prepare pool (decode + preprocess in worker threads)', () => {
       'model_not_ready',
       'the server is shutting down (its decoding threads are closed)',
     ]);
+  });
+});
+
+describe('the prepare pool reading JSON bodies (parse + base64 off the HTTP thread)', () => {
+  const pool = createPreparePool({ threads: 1 });
+  afterAll(() => pool.close());
+  const body = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('gives the images and top the calling thread would, the bytes moved back', async () => {
+    const bytes = photo('soccer_ball.jpg');
+    const json = body({ images: [{ base64: Buffer.from(bytes).toString('base64'), name: 'ball' }], top: 3 });
+    const pooled = await pool.readJsonImages(json.slice(), 64);
+    expect(pooled).toEqual(await readJsonImages(json, 64));
+    expect(pooled.top).toBe(3);
+    expect(Array.from(pooled.images[0]!.bytes)).toEqual(Array.from(bytes));
+  });
+
+  it('keeps the error codes: invalid JSON, too many images, bad base64', async () => {
+    const invalid = await errorOf(pool.readJsonImages(new TextEncoder().encode('{"images": ['), 64));
+    expect(invalid.code).toBe('invalid_argument');
+    const many = await errorOf(pool.readJsonImages(body({ images: Array(65).fill({ base64: 'AA==' }) }), 64));
+    expect(many.code).toBe('payload_too_large');
+    expect(many.details).toEqual({ limit: 64, images: 65 });
+    const base64 = await errorOf(pool.readJsonImages(body({ images: [{ base64: '!!!' }] }), 64));
+    expect(base64.code).toBe('invalid_argument');
   });
 });

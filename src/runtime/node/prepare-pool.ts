@@ -10,17 +10,20 @@
 import { Piscina } from 'piscina';
 import { NetlensError } from '../../core/errors.js';
 import type { PrepareImage } from '../../core/prepare.js';
-import type { PrepareReply, PrepareTask } from './prepare-task.js';
+import type { ReadJsonImages } from '../../app/body.js';
+import type { JsonReply, JsonTask, PrepareReply, PrepareTask } from './prepare-task.js';
 
 export interface PreparePool {
   readonly prepareImage: PrepareImage;
+  /** JSON bodies parsed and their base64 images decoded in the pool (a 32 MB JSON.parse stops no server). */
+  readonly readJsonImages: ReadJsonImages;
   readonly threads: number;
   /** Ends the threads (queued tasks are rejected). */
   close(): Promise<void>;
 }
 
 export function createPreparePool(options: { threads: number }): PreparePool {
-  const pool = new Piscina<PrepareTask, PrepareReply>({
+  const pool = new Piscina<PrepareTask | JsonTask, PrepareReply | JsonReply>({
     filename: new URL('./prepare-worker.mjs', import.meta.url).href,
     minThreads: options.threads,
     maxThreads: options.threads,
@@ -30,14 +33,28 @@ export function createPreparePool(options: { threads: number }): PreparePool {
     atomics: 'disabled',
   });
   let closed = false;
+  const refuseWhenClosed = (): void => {
+    if (closed)
+      throw new NetlensError(
+        'model_not_ready',
+        'the server is shutting down (its decoding threads are closed)',
+      );
+  };
   return {
     threads: options.threads,
+    async readJsonImages(bytes, maxImages) {
+      refuseWhenClosed();
+      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const task: JsonTask = { kind: 'json', bytes, maxImages };
+      const reply = (await pool.run(
+        task,
+        owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {},
+      )) as JsonReply;
+      if (!reply.ok) throw new NetlensError(reply.code, reply.message, { details: reply.details });
+      return { images: reply.images, ...(reply.top !== undefined && { top: reply.top }), format: 'json' };
+    },
     async prepareImage(bytes, spec, prepareOptions = {}) {
-      if (closed)
-        throw new NetlensError(
-          'model_not_ready',
-          'the server is shutting down (its decoding threads are closed)',
-        );
+      refuseWhenClosed();
       const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
       const task: PrepareTask = {
         bytes,
@@ -45,7 +62,10 @@ export function createPreparePool(options: { threads: number }): PreparePool {
         maxPixels: prepareOptions.maxPixels,
         format: prepareOptions.format,
       };
-      const reply = await pool.run(task, owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {});
+      const reply = (await pool.run(
+        task,
+        owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {},
+      )) as PrepareReply;
       if (!reply.ok) throw new NetlensError(reply.code, reply.message, { details: reply.details });
       const { data, dims, ...facts } = reply;
       return { tensor: { data, dims }, ...facts };

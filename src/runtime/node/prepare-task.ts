@@ -11,6 +11,22 @@ export interface PrepareTask {
   format: ImageFormat | undefined;
 }
 
+/** A JSON request body for readJsonImages (src/app/body.ts), off the HTTP thread. */
+export interface JsonTask {
+  kind: 'json';
+  /** The body (transferred when the caller's buffer holds only it). */
+  bytes: Uint8Array;
+  maxImages: number;
+}
+
+export type JsonReply =
+  | {
+      ok: true;
+      images: { bytes: Uint8Array; name: string }[];
+      top?: number;
+    }
+  | { ok: false; code: ErrorCode; message: string; details: Record<string, unknown> };
+
 export type PrepareReply =
   | {
       ok: true;

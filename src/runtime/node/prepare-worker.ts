@@ -9,13 +9,15 @@ import { wasmResample } from '../../core/image/wasm-resample.js';
 import { prepareInThread } from '../../core/prepare.js';
 import { compileResampleWasm } from './resample-wasm.js';
 import { createSharpImageDecoder } from './decode-image.js';
-import type { PrepareReply, PrepareTask } from './prepare-task.js';
+import { readJsonImages } from '../../app/body.js';
+import type { JsonReply, JsonTask, PrepareReply, PrepareTask } from './prepare-task.js';
 
 const prepare = prepareInThread(createSharpImageDecoder(), {
   resample: wasmResample(await compileResampleWasm()),
 });
 
-export async function prepareTask(task: PrepareTask): Promise<PrepareReply | Transferred> {
+export async function prepareTask(task: PrepareTask | JsonTask): Promise<PrepareReply | Transferred> {
+  if ('kind' in task) return jsonTask(task);
   try {
     const p = await prepare(task.bytes, task.spec, {
       ...(task.maxPixels !== undefined && { maxPixels: task.maxPixels }),
@@ -38,13 +40,25 @@ export async function prepareTask(task: PrepareTask): Promise<PrepareReply | Tra
   }
 }
 
+/** A JSON body parsed and its base64 images decoded here; the images go back by transfer. */
+async function jsonTask(task: JsonTask): Promise<JsonReply | Transferred> {
+  try {
+    const { images, top } = await readJsonImages(task.bytes, task.maxImages);
+    const reply: JsonReply = { ok: true, images, ...(top !== undefined && { top }) };
+    return transferring(reply, ...images.map((i) => i.bytes.buffer as ArrayBuffer));
+  } catch (error) {
+    if (!isNetlensError(error)) throw error;
+    return { ok: false, code: error.code, message: error.message, details: error.details };
+  }
+}
+
 type Transferred = object;
 
 /** piscina's movable Transferable: `reply` is posted with `buffer` moved, not copied. */
-function transferring(reply: PrepareReply, buffer: ArrayBuffer): Transferred {
+function transferring(reply: PrepareReply | JsonReply, ...buffers: ArrayBuffer[]): Transferred {
   return Piscina.move({
     get [Piscina.transferableSymbol]() {
-      return [buffer];
+      return buffers;
     },
     get [Piscina.valueSymbol]() {
       return reply;

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
+import { type ReadJsonImages, readJsonImages } from '../../app/body.js';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
 import { wasmResample } from '../../core/image/wasm-resample.js';
@@ -24,6 +25,8 @@ export interface NodeRuntime {
   readonly decodeImage: ImageDecoder;
   /** Decode + preprocess: in the prepare pool when it has threads, else on the calling thread. */
   readonly prepareImage: PrepareImage;
+  /** JSON request bodies → images: in the prepare pool when it has threads, else on the calling thread. */
+  readonly readJsonImages: ReadJsonImages;
   /** The WebAssembly preprocessing kernels, for callers that preprocess themselves (CLI, bench). */
   readonly kernels: PreprocessKernels;
   readonly modelSource: ModelDirectorySource;
@@ -78,6 +81,7 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     engine: worker ?? createNodeEngine(options),
     decodeImage,
     prepareImage: pool?.prepareImage ?? prepareInThread(decodeImage, kernels),
+    readJsonImages: pool?.readJsonImages ?? readJsonImages,
     kernels,
     modelSource: createModelDirectorySource(modelsDirectory(settings.modelsDir)),
     formats: SHARP_FORMATS,

@@ -104,6 +104,7 @@ export async function createNodeApp(options: ServeOptions): Promise<NodeApp> {
     registry,
     decodeImage: runtime.decodeImage,
     prepareImage: runtime.prepareImage,
+    readJsonImages: runtime.readJsonImages,
     config,
     logger,
     ...(assets && { assets }),
