@@ -42,6 +42,8 @@ describe('hostile input against the Worker in workerd', () => {
 
   afterAll(async () => {
     if (run) console.log(run.report(await run.finish()));
+    if (process.env.HOSTILE_WORKER_LOG)
+      (await import('node:fs')).writeFileSync(process.env.HOSTILE_WORKER_LOG, worker.output());
     await worker?.stop();
   });
 
