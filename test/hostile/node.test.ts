@@ -19,7 +19,7 @@ import {
 } from '../server-process.js';
 
 /** Peak RSS the Node server may reach during the suite (MiB). */
-const MAX_RSS_MIB = Number(process.env.HOSTILE_NODE_RSS_MIB ?? 1536);
+const MAX_RSS_MIB = Number(process.env.HOSTILE_NODE_RSS_MIB ?? 1200);
 const MAX_BODY = 32 * 1024 * 1024;
 
 /** A models directory: the default model (linked), a copy with one flipped byte ('tampered'). */
