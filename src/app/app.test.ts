@@ -195,6 +195,17 @@ describe('operations', () => {
   });
 });
 
+describe('webhook routes without a body', () => {
+  it('answers GET and HEAD on /v1/hooks/* with a problem, never a 500', async () => {
+    const { app } = await setup();
+    for (const method of ['GET', 'HEAD']) {
+      const res = await app.request('/v1/hooks/tag', { method });
+      expect(res.status, method).toBeLessThan(500);
+      if (method === 'GET') expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+    }
+  });
+});
+
 describe('models', () => {
   it('lists models with their load state and provider', async () => {
     const { app } = await setup();

@@ -62,3 +62,39 @@ describe('multipart bodies with too many parts', () => {
     expect(error.details).toEqual({ limit: 64, parts: 5000 });
   });
 });
+
+describe('bodies cut short', () => {
+  it('a chunked body abandoned at the deadline is not handed on as a whole one', async () => {
+    const controller = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(stream) {
+        sent += 1;
+        if (sent === 3) controller.abort(new NetlensError('timeout', 'deadline'));
+        stream.enqueue(new TextEncoder().encode('{"images":'));
+      },
+    });
+    const request = new Request('http://x/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const error = await readImages(request, 64, { maxBytes: 1 << 20, signal: controller.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'timeout' });
+  });
+
+  it('refuses a multipart type with two boundary parameters (one hidden in a quoted string)', async () => {
+    const request = new Request('http://x/', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; x="; boundary=zzz"; boundary=real' },
+      body: '--real\r\ncontent-disposition: form-data; name="a"\r\n\r\nb\r\n--real--\r\n',
+    });
+    const error = await failure(request);
+    expect(error.code).toBe('invalid_argument');
+    expect(error.message).toMatch(/more than one boundary/);
+  });
+});

@@ -59,6 +59,7 @@ export async function readImages(
   const contentType = request.headers.get('content-type') ?? '';
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   const bytes = await readBody(request, limits);
+  limits.signal.throwIfAborted();
   let result: RequestImages;
   if (type === 'application/json' || type.endsWith('+json')) result = await readJson(bytes, maxImages);
   else if (type === 'multipart/form-data') result = await readMultipart(bytes, contentType, maxImages);
@@ -126,6 +127,8 @@ async function readCounted(
   } finally {
     signal.removeEventListener('abort', stop);
   }
+  // A cancelled reader ends as if the body were complete: a body cut at the deadline is not one.
+  signal.throwIfAborted();
   // Stream chunks never sit on a SharedArrayBuffer.
   if (chunks.length === 1) return chunks[0]! as Uint8Array<ArrayBuffer>;
   const bytes = new Uint8Array(size);
@@ -179,7 +182,14 @@ async function readMultipart(
   maxImages: number,
 ): Promise<RequestImages> {
   // Parts counted by their boundaries before parsing: the platform's form parser takes seconds of the
-  // event loop over thousands of parts, and more than maxImages files are refused anyway.
+  // event loop over thousands of parts, and more than maxImages files are refused anyway. A type with two
+  // boundary parameters (one hidden in a quoted string) could make the count and the parser disagree.
+  if ((contentType.match(/boundary\s*=/gi) ?? []).length > 1) {
+    throw new NetlensError(
+      'invalid_argument',
+      'the multipart Content-Type has more than one boundary parameter',
+    );
+  }
   const parts = countParts(bytes, contentType);
   if (parts > maxImages + MULTIPART_EXTRA_PARTS) {
     throw new NetlensError(

@@ -177,7 +177,10 @@ export class ModelRegistry {
       (await this.acquire(this.defaultModel, 'model')).release();
     } catch (error) {
       // The operator gets the load failure itself (with its paths), not the client-safe 503.
-      throw isNetlensError(error) && isNetlensError(error.cause) ? error.cause : error;
+      // (An engine failure is a plain Error: unwrapped too.)
+      throw isNetlensError(error) && error.code === 'model_not_ready' && error.cause !== undefined
+        ? error.cause
+        : error;
     }
   }
 

@@ -140,11 +140,39 @@ export function clientAddress(
   return forwarded[0] ?? peer;
 }
 
+/** Parsed trusted-proxy blocks, once per list: a bare address is its own /32 or /128. */
+const parsedBlocks = new WeakMap<readonly string[], [ipaddr.IPv4 | ipaddr.IPv6, number][]>();
+
+function blocksOf(trustedProxies: readonly string[]): [ipaddr.IPv4 | ipaddr.IPv6, number][] {
+  let blocks = parsedBlocks.get(trustedProxies);
+  if (!blocks) {
+    blocks = trustedProxies.flatMap((block): [ipaddr.IPv4 | ipaddr.IPv6, number][] => {
+      if (ipaddr.isValidCIDR(block)) return [ipaddr.parseCIDR(block)];
+      if (!ipaddr.isValid(block)) return []; // the settings refuse these; a library caller's typo trusts nothing
+      const address = ipaddr.process(block);
+      return [[address, address.kind() === 'ipv4' ? 32 : 128]];
+    });
+    parsedBlocks.set(trustedProxies, blocks);
+  }
+  return blocks;
+}
+
 function isTrusted(address: string, trustedProxies: readonly string[]): boolean {
   if (!ipaddr.isValid(address)) return false;
   const parsed = ipaddr.process(address);
-  return trustedProxies.some((block) => {
-    const [range, prefix] = ipaddr.parseCIDR(block);
-    return parsed.kind() === range.kind() && parsed.match(range, prefix);
-  });
+  return blocksOf(trustedProxies).some(
+    ([range, prefix]) => parsed.kind() === range.kind() && parsed.match(range, prefix),
+  );
+}
+
+/**
+ * The key a per-address limit counts under: an IPv4 address, or the /64 of an IPv6 one (one host
+ * usually holds a whole /64, and would otherwise have 2^64 fresh buckets to spend).
+ */
+export function limitKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
 }

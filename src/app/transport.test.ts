@@ -12,7 +12,7 @@ import { createApp } from './app.js';
 import type { AppConfigInput } from './config.js';
 import type { Logger } from './logger.js';
 import { ModelRegistry } from './registry.js';
-import { RateLimiter, clientAddress } from './security.js';
+import { RateLimiter, clientAddress, limitKey } from './security.js';
 
 const messages: string[] = [];
 const logger: Logger = {
@@ -235,7 +235,7 @@ describe('failed authentication per client address', () => {
       })
     ).app;
 
-  it('answers 429 + Retry-After after the allowed failures, before checking the key', async () => {
+  it('answers 429 + Retry-After to failures past the limit; a valid key still passes', async () => {
     const app = await limited();
     const call = (peer: string, key: string) =>
       app.request('/v1/models', { headers: { 'x-test-peer': peer, 'x-api-key': key } });
@@ -244,10 +244,20 @@ describe('failed authentication per client address', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('10');
     expect(await problem(refused)).toMatchObject({ type: '/problems/rate-limited' });
-    // The address is refused even with the right key until its bucket refills; others are not.
-    expect((await call('192.0.2.1', KEY)).status).toBe(429);
+    // A valid key from the same (perhaps shared) address passes; other addresses are not limited.
+    expect((await call('192.0.2.1', KEY)).status).toBe(200);
+    expect((await call('192.0.2.1', 'wrong')).status).toBe(429);
     expect((await call('192.0.2.2', KEY)).status).toBe(200);
     expect((await call('192.0.2.2', 'wrong')).status).toBe(401);
+  });
+
+  it('counts an IPv6 client by its /64, and trusts bare proxy addresses as well as blocks', async () => {
+    expect(limitKey('2001:db8:1:2:aaaa::1')).toBe(limitKey('2001:db8:1:2:bbbb::9'));
+    expect(limitKey('2001:db8:1:2::1')).not.toBe(limitKey('2001:db8:1:3::1'));
+    expect(limitKey('192.0.2.1')).toBe('192.0.2.1');
+    const headers = new Headers({ 'x-forwarded-for': '203.0.113.7' });
+    expect(clientAddress('10.0.0.1', headers, ['10.0.0.1'])).toBe('203.0.113.7');
+    expect(clientAddress('10.0.0.2', headers, ['10.0.0.1', 'not an address'])).toBe('10.0.0.2');
   });
 
   it('never takes the address from X-Forwarded-For unless the peer is a trusted proxy', async () => {

@@ -4,7 +4,7 @@ import { readBody } from '../body.js';
 import { withDeadline } from '../deadline.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { shuttingDown } from '../lifecycle.js';
-import { ApiKeys, RateLimiter, clientAddress, presentedKey } from '../security.js';
+import { ApiKeys, clientAddress, limitKey, presentedKey, RateLimiter } from '../security.js';
 
 /**
  * Guards /v1/*: refuses new work while the server drains (503, Retry-After, Connection: close), then —
@@ -27,11 +27,15 @@ export function v1Guard(
     }
     // Webhooks authenticate with their signature (src/jobs/signature.ts), not an API key.
     if (!apiKeys.enabled || c.req.path.startsWith('/v1/hooks/')) return next();
-    const address = clientAddress(deps.connectionAddress(c), c.req.raw.headers, config.trustedProxies);
-    failures.check(address);
+    const address = limitKey(
+      clientAddress(deps.connectionAddress(c), c.req.raw.headers, config.trustedProxies),
+    );
     const presented = presentedKey(c.req.raw.headers);
     const key = presented === undefined ? undefined : await apiKeys.verify(presented);
     if (!key) {
+      // Checked after the key: a valid key always passes, so failures from an address shared with
+      // others (a NAT, a proxy not listed in NETLENS_TRUSTED_PROXIES) cannot lock its clients out.
+      failures.check(address);
       failures.spend(address);
       c.get('logger').info({ client: address }, 'authentication failed');
       c.header('www-authenticate', 'Bearer realm="netlens"');
@@ -75,6 +79,8 @@ export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
  */
 export function bufferedBody(deps: Pick<AppDeps, 'config'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    // A GET or HEAD has no body (and a Request with one cannot be made).
+    if (c.req.raw.body === null || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const bytes = await withDeadline(c, deps.config.requestTimeoutMs, (signal) =>
       readBody(c.req.raw, { maxBytes: deps.config.maxBodyBytes, signal }),
     );

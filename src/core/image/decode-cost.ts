@@ -3,7 +3,9 @@ import type { ImageHeader } from './header.js';
 /**
  * Bytes a pixel may cost at most while it is decoded and preprocessed, for a header that cannot be read:
  * 16-bit RGBA (8 bytes), its 8-bit copy (4) and one preprocessing copy (4). Settings check that one image
- * at the pixel limit costed this way fits in the decode budget.
+ * at the pixel limit costed this way fits in the decode budget. Rarer images cost more (a 32-bit float or
+ * five-sample TIFF: up to 24 bytes a pixel) and may be refused at the pixel limit by a budget sized this
+ * way (docs/api.md says so).
  */
 export const WORST_DECODE_BYTES_PER_PIXEL = 16;
 

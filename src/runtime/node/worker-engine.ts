@@ -36,6 +36,8 @@ interface EngineThread {
   readonly name: string;
   /** Calls posted and not answered yet. */
   readonly pending: number;
+  /** Set once the thread failed or exited: it takes no more calls. */
+  readonly dead: Error | undefined;
   call(request: Request, transfer?: ArrayBuffer[]): Promise<WorkerReply & { ok: true }>;
   terminate(): Promise<number>;
 }
@@ -52,9 +54,13 @@ export async function createWorkerEngine(options: WorkerEngineOptions = {}): Pro
     throw failed.reason;
   }
 
-  /** The thread with the fewest calls in flight (the first on a tie: a lone request stays on thread 0). */
+  /**
+   * The live thread with the fewest calls in flight (the first on a tie: a lone request stays on thread
+   * 0); a dead thread only when all are (its call then fails with why).
+   */
   function idlest(): EngineThread {
-    return threads.reduce((best, t) => (t.pending < best.pending ? t : best));
+    const live = threads.filter((t) => t.dead === undefined);
+    return (live.length > 0 ? live : threads).reduce((best, t) => (t.pending < best.pending ? t : best));
   }
 
   return {
@@ -175,6 +181,9 @@ async function startThread(options: NodeEngineOptions): Promise<EngineThread> {
     name,
     get pending() {
       return pending.size;
+    },
+    get dead() {
+      return dead;
     },
     call(request, transfer = []) {
       if (dead) return Promise.reject(dead);
