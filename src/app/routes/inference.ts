@@ -34,21 +34,15 @@ const imageBody = {
 const ERRORS = problems(400, 401, 404, 413, 415, 422, 429, 503, 504);
 
 /** POST /v1/models/{model}/classify and /embed: body → infer (decode, preprocess, batch) → answer. */
-export function inferenceRoutes(deps: AppDeps): Router {
-  const router = createRouter();
-
-  /** Reads the body and runs its images under the request deadline. */
-  const run = (c: Context<AppEnv>, model: string, variant: Variant, top?: number) =>
+/** Reads the body and runs its images under the request deadline. */
+function runUnderDeadline(deps: AppDeps) {
+  return (c: Context<AppEnv>, model: string, variant: Variant, top?: number) =>
     withDeadline(c, deps.config.requestTimeoutMs, async (signal) => {
       const manifest = await deps.registry.manifest(model);
       if (variant === 'features') await deps.registry.requireFeatures(manifest);
       else requireClasses(manifest);
-      const body = await readImages(
-        c.req.raw,
-        deps.config.maxImagesPerRequest,
-        { maxBytes: deps.config.maxBodyBytes, signal },
-        deps.readJsonImages,
-      );
+      const limits = { maxBytes: deps.config.maxBodyBytes, signal };
+      const body = await readImages(c.req.raw, deps.config.maxImagesPerRequest, limits, deps.readJsonImages);
       const wanted = body.top ?? top ?? Math.min(deps.config.defaultTop, manifest.output.size);
       if (variant === 'model') validateTop(wanted, manifest.output.size);
       const request = {
@@ -62,6 +56,12 @@ export function inferenceRoutes(deps: AppDeps): Router {
       };
       return { manifest, top: wanted, ...(await infer(deps, request)) };
     });
+}
+
+export function inferenceRoutes(deps: AppDeps): Router {
+  const router = createRouter();
+
+  const run = runUnderDeadline(deps);
 
   router.openapi(
     createRoute({
