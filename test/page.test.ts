@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildPage } from '../functions/browser/build.js';
 import type { LocalWorker } from '../functions/worker/scripts/local-worker.js';
@@ -56,6 +56,30 @@ function expectSameTop5(shown: Rendered[], api: Prediction[], tolerance: number)
     expect(r.text).toBe(`${(r.score * 100).toFixed(2)}%`);
     expect(r.width).toBe(`${(r.score * 100).toFixed(2)}%`);
   });
+}
+
+/**
+ * The page's requests still unanswered or unfinished, with their age: what a stalled download waits on
+ * (requests from the page's workers included, as Chromium reports them to the page).
+ */
+function trackRequests(page: Page): () => string[] {
+  const open = new Map<Request, { started: number; answered?: number }>();
+  page.on('request', (request) => open.set(request, { started: Date.now() }));
+  page.on('response', (response) => {
+    const entry = open.get(response.request());
+    if (entry) entry.answered = Date.now();
+  });
+  page.on('requestfinished', (request) => open.delete(request));
+  page.on('requestfailed', (request) => open.delete(request));
+  return () =>
+    [...open].map(([request, { started, answered }]) => {
+      const age = `${Date.now() - started} ms ago`;
+      const state =
+        answered === undefined
+          ? 'no response yet'
+          : `body unfinished, headers ${Date.now() - answered} ms ago`;
+      return `${request.method()} ${request.url()} (started ${age}; ${state})`;
+    });
 }
 
 async function waitForResult(page: Page, name: string): Promise<void> {
@@ -145,6 +169,7 @@ describe('the demo page', () => {
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
+      const pending = trackRequests(page);
       const response = await page.goto(url);
       expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
       await page.waitForSelector('body[data-state="idle"]', { timeout: 60_000 });
@@ -197,7 +222,10 @@ describe('the demo page', () => {
         /The image stays on this device: .*WebGPU .* WASM\. First use downloads the runtime \([\d.]+ MiB\) and the model \(10\.0 MiB\)/,
       );
       await waitForResult(page, `${target}-browser`).catch((error: unknown) => {
-        throw new Error(`${String(error)}\nconsole:\n${console.join('\n')}`);
+        const served = target === 'worker' ? `\nwrangler:\n${worker!.output().slice(-4000)}` : '';
+        throw new Error(
+          `${String(error)}\nconsole:\n${console.join('\n')}\nrequests in flight:\n${pending().join('\n')}${served}`,
+        );
       });
       expectSameTop5(await rendered(page), api, 1e-5);
       expect(await page.locator('#engine').innerText()).toMatch(
