@@ -1,13 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runOnSwiftShader } from './support/swiftshader.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
 import { buildTinyModel } from './node-engine-tiny-model.js';
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const root = join(import.meta.dirname, '..');
 
 /**
  * The WebGPU execution provider for real, on a CPU-only host: Dawn on the SwiftShader Vulkan driver that
@@ -16,23 +10,14 @@ const root = join(import.meta.dirname, '..');
  */
 describe('onnxruntime-node WebGPU provider (SwiftShader)', () => {
   it('runs the tiny model on WebGPU with the CPU numbers and reports provider webgpu', async () => {
-    expect(
-      existsSync(SWIFTSHADER_ICD),
-      `${SWIFTSHADER_ICD} missing: apt-get install chromium libvulkan1`,
-    ).toBe(true);
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'test/node-engine-webgpu.child.ts')],
-      { cwd: root, env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD }, timeout: 120_000 },
-    );
-    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    const result = await runOnSwiftShader<{
       provider: string;
       fallbacks: unknown[];
       placement: Record<string, number>;
       input: number[];
       output: number[];
       dims: number[];
-    };
+    }>('node-engine-webgpu.child.ts', 120_000);
     expect(result.provider).toBe('webgpu');
     expect(result.fallbacks).toEqual([]);
     // Node placement from the profiled warm-up: the compute nodes ran on WebGPU.
