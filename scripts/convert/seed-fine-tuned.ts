@@ -33,7 +33,7 @@ import {
 import type { KerasLayerJson } from '../../src/convert/architectures/keras-json.js';
 import { inferModel } from '../../src/convert/architectures/weight-specs.js';
 import { keras3Functional } from './keras3-json.js';
-import { FINE_TUNED_CLASSES } from './seed-full-model.js';
+import { FINE_TUNED_CLASSES, HEAD_DENSE_CONFIG, HEAD_DROPOUT_CONFIG } from './seed-full-model.js';
 import { SEED_CACHE_DIR, seedPlan, type WeightInit } from './seed-weights.js';
 
 const run = promisify(execFile);
@@ -73,30 +73,6 @@ function frozen(layers: KerasLayerJson[]): KerasLayerJson[] {
   );
 }
 
-const dropoutConfig = {
-  name: 'dropout',
-  trainable: true,
-  dtype: 'float32',
-  rate: 0.2,
-  noise_shape: null,
-  seed: null,
-};
-const denseConfig = {
-  name: 'dense',
-  trainable: true,
-  dtype: 'float32',
-  units: FINE_TUNED_CLASSES.length,
-  activation: 'softmax',
-  use_bias: true,
-  kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
-  bias_initializer: { class_name: 'Zeros', config: {} },
-  kernel_regularizer: null,
-  bias_regularizer: null,
-  activity_regularizer: null,
-  kernel_constraint: null,
-  bias_constraint: null,
-};
-
 /** tf.keras 2.x model.save('x.h5') of the Sequential (plan for seed-weights.py's full-model mode). */
 function h5Plan(base: BuiltArchitecture, seed: number): object {
   const name = base.model.config.name;
@@ -120,8 +96,8 @@ function h5Plan(base: BuiltArchitecture, seed: number): object {
           class_name: 'Functional',
           config: { ...base.model.config, layers: frozen(base.model.config.layers) },
         },
-        { class_name: 'Dropout', config: dropoutConfig },
-        { class_name: 'Dense', config: denseConfig },
+        { class_name: 'Dropout', config: HEAD_DROPOUT_CONFIG },
+        { class_name: 'Dense', config: HEAD_DENSE_CONFIG },
       ],
     },
     keras_version: '2.15.0',
@@ -189,7 +165,7 @@ function kerasPlan(base: BuiltArchitecture, seed: number): object {
         {
           module: 'keras.layers',
           class_name: 'Dropout',
-          config: { ...dropoutConfig, dtype: POLICY },
+          config: { ...HEAD_DROPOUT_CONFIG, dtype: POLICY },
           registered_name: null,
           build_config: { input_shape: [null, features] },
         },
@@ -197,16 +173,16 @@ function kerasPlan(base: BuiltArchitecture, seed: number): object {
           module: 'keras.layers',
           class_name: 'Dense',
           config: {
-            ...denseConfig,
+            ...HEAD_DENSE_CONFIG,
             dtype: POLICY,
             kernel_initializer: {
               module: 'keras.initializers',
-              ...denseConfig.kernel_initializer,
+              ...HEAD_DENSE_CONFIG.kernel_initializer,
               registered_name: null,
             },
             bias_initializer: {
               module: 'keras.initializers',
-              ...denseConfig.bias_initializer,
+              ...HEAD_DENSE_CONFIG.bias_initializer,
               registered_name: null,
             },
           },

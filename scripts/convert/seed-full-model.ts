@@ -33,6 +33,31 @@ const run = promisify(execFile);
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 export const FINE_TUNED_CLASSES = ['cat', 'dog', 'car'] as const;
+
+/** The tutorial's classifier head on the frozen base: Dropout(0.2) → Dense(classes, softmax) (tf.keras 2.x). */
+export const HEAD_DROPOUT_CONFIG = {
+  name: 'dropout',
+  trainable: true,
+  dtype: 'float32',
+  rate: 0.2,
+  noise_shape: null,
+  seed: null,
+};
+export const HEAD_DENSE_CONFIG = {
+  name: 'dense',
+  trainable: true,
+  dtype: 'float32',
+  units: FINE_TUNED_CLASSES.length,
+  activation: 'softmax',
+  use_bias: true,
+  kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+  bias_initializer: { class_name: 'Zeros', config: {} },
+  kernel_regularizer: null,
+  bias_regularizer: null,
+  activity_regularizer: null,
+  kernel_constraint: null,
+  bias_constraint: null,
+};
 /** The first layer that stays trainable: stage 5 is fine-tuned, everything before it frozen. */
 const FIRST_TRAINABLE = 'conv5_block1_1_conv';
 const NON_TRAINABLE_ROLES = new Set(['moving_mean', 'moving_variance']);
@@ -98,34 +123,13 @@ function fineTunedPlan(seed: number): {
     {
       class_name: 'Dropout',
       name: 'dropout',
-      config: {
-        name: 'dropout',
-        trainable: true,
-        dtype: 'float32',
-        rate: 0.2,
-        noise_shape: null,
-        seed: null,
-      },
+      config: HEAD_DROPOUT_CONFIG,
       inbound_nodes: [[['global_average_pooling2d', 0, 0, {}]]],
     },
     {
       class_name: 'Dense',
       name: 'dense',
-      config: {
-        name: 'dense',
-        trainable: true,
-        dtype: 'float32',
-        units: FINE_TUNED_CLASSES.length,
-        activation: 'softmax',
-        use_bias: true,
-        kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
-        bias_initializer: { class_name: 'Zeros', config: {} },
-        kernel_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        bias_constraint: null,
-      },
+      config: HEAD_DENSE_CONFIG,
       inbound_nodes: [[['dropout', 0, 0, {}]]],
     },
   ];
