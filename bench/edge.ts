@@ -27,6 +27,7 @@ import {
   runWebInNode,
   startHarnessServer,
 } from '../test/conformance-runners.js';
+import { descendants, procFile } from './machine.js';
 
 const WARM_ROUNDS = 3;
 
@@ -43,31 +44,11 @@ function percentile(values: number[], p: number): number {
 
 /** The user Worker's workerd process among the wrangler process' descendants (the one with an inspector). */
 function workerdPid(root: number): number | undefined {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const queue = [root];
-  const found: number[] = [];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    for (const child of children.get(pid) ?? []) {
-      queue.push(child);
-      const cmd = readFileSync(`/proc/${child}/cmdline`, 'utf8');
-      if (cmd.includes('workerd') && cmd.includes('serve')) found.push(child);
-    }
-  }
-  return (
-    found.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--inspector-addr')) ??
-    found.at(-1)
-  );
+  const found = descendants(root).filter((pid) => {
+    const cmd = procFile(pid, 'cmdline');
+    return cmd.includes('workerd') && cmd.includes('serve');
+  });
+  return found.find((pid) => procFile(pid, 'cmdline').includes('--inspector-addr')) ?? found.at(-1);
 }
 
 function memoryOf(pid: number): { rss: number; hwm: number } {

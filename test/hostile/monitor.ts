@@ -3,8 +3,9 @@
  * time, over a keep-alive-free connection each, from a worker thread) and the server's resident memory (VmRSS and VmHWM from
  * /proc/<pid>/status).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { descendants, procFile } from '../../bench/machine.js';
 
 export interface Monitor {
   /** Stops sampling and returns the worst /healthz latency, the samples taken, the peak RSS. */
@@ -37,28 +38,7 @@ export function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
 
 /** The descendant of `pid` whose command name is `name` (workerd under wrangler), if any. */
 export function descendantNamed(pid: number, name: string): number | undefined {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const queue = [...(children.get(pid) ?? [])];
-  while (queue.length > 0) {
-    const next = queue.shift()!;
-    try {
-      if (readFileSync(`/proc/${next}/comm`, 'utf8').trim() === name) return next;
-    } catch {
-      // gone meanwhile
-    }
-    queue.push(...(children.get(next) ?? []));
-  }
-  return undefined;
+  return descendants(pid).find((child) => procFile(child, 'comm').trim() === name);
 }
 
 /**
