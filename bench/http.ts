@@ -22,7 +22,7 @@ import autocannon from 'autocannon';
 import { ensureDefaultModels } from '../src/cli/start.js';
 import { readNodeSettings } from '../src/runtime/node/runtime.js';
 import { type EngineResult, measureEngineVariants } from './engine-variants.js';
-import { CORES, load1, machineLine, ownCpuMs, processCpuMs } from './machine.js';
+import { CORES, load1, machineLine, ownCpuMs, processCpuMs, processFaults } from './machine.js';
 import { type BenchModel, loadBenchModel } from './photos.js';
 import { BENCH_DIR, recordSection } from './results-file.js';
 import { type Stages, measureStages } from './stages.js';
@@ -81,6 +81,8 @@ interface Point {
   errors: number;
   meanBatch: number;
   serverCpuMs: number;
+  /** Minor page faults of the server per image (fresh memory costs ~15–20 µs a page on a VM). */
+  serverFaults: number;
   /** This process (autocannon) per image: the load generator shares the machine. */
   clientCpuMs: number;
   load: number;
@@ -172,11 +174,13 @@ async function point(
   await sleep(ramp * 1000);
   const before = await serverStats(server.url);
   const serverCpu = processCpuMs(server.child.pid!);
+  const serverFaults = processFaults(server.child.pid!);
   const clientCpu = ownCpuMs();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const after = await serverStats(server.url);
   const serverUsed = processCpuMs(server.child.pid!) - serverCpu;
+  const serverFaulted = processFaults(server.child.pid!) - serverFaults;
   const clientUsed = ownCpuMs() - clientCpu;
   const window = (performance.now() - t0) / 1000;
   const result = await running;
@@ -190,6 +194,7 @@ async function point(
     errors: result.non2xx + result.errors + result.timeouts,
     meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
     serverCpuMs: serverUsed / images,
+    serverFaults: serverFaulted / images,
     clientCpuMs: clientUsed / images,
     load: load1(),
   };
@@ -205,7 +210,7 @@ async function measureServer(model: BenchModel, variant: ServerVariant): Promise
       points.push(p);
       log(
         `  ${variant.name} ${String(clients).padStart(3)} clients: ${p.imagesPerSecond.toFixed(1)} images/s, ` +
-          `server ${p.serverCpuMs.toFixed(2)} CPU ms/image, client ${p.clientCpuMs.toFixed(2)}, ` +
+          `server ${p.serverCpuMs.toFixed(2)} CPU ms/image, ${p.serverFaults.toFixed(0)} page faults/image, client ${p.clientCpuMs.toFixed(2)}, ` +
           `p50 ${p.p50} ms, p99 ${p.p99} ms, batch ${p.meanBatch.toFixed(2)}, errors ${p.errors}, load ${p.load.toFixed(1)}`,
       );
     }
@@ -274,8 +279,8 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
     '',
     `![images/s per stage](${charts.stages})`,
     '',
-    row(['stage (in-process)', 'wall ms/image', 'CPU ms/image', 'images/s (wall)']),
-    row(['---', '---:', '---:', '---:']),
+    row(['stage (in-process)', 'wall ms/image', 'CPU ms/image', 'images/s (wall)', 'page faults/image']),
+    row(['---', '---:', '---:', '---:', '---:']),
     ...(
       [
         ['decode (sharp)', stages.decode],
@@ -283,7 +288,9 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
         ['inference (1 thread, batch 1)', stages.inference],
         ['pipeline: decode → preprocess → inference', stages.pipeline],
       ] as const
-    ).map(([name, t]) => row([name, ms(t.wallMs), ms(t.cpuMs), (1000 / t.wallMs).toFixed(1)])),
+    ).map(([name, t]) =>
+      row([name, ms(t.wallMs), ms(t.cpuMs), (1000 / t.wallMs).toFixed(1), t.faults.toFixed(0)]),
+    ),
     '',
     row(['raw engine', 'median images/s', 'best images/s', 'CPU ms/image']),
     row(['---', '---:', '---:', '---:']),
@@ -398,7 +405,9 @@ async function main(): Promise<void> {
   const stages = await measureStages(model);
   log(
     `  stages (CPU ms/image): decode ${ms(stages.decode.cpuMs)}, preprocess ${ms(stages.preprocess.cpuMs)}, ` +
-      `inference ${ms(stages.inference.cpuMs)}, pipeline ${ms(stages.pipeline.cpuMs)}`,
+      `inference ${ms(stages.inference.cpuMs)}, pipeline ${ms(stages.pipeline.cpuMs)}; page faults/image: ` +
+      `decode ${stages.decode.faults.toFixed(0)}, preprocess ${stages.preprocess.faults.toFixed(0)}, ` +
+      `pipeline ${stages.pipeline.faults.toFixed(0)}`,
   );
   const engines = await measureEngineVariants(model, { rounds: Number(args['engine-rounds']) });
   for (const e of engines) {

@@ -17,6 +17,10 @@ export function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
+/** Minor page faults of another process so far (every thread), from /proc/<pid>/stat. */
+export function processFaults(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
+}
 /** USER_HZ on Linux. */
 const CLOCK_TICKS = 100;
 

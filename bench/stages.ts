@@ -11,11 +11,14 @@ import { createNodeEngine } from '../src/runtime/node/engine.js';
 import { decodeImage } from '../src/runtime/node/decode-image.js';
 import { compileResampleWasm } from '../src/runtime/web/node-wasm-modules.js';
 import { median, ownCpuMs } from './machine.js';
+import { minorFaults } from './malloc.js';
 import type { BenchModel } from './photos.js';
 
 export interface StageTiming {
   wallMs: number;
   cpuMs: number;
+  /** Minor page faults per image (fresh memory: ~15–20 µs each on a VM, bench/malloc.ts). */
+  faults: number;
 }
 
 export interface Stages {
@@ -36,15 +39,18 @@ async function timed(
   for (let i = 0; i < images; i++) await step(i); // warm-up
   const wall: number[] = [];
   const cpu: number[] = [];
+  const faults: number[] = [];
   const repeat = 3;
   for (let r = 0; r < rounds; r++) {
+    const f0 = minorFaults();
     const c0 = ownCpuMs();
     const t0 = performance.now();
     for (let i = 0; i < images * repeat; i++) await step(i % images);
     wall.push((performance.now() - t0) / (images * repeat));
     cpu.push((ownCpuMs() - c0) / (images * repeat));
+    faults.push((minorFaults() - f0) / (images * repeat));
   }
-  return { wallMs: median(wall), cpuMs: median(cpu) };
+  return { wallMs: median(wall), cpuMs: median(cpu), faults: median(faults) };
 }
 
 export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=src/core/image/wasm/resample.c
 out=${1:-src/core/image/wasm/resample.wasm}
-exports=(vertical horizontal_rows horizontal_columns copy_rows align_corners __heap_base)
+exports=(vertical horizontal_rows horizontal_columns copy_rows align_corners look_up __heap_base)
 clang --target=wasm32 -O3 -msimd128 -ffp-contract=off -nostdlib -fno-builtin -ffile-prefix-map="$PWD"=. \
   -Wall -Wextra -Werror \
   -Wl,--no-entry -Wl,--strip-all "${exports[@]/#/-Wl,--export=}" \

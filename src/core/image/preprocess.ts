@@ -91,10 +91,8 @@ function resizeInto(
     case 'bilinear':
     case 'area': {
       const filter = method === 'area' ? BOX_FILTER : BILINEAR_FILTER;
-      const samples = resample
-        ? resample.convolve(view, width, height, filter)
-        : convolveView(view, width, height, filter);
-      return lookUp(samples, view.samples, table, out);
+      if (resample) return resample.convolveInto(view, width, height, filter, table, out);
+      return lookUp(convolveView(view, width, height, filter), view.samples, table, out);
     }
     default:
       throw new NetlensError(

@@ -167,3 +167,21 @@ void align_corners(const uint8_t *src, int32_t out_w, int32_t out_h, int32_t cha
     }
   }
 }
+
+/*
+ * Normalisation of resized 8-bit samples by table lookup (../preprocess.ts: lookUp): output channel k of
+ * pixel i is lut[k·256 + samples[i·per_pixel + offsets[k]]], a float32 copied from the table, so exact.
+ */
+void look_up(const uint8_t *samples, int32_t pixels, int32_t per_pixel, int32_t channels, const int32_t *offsets,
+             const float *lut, float *out) {
+  if (channels == 1) {
+    for (int32_t i = 0; i < pixels; i++) out[i] = lut[samples[i * per_pixel]];
+    return;
+  }
+  const int32_t a = offsets[0], b = offsets[1], c = offsets[2];
+  for (int32_t i = 0; i < pixels; i++, samples += per_pixel, out += 3) {
+    out[0] = lut[samples[a]];
+    out[1] = lut[256 + samples[b]];
+    out[2] = lut[512 + samples[c]];
+  }
+}
