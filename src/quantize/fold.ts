@@ -147,7 +147,7 @@ function nonNegative(graph: Graph, tensor: string): boolean {
 }
 
 /** True when no window of a MaxPool (no dilation) padded by `own` + `extra` lies entirely in padding. */
-function windowsHoldInput(pool: GraphNode, own: number[], extra: readonly number[]): boolean {
+export function windowsHoldInput(pool: GraphNode, own: number[], extra: readonly number[]): boolean {
   const kernel = attributeInts(pool, 'kernel_shape') ?? [];
   const dilations = attributeInts(pool, 'dilations') ?? [1, 1];
   if (kernel.length !== 2 || dilations.some((d) => d !== 1)) return false;
