@@ -20,7 +20,7 @@ import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
-export const QUANTIZER_NAME = 'netlens-quantize 0.1.0';
+export const QUANTIZER_NAME = 'netlens-quantize 0.2.0';
 /** Measured best on the built-in and real Keras models (docs/quantize.md). */
 export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
 /** Inputs made from each held-out photo by default (augment.ts). */
