@@ -98,6 +98,37 @@ describe('a float activation between the first Conv and a MaxPool', () => {
     });
   }
 
+  it('folds a Relu after an AveragePool into its QuantizeLinear (QLinearAveragePool requantizes)', () => {
+    const b = new OnnxGraphBuilder({ name: 'pool-relu' });
+    b.addInput('x', [1, 4, 6, 6]);
+    b.addInitializer(
+      'w',
+      Float32Array.from({ length: 16 }, (_, i) => i / 8 - 1),
+      [4, 4, 1, 1],
+    );
+    b.addNode('Conv', ['x', 'w'], ['c']);
+    b.addNode('AveragePool', ['c'], ['p'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    b.addNode('Relu', ['p'], ['r']);
+    b.addInitializer(
+      'w2',
+      Float32Array.from({ length: 16 }, (_, i) => 1 - i / 8),
+      [4, 4, 1, 1],
+    );
+    b.addNode('Conv', ['r', 'w2'], ['y']);
+    b.addOutput('y', null);
+    const ranges = new Map([
+      ['x', { min: -1, max: 1 }],
+      ['c', { min: -2, max: 2 }],
+      ['p', { min: -1.5, max: 1.5 }],
+      ['r', { min: 0, max: 1.5 }],
+      ['y', { min: -3, max: 3 }],
+    ]);
+    const plan = planQuantization(readOnnxModel(b.toBytes()), ranges, { keepFirstConvFloat: false });
+    expect(plan.removedActivations.map((a) => [a.opType, a.tensor])).toEqual([['Relu', 'r']]);
+    expect(plan.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'AveragePool', 'Conv']);
+    expect(plan.tensors).toEqual(['x', 'c', 'r']);
+  });
+
   it('stays above a MaxPool whose windows can lie wholly in padding, and above one after an integer op', () => {
     const graph = readOnnxModel(buildStem('Relu'));
     foldForQuantization(graph);

@@ -25,7 +25,7 @@ import {
  * - Concat's inputs and output share one scale (onnxruntime's QLinearConcat then copies bytes instead of
  *   requantizing each input), as do a layout op's input and output; tensors are grouped with union–find
  *   and a group's range is the union of its members'.
- * - A Relu or Clip(0, c) right after Conv/Gemm/MatMul/Add is removed: the quantized output of the op
+ * - A Relu or Clip(0, c) right after Conv/Gemm/MatMul/Add/Mul/AveragePool/GlobalAveragePool is removed: the quantized output of the op
  *   takes the activation's range, whose lower end is exactly 0, so QuantizeLinear's saturation is the
  *   activation. Kept instead when the output's group would reach below 0 (or above c).
  * - A Relu or Clip that stays float (after a float op: the first Conv) and feeds a MaxPool moves below
@@ -35,6 +35,8 @@ import {
  */
 export const WEIGHTED_OPS = ['Conv', 'Gemm', 'MatMul'] as const;
 const ELEMENTWISE_OPS = ['Add', 'Mul'];
+/** Integer ops (besides weighted ones) whose output is requantized, so its saturation can be a Relu. */
+const REQUANTIZING_OPS = [...ELEMENTWISE_OPS, 'AveragePool', 'GlobalAveragePool'];
 const ACTIVATION_OPS = ['Concat', 'AveragePool', 'GlobalAveragePool'];
 export const SAME_SCALE_OPS = ['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze'];
 const INPUT_LAYOUT_OPS = ['Transpose', 'Reshape', 'Pad', 'Identity'];
@@ -257,7 +259,7 @@ function removableActivations(graph: Graph, rules: Rules): GraphNode[] {
     const producer = producers.get(t);
     if (!producer) return false;
     const integerProducer =
-      (weighted.has(producer.name) || ELEMENTWISE_OPS.includes(producer.opType)) &&
+      (weighted.has(producer.name) || REQUANTIZING_OPS.includes(producer.opType)) &&
       integerOpInputs(graph, producer, weighted, rules) !== undefined;
     if (!integerProducer || (consumers.get(t) ?? []).length !== 1 || isGraphOutput(graph, t)) return false;
     const out = a.outputs[0] ?? '';

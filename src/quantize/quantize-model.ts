@@ -50,6 +50,8 @@ export interface QuantizeModelOptions {
   keepFirstConvFloat?: boolean;
   /** Op types or node names kept in float32 (int8). */
   keepFloat?: readonly string[];
+  /** Average-pool after the 1×1 Conv that follows a pool, not before (int8; fold.ts). Default false. */
+  poolAfterConv?: boolean;
   /** Default: onnxruntime-node on the CPU, without warm-up. */
   engine?: Engine;
   onProgress?: (phase: QuantizePhase, done: number, total: number) => void;
@@ -184,6 +186,7 @@ async function makeVariant(
         floatOps: options.keepFloat ?? [],
         floatNodes: options.keepFloat ?? [],
       },
+      fold: { movePoolsBelowConv: options.poolAfterConv ?? false },
       engine,
       onProgress: options.onProgress,
     },
