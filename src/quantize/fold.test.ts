@@ -45,7 +45,12 @@ describe('foldForQuantization', () => {
     const bytes = buildSmallCnn();
     const graph = readOnnxModel(bytes);
     const folded = cloneGraph(graph);
-    expect(foldForQuantization(folded)).toEqual({ batchNormsFolded: 2, padsFolded: 1, clipsFused: 1 });
+    expect(foldForQuantization(folded)).toEqual({
+      batchNormsFolded: 2,
+      padsFolded: 1,
+      clipsFused: 1,
+      poolsMovedBelowConv: 0,
+    });
     assertTopological(folded);
     const ops = opHistogram(folded);
     expect(ops['BatchNormalization']).toBeUndefined();
@@ -102,6 +107,54 @@ describe('foldForQuantization', () => {
     const x = [{ data: Float32Array.from({ length: 50 }, (_, i) => ((i * 13) % 7) - 3), dims: [1, 2, 5, 5] }];
     expect(maxAbsDiff(await runModel(bytes, x), await runModel(writeOnnxModel(folded), x))).toBe(0);
     expect(foldForQuantization(readOnnxModel(build('Neg'))).padsFolded).toBe(0);
+  });
+
+  it('moves an AveragePool below the 1×1 Conv after it when asked (exact when the pool does not count padding)', async () => {
+    const build = (o: { countPad?: number; outChannels?: number; kernel?: number }) => {
+      const b = new OnnxGraphBuilder({ name: 'pool-conv' });
+      const [cin, cout, k] = [16, o.outChannels ?? 4, o.kernel ?? 1];
+      b.addInput('x', [1, cin, 6, 6]);
+      b.addNode('AveragePool', ['x'], ['pooled'], {
+        kernel_shape: [3, 3],
+        strides: [1, 1],
+        pads: [1, 1, 1, 1],
+        count_include_pad: o.countPad ?? 0,
+      });
+      const w = Float32Array.from({ length: cout * cin * k * k }, (_, i) => Math.sin(i * 1.7) * 0.5);
+      b.addInitializer('w', w, [cout, cin, k, k]);
+      b.addInitializer(
+        'b',
+        Float32Array.from({ length: cout }, (_, i) => i * 0.3 - 0.5),
+        [cout],
+      );
+      const pads = k === 1 ? [0, 0, 0, 0] : [1, 1, 1, 1];
+      b.addNode('Conv', ['pooled', 'w', 'b'], ['conv'], { kernel_shape: [k, k], pads });
+      b.addNode('Relu', ['conv'], ['y']);
+      b.addOutput('y', null);
+      return b.toBytes();
+    };
+    const bytes = build({});
+    const folded = readOnnxModel(bytes);
+    expect(foldForQuantization(folded, { movePoolsBelowConv: true }).poolsMovedBelowConv).toBe(1);
+    assertTopological(folded);
+    expect(folded.nodes.map((n) => `${n.opType}:${n.inputs[0]}→${n.outputs[0]}`)).toEqual([
+      'Conv:x→conv/before_pool',
+      'AveragePool:conv/before_pool→conv',
+      'Relu:conv→y',
+    ]);
+    const x = [
+      { data: Float32Array.from({ length: 16 * 36 }, (_, i) => Math.cos(i * 0.37) * 2), dims: [1, 16, 6, 6] },
+    ];
+    expect(maxAbsDiff(await runModel(bytes, x), await runModel(writeOnnxModel(folded), x))).toBeLessThan(
+      1e-5,
+    );
+    // Off by default; left alone where the result would change (padding counted: the bias would be
+    // averaged with zeros) or where it would not pay (no fewer channels, or not a 1×1 Conv).
+    expect(foldForQuantization(readOnnxModel(bytes)).poolsMovedBelowConv).toBe(0);
+    for (const o of [{ countPad: 1 }, { outChannels: 16 }, { kernel: 3 }])
+      expect(
+        foldForQuantization(readOnnxModel(build(o)), { movePoolsBelowConv: true }).poolsMovedBelowConv,
+      ).toBe(0);
   });
 
   it('leaves a Pad alone when folding would change results (non-zero value, channel padding, a padded pool)', () => {

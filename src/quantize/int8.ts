@@ -1,6 +1,6 @@
 import type { Engine, Float32Tensor } from '../core/engine.js';
 import { calibratedRange, needsHistogram, type CalibrationMethod, type Range } from './calibrate.js';
-import { foldForQuantization, type FoldReport } from './fold.js';
+import { foldForQuantization, type FoldOptions, type FoldReport } from './fold.js';
 import { cloneGraph, type Graph } from './graph.js';
 import { observableTensors, observeHistograms, observeRanges } from './observe.js';
 import { planQuantization, type PlanOptions, type QuantizationPlan } from './plan.js';
@@ -13,6 +13,8 @@ export interface Int8Options {
   biasCorrection: boolean;
   /** What stays float32 (plan.ts). */
   plan: PlanOptions;
+  /** Optional float32 rewrites (fold.ts). */
+  fold?: FoldOptions;
   engine: Engine;
   onProgress?: (phase: 'calibrate' | 'histogram', done: number, total: number) => void;
 }
@@ -36,7 +38,7 @@ export async function quantizeInt8(
   options: Int8Options,
 ): Promise<Int8Result> {
   const folded = cloneGraph(source);
-  const fold = foldForQuantization(folded);
+  const fold = foldForQuantization(folded, options.fold);
   const observe = (phase: 'calibrate' | 'histogram') => ({
     engine: options.engine,
     onProgress: (done: number, total: number) => options.onProgress?.(phase, done, total),

@@ -31,7 +31,9 @@ export interface QdqResult {
  * Rewrites the plan's graph into QDQ form: every planned activation tensor `t` gets
  * `QuantizeLinear(t) → DequantizeLinear → t/dequantized` (uint8, the parameters of its group's range) and
  * every reader reads the dequantized tensor; weights become int8 initializers behind a DequantizeLinear
- * (per channel along the output-channel axis), biases int32 with scale input scale × weight scale. The
+ * (per channel along the output-channel axis), biases int32 with scale input scale × weight scale, both
+ * with zero point 0 — written only where onnxruntime's fusion needs it (Gemm's weights: no QGemm
+ * without; MatMul's kept alike), elsewhere left to DequantizeLinear's default. The
  * model stays a valid float model (input and output float32) that onnxruntime fuses into integer ops.
  */
 export function applyQdq(
@@ -138,18 +140,10 @@ function quantizeWeights(
     const shift = roundingShift(n, w, weight.data, weight.dims, q, inputMeans);
     if (shift) bias = (bias ?? new Float32Array(channels)).map((b, c) => b - (shift[c] as number));
   }
-  const out = [
-    dequantized(
-      graph,
-      w.weight,
-      weight.dims,
-      q.values,
-      q.scales,
-      new Int8Array(q.scales.length),
-      axis,
-      fresh,
-    ),
-  ];
+  // Zero points are optional in DequantizeLinear (0 when absent): a Conv's int8 weights and every int32
+  // bias go without, but onnxruntime fuses a Gemm (QGemm) only when its weight's zero point is given.
+  const weightZeroPoints = w.opType === 'Conv' ? undefined : new Int8Array(q.scales.length);
+  const out = [dequantized(graph, w.weight, weight.dims, q.values, q.scales, weightZeroPoints, axis, fresh)];
   n.inputs[1] = out[0]?.outputs[0] ?? '';
   if (bias) {
     const b = quantizeBias(bias, inputScale, q.scales);
@@ -162,7 +156,7 @@ function quantizeWeights(
         [b.values.length],
         b.values,
         scales,
-        new Int32Array(scales.length),
+        undefined,
         axis === undefined ? undefined : 0,
         fresh,
       ),
@@ -172,29 +166,33 @@ function quantizeWeights(
   return out;
 }
 
-/** A DequantizeLinear of new initializers `<base>/quantized`, `/scale`, `/zero_point`. */
+/**
+ * A DequantizeLinear of new initializers `<base>/quantized`, `/scale` and, when given, `/zero_point`
+ * (without one, DequantizeLinear's zero point is 0).
+ */
 function dequantized(
   graph: Graph,
   base: string,
   dims: readonly number[],
   values: Int8Array | Int32Array,
   scales: Float32Array,
-  zeroPoints: Int8Array | Int32Array,
+  zeroPoints: Int8Array | undefined,
   axis: number | undefined,
   fresh: (base: string) => string,
 ): GraphNode {
-  const names = {
-    values: fresh(`${base}/quantized`),
-    scale: fresh(`${base}/scale`),
-    zeroPoint: fresh(`${base}/zero_point`),
-  };
+  const names = { values: fresh(`${base}/quantized`), scale: fresh(`${base}/scale`) };
   const scaleDims = axis === undefined ? [] : [scales.length];
   graph.initializers.set(names.values, { dims, data: values });
   graph.initializers.set(names.scale, { dims: scaleDims, data: scales });
-  graph.initializers.set(names.zeroPoint, { dims: scaleDims, data: zeroPoints });
+  const inputs = [names.values, names.scale];
+  if (zeroPoints) {
+    const zeroPoint = fresh(`${base}/zero_point`);
+    graph.initializers.set(zeroPoint, { dims: scaleDims, data: zeroPoints });
+    inputs.push(zeroPoint);
+  }
   return node(
     'DequantizeLinear',
-    [names.values, names.scale, names.zeroPoint],
+    inputs,
     fresh(`${base}/dequantized`),
     fresh(`${base}/DequantizeLinear`),
     axis,

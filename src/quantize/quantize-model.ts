@@ -20,7 +20,7 @@ import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
-export const QUANTIZER_NAME = 'netlens-quantize 0.1.0';
+export const QUANTIZER_NAME = 'netlens-quantize 0.2.0';
 /** Measured best on the built-in and real Keras models (docs/quantize.md). */
 export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
 /** Inputs made from each held-out photo by default (augment.ts). */
@@ -50,6 +50,8 @@ export interface QuantizeModelOptions {
   keepFirstConvFloat?: boolean;
   /** Op types or node names kept in float32 (int8). */
   keepFloat?: readonly string[];
+  /** Average-pool after the 1×1 Conv that follows a pool, not before (int8; fold.ts). Default false. */
+  poolAfterConv?: boolean;
   /** Default: onnxruntime-node on the CPU, without warm-up. */
   engine?: Engine;
   onProgress?: (phase: QuantizePhase, done: number, total: number) => void;
@@ -184,6 +186,7 @@ async function makeVariant(
         floatOps: options.keepFloat ?? [],
         floatNodes: options.keepFloat ?? [],
       },
+      fold: { movePoolsBelowConv: options.poolAfterConv ?? false },
       engine,
       onProgress: options.onProgress,
     },
