@@ -120,7 +120,7 @@ export async function quantizeToAgreement(
   const all = await build([]);
   const measuredAll = await measure(all);
   const warnings: string[] = [];
-  let fallback = noFallback(measuredAll);
+  let fallback = noFallback(measuredAll, options.minAgreement);
   if (measuredAll.top1 < COLLAPSED_TOP1) {
     warnings.push(await collapseWarning(options.method, measuredAll, build, measure));
   } else if (options.minAgreement > 0) {
@@ -156,10 +156,10 @@ export async function quantizeToAgreement(
   };
 }
 
-function noFallback(measured: Measured): FallbackResult {
+function noFallback(measured: Measured, target: number): FallbackResult {
   return {
     floatNodes: [],
-    reached: false,
+    reached: measured.top1 >= target,
     before: measured,
     after: measured,
     ranking: [],
@@ -198,5 +198,5 @@ async function collapseWarning(
 
 function missedTargetWarning(f: FallbackResult, options: Int8VariantOptions): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  return `target agreement ${pct(options.minAgreement)} not reached on the validation inputs within ${f.rounds} fallback round(s): ${pct(f.before.top1)} all-int8, best ${pct(f.after.top1)} with ${f.floatNodes.length} node(s) kept float32 (--max-float ${options.maxFloatNodes} to allow more, --min-agreement to lower the target)`;
+  return `target agreement ${pct(options.minAgreement)} not reached on the validation inputs within ${f.rounds} fallback round(s): ${pct(f.before.top1)} all-int8, best ${pct(f.after.top1)} with ${f.floatNodes.length} node(s) kept float32 (raise --max-float, now ${options.maxFloatNodes}, to allow more; --min-agreement to lower the target)`;
 }
