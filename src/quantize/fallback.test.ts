@@ -18,7 +18,11 @@ function additiveModel(costs: Record<string, { top1: number; kl: number }>) {
     }
     return Promise.resolve({ top1, kl, meanAbsDiff: kl / 10 });
   };
-  return { evaluate, calls };
+  const klGain = async (node: string): Promise<number> => {
+    const all = await evaluate([]);
+    return all.kl - (await evaluate([node])).kl;
+  };
+  return { evaluate, klGain, calls };
 }
 
 const COSTS = {
@@ -36,6 +40,7 @@ describe('fallbackToTarget', () => {
       target: 0.96,
       maxRounds: 4,
       evaluate: m.evaluate,
+      klGain: m.klGain,
     });
     expect(r).toMatchObject({ floatNodes: [], reached: true, rounds: 0, trials: 1, ranking: [] });
     expect(r.before.top1).toBeCloseTo(0.967, 6);
@@ -50,6 +55,7 @@ describe('fallbackToTarget', () => {
       target: 0.99,
       maxRounds: 4,
       evaluate: m.evaluate,
+      klGain: m.klGain,
       onProgress: (phase, done, total) => progress.push(`${phase} ${done}/${total}`),
     });
     expect(r.ranking.map((s) => s.node)).toEqual(['b', 'd', 'c', 'a']);
@@ -57,7 +63,7 @@ describe('fallbackToTarget', () => {
     // b alone: 0.987 < 0.99; b + d: 0.997 — stop there, a and c stay int8.
     expect(r).toMatchObject({ floatNodes: ['b', 'd'], reached: true, rounds: 2, trials: 1 + 4 + 2 });
     expect(r.after.top1).toBeCloseTo(0.997, 6);
-    expect(m.calls.slice(5)).toEqual([['b'], ['b', 'd']]);
+    expect(m.calls.slice(9)).toEqual([['b'], ['b', 'd']]);
     expect(progress).toEqual([
       'sensitivity 1/4',
       'sensitivity 2/4',
@@ -75,6 +81,7 @@ describe('fallbackToTarget', () => {
       target: 1,
       maxRounds: 2,
       evaluate: m.evaluate,
+      klGain: m.klGain,
     });
     expect(r).toMatchObject({ floatNodes: ['b', 'd'], reached: false, rounds: 2, trials: 1 + 4 + 2 });
   });
@@ -86,6 +93,7 @@ describe('fallbackToTarget', () => {
       maxRounds: 2,
       evaluate: (floatNodes) =>
         Promise.resolve({ top1: 0.95, kl: 1e-3 - floatNodes.length * 1e-4, meanAbsDiff: 0 }),
+      klGain: () => Promise.resolve(1e-4),
     });
     expect(r).toMatchObject({ floatNodes: [], reached: false, rounds: 2, trials: 5 });
     expect(r.after).toEqual(r.before);
