@@ -82,7 +82,7 @@ export const MixedPrecisionSchema = z.object({
   reached: z.boolean(),
   rounds: count,
   trials: count,
-  /** Most sensitive first; klGain: how much the validation KL fell with only that node float32. */
+  /** Most sensitive first; klGain: how much the KL fell with only that node float32 (sensitivity inputs). */
   float32Nodes: z.array(z.object({ node: z.string(), opType: z.string(), klGain: z.number() })),
 });
 
