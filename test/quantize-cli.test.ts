@@ -5,7 +5,7 @@
  * and both are served by name by `netlens classify` and the HTTP service. Bad input gets typed errors.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,17 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
   }, 120_000);
 
   it('--int8 writes a fused int8 variant with its calibration, provenance and agreement in the manifest', async () => {
-    const r = await quantize(['resnet8', '--int8', '--holdout', PHOTOS, '--variants', '4', '--json']);
+    const r = await quantize([
+      'resnet8',
+      '--int8',
+      '--holdout',
+      PHOTOS,
+      '--variants',
+      '4',
+      '--min-agreement',
+      '0',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const m = manifestOf('resnet8-int8');
     const source = manifestOf('resnet8');
@@ -80,7 +90,84 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
     const json = JSON.parse(r.stdout) as { agreement: { samples: number; top1: number } };
     expect(json.agreement.samples).toBe(32);
     expect(json.agreement.top1).toBe(q?.agreement.top1);
+    // --min-agreement 0: measured on the validation inputs, nothing kept float32 for accuracy.
+    expect(q?.mixedPrecision).toMatchObject({ target: 0, rounds: 0, trials: 1, float32Nodes: [] });
   });
+
+  it('--int8 keeps the most sensitive nodes float32 until the validation agreement reaches 99% (the default), and says so', async () => {
+    const r = await quantize([
+      'resnet8',
+      '--int8',
+      '--holdout',
+      PHOTOS,
+      '--variants',
+      '4',
+      '--name',
+      'r8-mixed',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const q = manifestOf('r8-mixed').quantization;
+    const m = q?.mixedPrecision;
+    const calibration = await readPhotoSet(DEFAULT_CALIBRATION_DIR, 'calibration');
+    // Validation: the 15 calibration photos under the 15 augmentations not used to calibrate.
+    expect(m?.validation).toEqual({
+      photos: DEFAULT_CALIBRATION_DIR,
+      sha256: calibration.sha256,
+      images: 15,
+      variants: 15,
+      samples: 225,
+    });
+    expect(m?.target).toBe(0.99);
+    expect(m?.before.top1).toBeLessThan(0.99); // all-int8: 97.3% here
+    expect(m?.reached).toBe(true);
+    expect(m?.after.top1).toBeGreaterThanOrEqual(0.99);
+    expect(m?.after.kl).toBeLessThan(m?.before.kl ?? 0);
+    const kept = m?.float32Nodes ?? [];
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.length).toBe(m?.rounds);
+    const keptConvs = kept.filter((n) => n.opType === 'Conv').length;
+    expect(q?.float32Ops?.['Conv']).toBeGreaterThanOrEqual(1 + keptConvs);
+    expect(q?.integerOps?.['QLinearConv']).toBeLessThanOrEqual(8 - keptConvs);
+    expect(r.stdout).toMatch(
+      /validation {2}all-int8 top-1 9\d\.\d% on 225 validation inputs .* below the target 99\.0%/,
+    );
+    expect(r.stdout).toContain(
+      `target met: top-1 ${((m?.after.top1 ?? 0) * 100).toFixed(1)}% with ${kept.length} node(s) kept float32: ${kept[0]?.node} (`,
+    );
+  }, 120_000);
+
+  it('refuses a variant whose agreement collapsed, naming the method that measured better; --force writes it with the warning', async () => {
+    const args = [
+      'resnet8',
+      '--int8',
+      '--method',
+      'entropy',
+      '--holdout',
+      PHOTOS,
+      '--variants',
+      '2',
+      '--name',
+      'r8-entropy',
+    ];
+    const refused = await quantize(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /agreement collapsed: top-1 \d+\.\d% on the held-out inputs \(below 90%\); not written \(--force writes it anyway\)/,
+    );
+    expect(refused.stderr).toMatch(
+      /entropy calibration collapsed: top-1 \d+\.\d% on the validation inputs \(below 90\.0%\); use --method (percentile|minmax) \(validation top-1: /,
+    );
+    expect(existsSync(join(models, 'r8-entropy.json'))).toBe(false);
+    const forced = await quantize([...args, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/warning {5}entropy calibration collapsed: top-1/);
+    const q = manifestOf('r8-entropy').quantization;
+    expect(q?.agreement.top1).toBeLessThan(0.9);
+    expect(q?.warnings?.join('\n')).toMatch(
+      /use --method (percentile|minmax)[\s\S]*written because of --force/,
+    );
+    expect(q?.mixedPrecision).toMatchObject({ rounds: 0, float32Nodes: [] }); // no fallback on a collapse
+  }, 120_000);
 
   it('serves the variants by name: netlens classify and models, and the HTTP API', async () => {
     const fp16 = await quantize(['resnet8', '--fp16', '--holdout', PHOTOS, '--variants', '2']);
@@ -144,6 +231,8 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
         /held-out photo directory .*missing cannot be read/,
       ],
       [['resnet8', '--int8', '--variants', '40'], 2, /--variants must be an integer from 1 to 16/],
+      [['resnet8', '--int8', '--min-agreement', '99'], 2, /--min-agreement must be a fraction from 0 to 1/],
+      [['resnet8', '--int8', '--max-float', '-1'], 2, /--max-float must be an integer from 0 to 1000/],
     ];
     for (const [args, code, message] of cases) {
       const r = await quantize(args);

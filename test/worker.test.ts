@@ -5,7 +5,7 @@
  * models served from the local R2 simulation instead of static assets.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/app/logger.js';
@@ -13,7 +13,10 @@ import { readNodeSettings } from '../src/runtime/node/runtime.js';
 import { type RunningServer, startServer } from '../src/runtime/node/server.js';
 import type { LocalWorker } from '../functions/worker/scripts/local-worker.js';
 import { seedLocalR2 } from '../functions/worker/scripts/seed-r2.js';
+import { estimateIsolateBytes } from '../src/runtime/web/isolate-budget.js';
 import { PHOTOS_DIR, conformanceModel, startTestWorker } from './conformance-runners.js';
+
+const MiB = 1024 * 1024;
 
 interface Answer {
   model: string;
@@ -223,10 +226,21 @@ describe('the Worker in local workerd', () => {
     await expectServedModelFile(worker.url, model);
   }, 60_000);
 
-  it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local), with no model in its assets', async () => {
-    const keys = await seedLocalR2('netlens-models', { names: [model], modelsDir });
+  it('serves the model from R2 (local simulation seeded with wrangler r2 object put --local), with no model in its assets, admitted by the ORT memory seeded with it', async () => {
+    const { keys, ortMemory } = await seedLocalR2('netlens-models', { names: [model], modelsDir });
     expect(keys).toContain(`${model}.onnx`);
-    const r2 = await startTestWorker(model, modelsDir, { env: 'r2' });
+    expect(keys.at(-1)).toBe('ort-memory.json');
+    // A budget that the size-based estimate is over but the measured figure fits: the Worker serves the
+    // model only if it read ort-memory.json from the bucket.
+    const modelBytes = statSync(join(modelsDir, `${model}.onnx`)).size;
+    const measured = ortMemory[model] ?? 0;
+    expect(measured).toBeGreaterThan(8 * MiB);
+    const budgetMiB = Math.ceil(estimateIsolateBytes(modelBytes, measured) / MiB);
+    expect(budgetMiB * MiB).toBeLessThan(estimateIsolateBytes(modelBytes));
+    const r2 = await startTestWorker(model, modelsDir, {
+      env: 'r2',
+      vars: { NETLENS_MEMORY_BUDGET_MIB: String(budgetMiB) },
+    });
     try {
       expect(readdirSync(r2.assetsDir)).not.toContain('models');
       const init = { body: photos[0]!.bytes };

@@ -61,6 +61,31 @@ export const AgreementSchema = PhotoSetSchema.extend({
   maxDisagreementMargin: z.number().nonnegative().optional(),
 });
 
+/** A variant measured on the validation inputs (top-1 agreement, mean KL(float32 ‖ variant), mean |Δp|). */
+const ValidationMeasureSchema = z.object({
+  top1: z.number().min(0).max(1),
+  kl: z.number(),
+  meanAbsDiff: z.number().nonnegative(),
+});
+
+/**
+ * int8 accuracy-aware mixed precision (docs/quantize.md): measured on validation inputs (calibration photos
+ * under augmentations not used to calibrate), the nodes kept float32 to reach `target`, and why.
+ */
+export const MixedPrecisionSchema = z.object({
+  /** Validation top-1 agreement aimed at (0: no fallback). */
+  target: z.number().min(0).max(1),
+  validation: PhotoSetSchema.extend({ variants: count, samples: count }),
+  /** All-int8, and the variant written. */
+  before: ValidationMeasureSchema,
+  after: ValidationMeasureSchema,
+  reached: z.boolean(),
+  rounds: count,
+  trials: count,
+  /** Most sensitive first; klGain: how much the KL fell with only that node float32 (sensitivity inputs). */
+  float32Nodes: z.array(z.object({ node: z.string(), opType: z.string(), klGain: z.number() })),
+});
+
 /** Present on a quantized variant (int8 or fp16) of another model. */
 export const QuantizationSchema = z.object({
   kind: z.enum(QUANTIZATION_KINDS),
@@ -78,6 +103,9 @@ export const QuantizationSchema = z.object({
   float32Ops: z.record(z.string(), count).optional(),
   /** Integer kernels onnxruntime-node (CPU) fused the model into, with their count. */
   integerOps: z.record(z.string(), count).optional(),
+  mixedPrecision: MixedPrecisionSchema.optional(),
+  /** What `netlens quantize` warned about (a small calibration set, a collapsed method, a missed target). */
+  warnings: z.array(z.string()).optional(),
   quantizer: z.string(),
   quantizedAt: z.string(),
 });

@@ -2,9 +2,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { cliSettings } from '../cli/load-model.js';
 import { NetlensError } from '../core/errors.js';
+import type { Quantization } from '../core/manifest.js';
 import { modelsDirectory } from '../runtime/node/model-dir.js';
 import { MAX_VARIANTS } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
+import { COLLAPSED_TOP1, DEFAULT_MAX_FLOAT_NODES, DEFAULT_MIN_AGREEMENT } from './int8-variant.js';
 import {
   quantizeModel,
   DEFAULT_VARIANTS,
@@ -23,13 +25,25 @@ interface QuantizeCliOptions {
   method?: CalibrationMethod;
   quantizeFirstConv?: boolean;
   poolAfterConv?: boolean;
+  minAgreement: number;
+  maxFloat: number;
+  force?: boolean;
   name?: string;
   modelsDir?: string;
   out?: string;
   json?: boolean;
 }
 
-const PHASES: QuantizePhase[] = ['read', 'calibrate', 'histogram', 'measure', 'write'];
+const PHASES: QuantizePhase[] = [
+  'read',
+  'calibrate',
+  'histogram',
+  'validate',
+  'sensitivity',
+  'fallback',
+  'measure',
+  'write',
+];
 
 function percent(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
@@ -58,6 +72,7 @@ export function formatQuantizeSummary(r: QuantizeModelResult): string {
       );
     }
     lines.push(`onnxruntime fuses into ${formatCounts(q.integerOps ?? {}) || 'no integer kernels'}`);
+    if (q.mixedPrecision) lines.push(...formatMixedPrecision(q.mixedPrecision));
   }
   lines.push(
     `agreement   top-1 ${percent(a.top1)}, top-5 overlap ${percent(a.top5Overlap)}, max |Δp| ${a.maxAbsDiff.toFixed(4)}, mean |Δp| ${a.meanAbsDiff.toExponential(2)} over ${a.samples} inputs (${a.images} held-out photos × ${a.variants} variants: ${a.photos})`,
@@ -73,11 +88,46 @@ export function formatQuantizeSummary(r: QuantizeModelResult): string {
   return lines.join('\n');
 }
 
+/** What the accuracy-aware fallback measured and kept float32 (int8-variant.ts). */
+function formatMixedPrecision(m: NonNullable<Quantization['mixedPrecision']>): string[] {
+  const v = m.validation;
+  const on = `on ${v.samples} validation inputs (${v.images} calibration photos × ${v.variants} augmentations)`;
+  const all = `all-int8 top-1 ${percent(m.before.top1)} ${on}`;
+  if (m.target === 0) return [`validation  ${all}; no fallback (--min-agreement 0)`];
+  if (m.rounds === 0)
+    return [
+      `validation  ${all}${m.before.top1 >= m.target ? `, target ${percent(m.target)} met: nothing kept float32` : ''}`,
+    ];
+  const kept = m.float32Nodes
+    .map((n) => `${n.node} (${n.opType}, ΔKL −${n.klGain.toExponential(1)})`)
+    .join(', ');
+  return [
+    `validation  ${all}, below the target ${percent(m.target)}: ranked ${m.trials - m.rounds - 1} candidate nodes by sensitivity, ${m.rounds} fallback round(s)`,
+    `            ${m.reached ? 'target met' : 'target NOT met'}: top-1 ${percent(m.after.top1)} with ${m.float32Nodes.length} node(s) kept float32${kept ? `: ${kept}` : ''}`,
+  ];
+}
+
 function formatCounts(counts: Readonly<Record<string, number>>): string {
   return Object.entries(counts)
     .sort((a, b) => b[1] - a[1])
     .map(([op, n]) => `${op}×${n}`)
     .join(' ');
+}
+
+function fractionArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(
+      `--min-agreement must be a fraction from 0 to 1 (e.g. 0.99), got '${value}'`,
+    );
+  return n;
+}
+
+function countArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1000)
+    throw new InvalidArgumentError(`--max-float must be an integer from 0 to 1000, got '${value}'`);
+  return n;
 }
 
 function variantsArg(value: string): number {
@@ -117,6 +167,7 @@ export function createQuantizeCommand(): Command {
     )
     .option('--per-channel', 'one int8 scale per output channel (default)', true)
     .option('--no-per-channel', 'one int8 scale per weight tensor')
+    .option('--no-bias-correction', 'keep the biases as they are (corrected for weight rounding by default)')
     .addOption(
       new Option('--method <method>', 'activation ranges from calibration (default minmax)').choices(
         CALIBRATION_METHODS,
@@ -130,54 +181,77 @@ export function createQuantizeCommand(): Command {
       '--pool-after-conv',
       'average-pool after the 1×1 convolution that follows a pool (InceptionV3: faster int8, may cost agreement)',
     )
+    .addOption(
+      new Option(
+        '--min-agreement <fraction>',
+        'int8: top-1 agreement with float32 to reach on validation inputs (augmented calibration photos) by keeping the most sensitive nodes float32; 0 = no fallback',
+      )
+        .default(DEFAULT_MIN_AGREEMENT)
+        .argParser(fractionArg),
+    )
+    .addOption(
+      new Option('--max-float <n>', 'int8: at most this many nodes kept float32 by the fallback')
+        .default(DEFAULT_MAX_FLOAT_NODES)
+        .argParser(countArg),
+    )
+    .option(
+      '--force',
+      `write the variant even when its agreement collapsed (top-1 below ${COLLAPSED_TOP1 * 100}% on the held-out inputs)`,
+    )
     .option('--name <name>', 'variant name (default <model>-int8 or <model>-fp16)')
     .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)')
     .option('--out <dir>', 'where to write the variant (default: the models directory)')
     .option('--json', 'print the result as JSON instead of the summary')
-    .action(async (model: string, o: QuantizeCliOptions) => {
-      if (o.int8 === o.fp16) {
-        throw new NetlensError('invalid_argument', 'give exactly one of --int8 or --fp16');
-      }
-      const bar = new cliProgress.SingleBar(
-        {
-          stream: process.stderr,
-          format: '{phase} [{bar}] {value}/{total}',
-          hideCursor: true,
-          clearOnComplete: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      let phase: QuantizePhase | undefined;
-      let result: QuantizeModelResult;
-      try {
-        result = await quantizeModel(model, {
-          kind: o.int8 ? 'int8' : 'fp16',
-          ...(o.calibration ? { calibration: o.calibration } : {}),
-          ...(o.holdout ? { holdout: o.holdout } : {}),
-          variants: o.variants,
-          perChannel: o.perChannel,
-          biasCorrection: o.biasCorrection,
-          ...(o.method ? { method: o.method } : {}),
-          keepFirstConvFloat: o.quantizeFirstConv !== true,
-          poolAfterConv: o.poolAfterConv === true,
-          ...(o.name ? { name: o.name } : {}),
-          // --models-dir, else NETLENS_MODELS_DIR, else the installation's (the settings module).
-          modelsDir: modelsDirectory(cliSettings(o.modelsDir ? { modelsDir: o.modelsDir } : {}).modelsDir),
-          ...(o.out ? { outDir: o.out } : {}),
-          onProgress: (p, done, total) => {
-            if (p !== phase) {
-              if (phase === undefined) bar.start(total, done, { phase: p });
-              else bar.setTotal(total);
-              phase = p;
-            }
-            bar.update(done, { phase: `${p} (${PHASES.indexOf(p) + 1}/${PHASES.length})` });
-          },
-        });
-      } finally {
-        bar.stop();
-      }
-      process.stdout.write(
-        o.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatQuantizeSummary(result)}\n`,
-      );
+    .action(runQuantize);
+}
+
+/** The command's action: quantizes with a progress bar on stderr, prints the summary (or JSON). */
+async function runQuantize(model: string, o: QuantizeCliOptions): Promise<void> {
+  if (o.int8 === o.fp16) {
+    throw new NetlensError('invalid_argument', 'give exactly one of --int8 or --fp16');
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{phase} [{bar}] {value}/{total}',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let phase: QuantizePhase | undefined;
+  let result: QuantizeModelResult;
+  try {
+    result = await quantizeModel(model, {
+      kind: o.int8 ? 'int8' : 'fp16',
+      ...(o.calibration ? { calibration: o.calibration } : {}),
+      ...(o.holdout ? { holdout: o.holdout } : {}),
+      variants: o.variants,
+      perChannel: o.perChannel,
+      biasCorrection: o.biasCorrection,
+      ...(o.method ? { method: o.method } : {}),
+      keepFirstConvFloat: o.quantizeFirstConv !== true,
+      poolAfterConv: o.poolAfterConv === true,
+      minAgreement: o.minAgreement,
+      maxFloatNodes: o.maxFloat,
+      force: o.force === true,
+      ...(o.name ? { name: o.name } : {}),
+      // --models-dir, else NETLENS_MODELS_DIR, else the installation's (the settings module).
+      modelsDir: modelsDirectory(cliSettings(o.modelsDir ? { modelsDir: o.modelsDir } : {}).modelsDir),
+      ...(o.out ? { outDir: o.out } : {}),
+      onProgress: (p, done, total) => {
+        if (p !== phase) {
+          if (phase === undefined) bar.start(total, done, { phase: p });
+          else bar.setTotal(total);
+          phase = p;
+        }
+        bar.update(done, { phase: `${p} (${PHASES.indexOf(p) + 1}/${PHASES.length})` });
+      },
     });
+  } finally {
+    bar.stop();
+  }
+  process.stdout.write(
+    o.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatQuantizeSummary(result)}\n`,
+  );
 }

@@ -1,8 +1,14 @@
 import type { Engine, Float32Tensor } from '../core/engine.js';
-import { calibratedRange, needsHistogram, type CalibrationMethod, type Range } from './calibrate.js';
+import {
+  calibratedRange,
+  needsHistogram,
+  type CalibrationMethod,
+  type HistogramStats,
+  type Range,
+} from './calibrate.js';
 import { foldForQuantization, type FoldOptions, type FoldReport } from './fold.js';
 import { cloneGraph, type Graph } from './graph.js';
-import { observableTensors, observeHistograms, observeRanges } from './observe.js';
+import { observableTensors, observeHistograms, observeRanges, type Observed } from './observe.js';
 import { planQuantization, type PlanOptions, type QuantizationPlan } from './plan.js';
 import { applyQdq } from './qdq.js';
 
@@ -37,12 +43,30 @@ export async function quantizeInt8(
   calibration: readonly Float32Tensor[],
   options: Int8Options,
 ): Promise<Int8Result> {
+  return quantizeObserved(await observeInt8(source, calibration, options), options);
+}
+
+/**
+ * What calibration observed, reusable by several quantizations of the same graph (another plan, method
+ * or weight layout: accuracy-aware fallback, src/quantize/fallback.ts) without running the float model
+ * on the calibration inputs again. Histograms are collected per tensor when a plan first needs them.
+ */
+export interface Int8Observation {
+  folded: Graph;
+  fold: FoldReport;
+  observed: Observed;
+  histograms: Map<string, HistogramStats>;
+  calibration: readonly Float32Tensor[];
+}
+
+/** Folds `source` and observes its tensors' ranges (and the weighted ops' input means) on `calibration`. */
+export async function observeInt8(
+  source: Graph,
+  calibration: readonly Float32Tensor[],
+  options: Pick<Int8Options, 'engine' | 'onProgress' | 'fold'>,
+): Promise<Int8Observation> {
   const folded = cloneGraph(source);
   const fold = foldForQuantization(folded, options.fold);
-  const observe = (phase: 'calibrate' | 'histogram') => ({
-    engine: options.engine,
-    onProgress: (done: number, total: number) => options.onProgress?.(phase, done, total),
-  });
   const weightInputs = folded.nodes
     .filter((n) => n.opType === 'Conv' || n.opType === 'Gemm')
     .map((n) => n.inputs[0] ?? '');
@@ -50,20 +74,37 @@ export async function quantizeInt8(
     folded,
     observableTensors(folded),
     calibration,
-    observe('calibrate'),
+    {
+      engine: options.engine,
+      onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
+    },
     weightInputs,
   );
+  return { folded, fold, observed, histograms: new Map(), calibration };
+}
+
+/** Plans, calibrates the ranges by `options.method` and rewrites; a histogram pass only for new tensors. */
+export async function quantizeObserved(
+  observation: Int8Observation,
+  options: Int8Options,
+): Promise<Int8Result> {
+  const { folded, observed, histograms } = observation;
   const plan = planQuantization(folded, observed.ranges, options.plan);
   const planned = new Map(plan.tensors.map((t) => [t, observed.ranges.get(t) as Range]));
-  const histograms = needsHistogram(options.method)
-    ? await observeHistograms(folded, planned, calibration, observe('histogram'))
-    : undefined;
+  const missing = new Map([...planned].filter(([t]) => !histograms.has(t)));
+  if (needsHistogram(options.method) && missing.size > 0) {
+    const more = await observeHistograms(folded, missing, observation.calibration, {
+      engine: options.engine,
+      onProgress: (done, total) => options.onProgress?.('histogram', done, total),
+    });
+    for (const [t, h] of more) histograms.set(t, h);
+  }
   const ranges = new Map(
-    [...planned].map(([t, r]) => [t, calibratedRange(options.method, r, histograms?.get(t))]),
+    [...planned].map(([t, r]) => [t, calibratedRange(options.method, r, histograms.get(t))]),
   );
   const { graph } = applyQdq(plan, ranges, {
     perChannel: options.perChannel,
     ...(options.biasCorrection ? { inputMeans: observed.channelMeans } : {}),
   });
-  return { graph, fold, plan, ranges };
+  return { graph, fold: observation.fold, plan, ranges };
 }

@@ -15,22 +15,31 @@ export async function compareModels(
   spec: Pick<Manifest, 'output'>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Agreement> {
-  const outputsOf = async (model: Uint8Array, offset: number): Promise<Float32Array[]> => {
-    const session = await engine.createSession(model, { providers: ['cpu'] });
-    try {
-      const out: Float32Array[] = [];
-      for (const [i, input] of inputs.entries()) {
-        out.push(await probabilities(session, input, spec));
-        onProgress?.(offset + i + 1, 2 * inputs.length);
-      }
-      return out;
-    } finally {
-      await session.dispose();
-    }
-  };
-  const a = await outputsOf(reference, 0);
-  const b = await outputsOf(variant, inputs.length);
+  const progress = (offset: number) => (done: number) => onProgress?.(offset + done, 2 * inputs.length);
+  const a = await modelOutputs(engine, reference, inputs, spec, progress(0));
+  const b = await modelOutputs(engine, variant, inputs, spec, progress(inputs.length));
   return measureAgreement(a, b);
+}
+
+/** The model's class probabilities for each input (one CPU session, disposed after). */
+export async function modelOutputs(
+  engine: Engine,
+  model: Uint8Array,
+  inputs: readonly Float32Tensor[],
+  spec: Pick<Manifest, 'output'>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Float32Array[]> {
+  const session = await engine.createSession(model, { providers: ['cpu'] });
+  try {
+    const out: Float32Array[] = [];
+    for (const [i, input] of inputs.entries()) {
+      out.push(await probabilities(session, input, spec));
+      onProgress?.(i + 1, inputs.length);
+    }
+    return out;
+  } finally {
+    await session.dispose();
+  }
 }
 
 async function probabilities(

@@ -10,10 +10,16 @@ import type { Agreement } from './agreement.js';
 import { variants as variantList } from './augment.js';
 import type { CalibrationMethod } from './calibrate.js';
 import { foldForQuantization, type FoldReport } from './fold.js';
-import { cloneGraph, type Graph } from './graph.js';
+import type { Graph } from './graph.js';
 import { convertToFloat16 } from './fp16.js';
 import { integerKernels, optimisedOpCounts } from './fusion.js';
-import { quantizeInt8 } from './int8.js';
+import {
+  COLLAPSED_TOP1,
+  DEFAULT_MAX_FLOAT_NODES,
+  DEFAULT_MIN_AGREEMENT,
+  makeInt8Variant,
+  type Int8Phase,
+} from './int8-variant.js';
 import { compareModels } from './measure.js';
 import { choosePhotoSets, type PhotoSets } from './photo-sets.js';
 import { prepareInputs, type PhotoSet } from './photo-set.js';
@@ -27,7 +33,7 @@ export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
 export const DEFAULT_VARIANTS = 16;
 
 export type QuantizeKind = 'int8' | 'fp16';
-export type QuantizePhase = 'read' | 'calibrate' | 'histogram' | 'measure' | 'write';
+export type QuantizePhase = 'read' | Int8Phase | 'measure' | 'write';
 
 export interface QuantizeModelOptions {
   kind: QuantizeKind;
@@ -52,6 +58,15 @@ export interface QuantizeModelOptions {
   keepFloat?: readonly string[];
   /** Average-pool after the 1×1 Conv that follows a pool, not before (int8; fold.ts). Default false. */
   poolAfterConv?: boolean;
+  /**
+   * int8: top-1 agreement to reach on the validation inputs by keeping the most sensitive nodes float32
+   * (default 0.99; 0 = none). See int8-variant.ts.
+   */
+  minAgreement?: number;
+  /** int8: at most this many nodes kept float32 by the fallback (default 16). */
+  maxFloatNodes?: number;
+  /** Write the variant even when its agreement collapsed (top-1 below COLLAPSED_TOP1 on the held-out inputs). */
+  force?: boolean;
   /** Default: onnxruntime-node on the CPU, without warm-up. */
   engine?: Engine;
   onProgress?: (phase: QuantizePhase, done: number, total: number) => void;
@@ -88,7 +103,7 @@ export async function quantizeModel(
   const sets = await choosePhotoSets(options);
   const engine = options.engine ?? createNodeEngine({ warmUp: false });
   options.onProgress?.('read', 0, 1);
-  const made = await makeVariant(readOnnxModel(sourceBytes), manifest, sets, engine, options);
+  const made = await makeVariant(sourceBytes, manifest, sets, engine, options);
   const bytes = writeOnnxModel(made.graph);
   if (options.kind === 'int8') made.quantization.integerOps = integerKernels(await optimisedOpCounts(bytes));
   const variants = options.variants ?? DEFAULT_VARIANTS;
@@ -101,6 +116,8 @@ export async function quantizeModel(
     manifest,
     (done, total) => options.onProgress?.('measure', done, total),
   );
+  const warnings = [...sets.warnings, ...made.warnings];
+  warnings.push(...collapseCheck(agreement, warnings, options.force === true));
   options.onProgress?.('write', 0, 1);
   const name = options.name ?? `${manifest.name}-${options.kind}`;
   const variantManifest = buildManifest(manifest, name, bytes, {
@@ -118,6 +135,7 @@ export async function quantizeModel(
       meanAbsDiff: agreement.meanAbsDiff,
       maxDisagreementMargin: agreement.maxDisagreementMargin,
     },
+    ...(warnings.length > 0 ? { warnings } : {}),
     quantizedAt: new Date().toISOString(),
   });
   const written = await writeConvertedModel(
@@ -131,7 +149,7 @@ export async function quantizeModel(
     sourceBytes: sourceBytes.length,
     bytes: bytes.length,
     agreement,
-    warnings: [...sets.warnings, ...made.warnings],
+    warnings,
     ...made.details,
     millis: performance.now() - started,
   };
@@ -139,13 +157,13 @@ export async function quantizeModel(
 
 interface MadeVariant {
   graph: Graph;
-  quantization: Omit<Quantization, 'agreement' | 'quantizedAt'>;
+  quantization: Omit<Quantization, 'agreement' | 'quantizedAt' | 'warnings'>;
   details: Pick<QuantizeModelResult, 'fold' | 'plan'>;
   warnings: string[];
 }
 
 async function makeVariant(
-  graph: Graph,
+  source: Uint8Array,
   manifest: Manifest,
   sets: PhotoSets,
   engine: Engine,
@@ -153,7 +171,7 @@ async function makeVariant(
 ): Promise<MadeVariant> {
   if (options.kind === 'fp16') {
     // Folding first (exact in float32) saves a float16 rounding per folded BatchNormalization / Min.
-    const folded = cloneGraph(graph);
+    const folded = readOnnxModel(source);
     const fold = foldForQuantization(folded);
     const result = convertToFloat16(folded);
     const warnings =
@@ -166,31 +184,23 @@ async function makeVariant(
     };
   }
   const calibrationSet = sets.calibration as PhotoSet;
-  const calibration = await prepareInputs(
-    calibrationSet,
-    manifest,
-    variantList(options.calibrationVariants ?? 1),
-  );
   const method = options.method ?? DEFAULT_METHOD;
   const perChannel = options.perChannel ?? true;
   const biasCorrection = options.biasCorrection ?? true;
-  const result = await quantizeInt8(
-    graph,
-    calibration.map((c) => c.tensor),
-    {
-      method,
-      perChannel,
-      biasCorrection,
-      plan: {
-        keepFirstConvFloat: options.keepFirstConvFloat ?? true,
-        floatOps: options.keepFloat ?? [],
-        floatNodes: options.keepFloat ?? [],
-      },
-      fold: { movePoolsBelowConv: options.poolAfterConv ?? false },
-      engine,
-      onProgress: options.onProgress,
-    },
-  );
+  const made = await makeInt8Variant(source, manifest, calibrationSet, {
+    method,
+    perChannel,
+    biasCorrection,
+    keepFirstConvFloat: options.keepFirstConvFloat ?? true,
+    keepFloat: options.keepFloat ?? [],
+    minAgreement: options.minAgreement ?? DEFAULT_MIN_AGREEMENT,
+    maxFloatNodes: options.maxFloatNodes ?? DEFAULT_MAX_FLOAT_NODES,
+    calibrationVariants: options.calibrationVariants ?? 1,
+    fold: { movePoolsBelowConv: options.poolAfterConv ?? false },
+    engine,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const { result } = made;
   const float32Ops = Object.fromEntries(
     Object.entries(result.plan.keptFloat).map(([op, nodes]) => [op, nodes.length]),
   );
@@ -207,6 +217,7 @@ async function makeVariant(
         images: calibrationSet.files.length,
       },
       float32Ops,
+      mixedPrecision: made.mixedPrecision,
     },
     details: {
       fold: result.fold,
@@ -216,8 +227,26 @@ async function makeVariant(
         removedActivations: result.plan.removedActivations.length,
       },
     },
-    warnings: [],
+    warnings: made.warnings,
   };
+}
+
+/**
+ * A variant whose held-out top-1 agreement fell below COLLAPSED_TOP1 is refused (a typed error that repeats
+ * the warnings, which name a better calibration method when one measured better), unless `force`: then
+ * the warning is returned to be printed and recorded in the manifest.
+ */
+function collapseCheck(agreement: Agreement, warnings: readonly string[], force: boolean): string[] {
+  if (agreement.top1 >= COLLAPSED_TOP1) return [];
+  const collapsed = `agreement collapsed: top-1 ${(agreement.top1 * 100).toFixed(1)}% on the held-out inputs (below ${COLLAPSED_TOP1 * 100}%)`;
+  if (!force) {
+    throw new NetlensError(
+      'invalid_argument',
+      `${collapsed}; not written (--force writes it anyway)${warnings.length > 0 ? `. ${warnings.join('. ')}` : ''}`,
+      { details: { top1: agreement.top1, minimum: COLLAPSED_TOP1, warnings } },
+    );
+  }
+  return [`${collapsed}; written because of --force`];
 }
 
 function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): void {
@@ -244,7 +273,7 @@ function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): vo
 function baseQuantization(
   manifest: Manifest,
   kind: QuantizeKind,
-): Omit<Quantization, 'agreement' | 'quantizedAt'> {
+): Omit<Quantization, 'agreement' | 'quantizedAt' | 'warnings'> {
   return {
     kind,
     from: { model: manifest.name, sha256: manifest.sha256.model },
