@@ -97,6 +97,8 @@ export const QuantizationSchema = z.object({
   method: z.enum(CALIBRATION_METHODS).optional(),
   /** Biases corrected for the mean error of the rounded weights. */
   biasCorrection: z.boolean().optional(),
+  /** int8 made with --pool-after-conv: how many AveragePools were moved below the 1×1 Conv after them. */
+  poolsMovedBelowConv: z.number().int().nonnegative().optional(),
   calibration: PhotoSetSchema.optional(),
   agreement: AgreementSchema,
   /** Op types left in float32 inside an int8 model, with their count. */

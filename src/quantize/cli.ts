@@ -8,6 +8,7 @@ import { MAX_VARIANTS } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
 import { COLLAPSED_TOP1, DEFAULT_MAX_FLOAT_NODES, DEFAULT_MIN_AGREEMENT } from './int8-variant.js';
 import {
+  DEFAULT_METHOD,
   quantizeModel,
   DEFAULT_VARIANTS,
   type QuantizeModelResult,
@@ -124,7 +125,7 @@ function fractionArg(value: string): number {
 }
 
 function countArg(value: string): number {
-  const n = Number(value);
+  const n = value.trim() === '' ? NaN : Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1000)
     throw new InvalidArgumentError(`--max-float must be an integer from 0 to 1000, got '${value}'`);
   return n;
@@ -169,9 +170,10 @@ export function createQuantizeCommand(): Command {
     .option('--no-per-channel', 'one int8 scale per weight tensor')
     .option('--no-bias-correction', 'keep the biases as they are (corrected for weight rounding by default)')
     .addOption(
-      new Option('--method <method>', 'activation ranges from calibration (default minmax)').choices(
-        CALIBRATION_METHODS,
-      ),
+      new Option(
+        '--method <method>',
+        `activation ranges from calibration (default ${DEFAULT_METHOD})`,
+      ).choices(CALIBRATION_METHODS),
     )
     .option(
       '--quantize-first-conv',

@@ -59,7 +59,7 @@ export interface FallbackResult {
 export async function fallbackToTarget(options: FallbackOptions): Promise<FallbackResult> {
   const before = await options.evaluate([]);
   let trials = 1;
-  if (before.top1 >= options.target || options.candidates.length === 0) {
+  if (before.top1 >= options.target || options.candidates.length === 0 || options.maxRounds === 0) {
     const reached = before.top1 >= options.target;
     return { floatNodes: [], reached, before, after: before, ranking: [], rounds: 0, trials };
   }

@@ -8,6 +8,7 @@ import { buildSmallCnn, maxAbsDiff, smallCnnInputs } from '../../test/support/qu
 import { createNodeEngine } from '../runtime/node/engine.js';
 import { integerKernels, optimisedOpCounts } from './fusion.js';
 import { quantizeToAgreement, type Int8VariantOptions } from './int8-variant.js';
+import { OnnxGraphBuilder } from '../convert/onnx/index.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
@@ -128,5 +129,43 @@ describe('quantizeToAgreement (small CNN, one Conv made sensitive)', () => {
     expect(integerKernels(await optimisedOpCounts(bytes))['QLinearConv']).toBe(
       (allInt8['QLinearConv'] ?? 0) - 1,
     );
+  }, 60_000);
+});
+
+describe('quantizeToAgreement fold options', () => {
+  it('passes --pool-after-conv (fold.movePoolsBelowConv) through to the fold it quantizes', async () => {
+    const b = new OnnxGraphBuilder({ name: 'pool-conv' });
+    b.addInput('x', [1, 8, 6, 6]);
+    b.addNode('AveragePool', ['x'], ['pooled'], {
+      kernel_shape: [3, 3],
+      strides: [1, 1],
+      pads: [1, 1, 1, 1],
+      count_include_pad: 0,
+    });
+    b.addInitializer(
+      'w',
+      Float32Array.from({ length: 5 * 8 }, (_, i) => Math.sin(i * 1.7) * 0.5),
+      [5, 8, 1, 1],
+    );
+    b.addNode('Conv', ['pooled', 'w'], ['conv'], { kernel_shape: [1, 1] });
+    b.addNode('GlobalAveragePool', ['conv'], ['gap']);
+    b.addNode('Flatten', ['gap'], ['logits']);
+    b.addNode('Softmax', ['logits'], ['output'], { axis: 1 });
+    b.addOutput('output', null);
+    const model = b.toBytes();
+    const inputs = (n: number, seed: number) =>
+      Array.from({ length: n }, (_, k) => ({
+        data: Float32Array.from({ length: 8 * 36 }, (_, i) => Math.cos((i + 1) * (k + seed) * 0.37)),
+        dims: [1, 8, 6, 6],
+      }));
+    const spec = { output: { name: 'output', kind: 'probabilities' as const, size: 5 } };
+    const quantize = (movePoolsBelowConv: boolean) =>
+      quantizeToAgreement(model, inputs(8, 1), inputs(8, 50), spec, {
+        ...OPTIONS,
+        minAgreement: 0,
+        fold: { movePoolsBelowConv },
+      });
+    expect((await quantize(true)).result.fold.poolsMovedBelowConv).toBe(1);
+    expect((await quantize(false)).result.fold.poolsMovedBelowConv).toBe(0);
   }, 60_000);
 });

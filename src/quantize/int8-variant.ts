@@ -144,6 +144,8 @@ export async function quantizeToAgreement(
   let fallback = noFallback(measuredAll, options.minAgreement);
   if (measuredAll.top1 < COLLAPSED_TOP1) {
     warnings.push(await collapseWarning(options.method, measuredAll, build, measure));
+    // collapseWarning built and measured one variant per other method.
+    fallback = { ...fallback, trials: fallback.trials + CALIBRATION_METHODS.length - 1 };
   } else if (options.minAgreement > 0) {
     fallback = await fallbackToTarget({
       candidates: integerNodes(all),

@@ -26,7 +26,7 @@ import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
-export const QUANTIZER_NAME = 'netlens-quantize 0.2.0';
+export const QUANTIZER_NAME = 'netlens-quantize 0.3.0';
 /** Measured best on the built-in and real Keras models (docs/quantize.md). */
 export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
 /** Inputs made from each held-out photo by default (augment.ts). */
@@ -217,6 +217,7 @@ async function makeVariant(
         images: calibrationSet.files.length,
       },
       float32Ops,
+      ...(result.fold.poolsMovedBelowConv > 0 && { poolsMovedBelowConv: result.fold.poolsMovedBelowConv }),
       mixedPrecision: made.mixedPrecision,
     },
     details: {
@@ -262,10 +263,13 @@ function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): vo
       `model '${manifest.name}' outputs features; netlens quantize measures agreement on class probabilities, so it takes classifiers (output kind probabilities or logits)`,
     );
   }
-  if (options.kind === 'fp16' && (options.method !== undefined || options.calibration !== undefined)) {
+  if (
+    options.kind === 'fp16' &&
+    (options.method !== undefined || options.calibration !== undefined || options.poolAfterConv === true)
+  ) {
     throw new NetlensError(
       'invalid_argument',
-      '--method and --calibration apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
+      '--method, --calibration and --pool-after-conv apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
     );
   }
 }

@@ -67,7 +67,10 @@ async function downloadOnce(url: string, options: DownloadOptions, stallMs: numb
     const header = Number(response.headers.get('content-length') ?? NaN);
     const total = Number.isFinite(header) && header > 0 ? header : options.expectedBytes;
     options.onProgress?.(0, total);
-    if (response.body === null) return new Uint8Array(await response.arrayBuffer());
+    if (response.body === null) {
+      clearTimeout(timer); // no stream to watch: a slow body is not a stall
+      return new Uint8Array(await response.arrayBuffer());
+    }
     watch('no data');
     return await readAll(response.body, total, (received) => {
       watch('no data');
