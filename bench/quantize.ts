@@ -133,7 +133,7 @@ async function agreementSection(): Promise<void> {
   );
   say();
   say(
-    'Calibration: the 15 license-clean photos of models/calibration (never the photos below). Held out: the 8 photos of ../shared/data/images × 16 deterministic variants (original, flip, 3 crops, brightness ±, contrast ±, grey, saturated, flip + crop, 2 crop + tone, warm, cool; src/quantize/augment.ts) = 128 inputs per model, decoded and preprocessed by the product (sharp + src/core/image, as the manifest says). int8: percentile calibration (99.999%), per-channel int8 weights, bias correction, first Conv and Softmax float32. "widest flip margin" = the largest float32 top-1 − top-2 margin among inputs whose top-1 changed.',
+    'Calibration: the 15 license-clean photos of models/calibration (never the photos below). Held out: the 8 photos of ../shared/data/images × 16 deterministic variants (original, flip, 3 crops, brightness ±, contrast ±, grey, saturated, flip + crop, 2 crop + tone, warm, cool; src/quantize/augment.ts) = 128 inputs per model, decoded and preprocessed by the product (sharp + src/core/image, as the manifest says). int8: percentile calibration (99.999%), per-channel int8 weights, bias correction, first Conv and Softmax float32, and the trained models’ most sensitive nodes float32 until 99% top-1 on validation inputs (augmentations of the calibration photos; the quantizer’s default since 0.3.0: resnet8 3 nodes, fer2013 16, mnist 1, the others none; the seeded models without it). "widest flip margin" = the largest float32 top-1 − top-2 margin among inputs whose top-1 changed.',
   );
   say();
   say(
