@@ -30,6 +30,8 @@ function sha256(path: string): string {
 }
 
 const quantize = (args: string[]) => netlens(['quantize', ...args, '--models-dir', models]);
+/** Agreement measured on the shared photos × the first `variants` augmentations. */
+const heldOut = (variants: number) => ['--holdout', PHOTOS, '--variants', String(variants)];
 
 describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
   beforeAll(async () => {
@@ -37,17 +39,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
   }, 120_000);
 
   it('--int8 writes a fused int8 variant with its calibration, provenance and agreement in the manifest', async () => {
-    const r = await quantize([
-      'resnet8',
-      '--int8',
-      '--holdout',
-      PHOTOS,
-      '--variants',
-      '4',
-      '--min-agreement',
-      '0',
-      '--json',
-    ]);
+    const r = await quantize(['resnet8', '--int8', ...heldOut(4), '--min-agreement', '0', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const m = manifestOf('resnet8-int8');
     const source = manifestOf('resnet8');
@@ -95,16 +87,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
   });
 
   it('--int8 keeps the most sensitive nodes float32 until the validation agreement reaches 99% (the default), and says so', async () => {
-    const r = await quantize([
-      'resnet8',
-      '--int8',
-      '--holdout',
-      PHOTOS,
-      '--variants',
-      '4',
-      '--name',
-      'r8-mixed',
-    ]);
+    const r = await quantize(['resnet8', '--int8', ...heldOut(4), '--name', 'r8-mixed']);
     expect(r.code, r.stderr).toBe(0);
     const q = manifestOf('r8-mixed').quantization;
     const m = q?.mixedPrecision;
@@ -137,18 +120,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
   }, 120_000);
 
   it('refuses a variant whose agreement collapsed, naming the method that measured better; --force writes it with the warning', async () => {
-    const args = [
-      'resnet8',
-      '--int8',
-      '--method',
-      'entropy',
-      '--holdout',
-      PHOTOS,
-      '--variants',
-      '2',
-      '--name',
-      'r8-entropy',
-    ];
+    const args = ['resnet8', '--int8', '--method', 'entropy', ...heldOut(2), '--name', 'r8-entropy'];
     const refused = await quantize(args);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
@@ -170,7 +142,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
   }, 120_000);
 
   it('serves the variants by name: netlens classify and models, and the HTTP API', async () => {
-    const fp16 = await quantize(['resnet8', '--fp16', '--holdout', PHOTOS, '--variants', '2']);
+    const fp16 = await quantize(['resnet8', '--fp16', ...heldOut(2)]);
     expect(fp16.code, fp16.stderr).toBe(0);
     expect(fp16.stdout).toMatch(/agreement {3}top-1 100\.0%/);
     expect(manifestOf('resnet8-fp16').quantization?.agreement.maxAbsDiff).toBeLessThan(1e-2);
