@@ -75,3 +75,8 @@ export function measureAgreement(
     maxDisagreementMargin,
   };
 }
+
+/** A fraction as the quantizer prints it: 0.9921875 → "99.2%". */
+export function percent(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}

@@ -4,6 +4,7 @@ import { cliSettings } from '../cli/load-model.js';
 import { NetlensError } from '../core/errors.js';
 import type { Quantization } from '../core/manifest.js';
 import { modelsDirectory } from '../runtime/node/model-dir.js';
+import { percent } from './agreement.js';
 import { MAX_VARIANTS } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
 import { COLLAPSED_TOP1, DEFAULT_MAX_FLOAT_NODES, DEFAULT_MIN_AGREEMENT } from './int8-variant.js';
@@ -45,10 +46,6 @@ const PHASES: QuantizePhase[] = [
   'measure',
   'write',
 ];
-
-function percent(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
 
 function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;

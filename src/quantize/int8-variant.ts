@@ -1,7 +1,7 @@
 import type { Engine, Float32Tensor } from '../core/engine.js';
 import { NetlensError } from '../core/errors.js';
 import type { Manifest, Quantization } from '../core/manifest.js';
-import { measureAgreement } from './agreement.js';
+import { measureAgreement, percent } from './agreement.js';
 import { VARIANTS, variants as variantList } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
 import type { FoldOptions } from './fold.js';
@@ -224,16 +224,14 @@ async function collapseWarning(
     others.push([m, (await measure(await build([], m))).top1]);
   others.sort((a, b) => b[1] - a[1]);
   const [best] = others;
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const tried = others.map(([m, top1]) => `${m} ${pct(top1)}`).join(', ');
+  const tried = others.map(([m, top1]) => `${m} ${percent(top1)}`).join(', ');
   const advice =
     best && best[1] > measured.top1
       ? `use --method ${best[0]} (validation top-1: ${tried})`
       : `no other method does better (${tried}); this model may not tolerate int8 activations`;
-  return `${method} calibration collapsed: top-1 ${pct(measured.top1)} on the validation inputs (below ${pct(COLLAPSED_TOP1)}); ${advice}`;
+  return `${method} calibration collapsed: top-1 ${percent(measured.top1)} on the validation inputs (below ${percent(COLLAPSED_TOP1)}); ${advice}`;
 }
 
 function missedTargetWarning(f: FallbackResult, options: Int8VariantOptions): string {
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  return `target agreement ${pct(options.minAgreement)} not reached on the validation inputs within ${f.rounds} fallback round(s): ${pct(f.before.top1)} all-int8, best ${pct(f.after.top1)} with ${f.floatNodes.length} node(s) kept float32 (raise --max-float, now ${options.maxFloatNodes}, to allow more; --min-agreement to lower the target)`;
+  return `target agreement ${percent(options.minAgreement)} not reached on the validation inputs within ${f.rounds} fallback round(s): ${percent(f.before.top1)} all-int8, best ${percent(f.after.top1)} with ${f.floatNodes.length} node(s) kept float32 (raise --max-float, now ${options.maxFloatNodes}, to allow more; --min-agreement to lower the target)`;
 }

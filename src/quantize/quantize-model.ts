@@ -6,7 +6,7 @@ import type { Manifest, ManifestInput, Quantization } from '../core/manifest.js'
 import { writeConvertedModel } from '../convert/write-model.js';
 import { createNodeEngine } from '../runtime/node/engine.js';
 import { INSTALLED_MODELS_DIR, createModelDirectorySource } from '../runtime/node/model-dir.js';
-import type { Agreement } from './agreement.js';
+import { percent, type Agreement } from './agreement.js';
 import { variants as variantList } from './augment.js';
 import type { CalibrationMethod } from './calibrate.js';
 import { foldForQuantization, type FoldReport } from './fold.js';
@@ -239,7 +239,7 @@ async function makeVariant(
  */
 function collapseCheck(agreement: Agreement, warnings: readonly string[], force: boolean): string[] {
   if (agreement.top1 >= COLLAPSED_TOP1) return [];
-  const collapsed = `agreement collapsed: top-1 ${(agreement.top1 * 100).toFixed(1)}% on the held-out inputs (below ${COLLAPSED_TOP1 * 100}%)`;
+  const collapsed = `agreement collapsed: top-1 ${percent(agreement.top1)} on the held-out inputs (below ${COLLAPSED_TOP1 * 100}%)`;
   if (!force) {
     throw new NetlensError(
       'invalid_argument',
