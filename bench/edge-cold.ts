@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/edge-cold.ts [--model NAME] [--rounds 3]`: the Worker's cold start by part, on the
- * Worker's own code path run in Node (onnxruntime-web's WASM build from a precompiled module, the WASM
- * codecs, the same session options), where each part can be timed alone — workerd's clock stands still
+ * Worker's own code path run in Node (its runtime kit, createEdgeRuntime: onnxruntime-web's WASM build
+ * from a precompiled module, low-memory loading, the WASM codecs and kernels), where each part can be timed alone — workerd's clock stands still
  * while a request computes, so inside the isolate only the whole first request can be timed (bench/edge.ts).
  * Each round starts from nothing in a fresh child process; medians are reported. Parts:
  *   compile    WebAssembly.compile of ORT's WASM and the codecs (a Worker does it when its script loads)
@@ -17,20 +17,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { wasmResample } from '../src/core/image/wasm-resample.js';
-import { prepareInThread } from '../src/core/prepare.js';
 import { runRows } from '../src/core/pipeline.js';
 import { createModelDirectorySource, INSTALLED_MODELS_DIR } from '../src/runtime/node/model-dir.js';
-import { createWasmImageDecoder } from '../src/runtime/web/decode-image.js';
-import { createWebEngine } from '../src/runtime/web/engine.js';
+import { createEdgeRuntime } from '../src/runtime/web/edge-runtime.js';
 import {
   compileCodecModules,
   compileOrtWasm,
   compileResampleWasm,
 } from '../src/runtime/web/node-wasm-modules.js';
-import { usePrecompiledOrtWasm } from '../src/runtime/web/precompiled-wasm.js';
 import { buildTinyModel } from '../test/node-engine-tiny-model.js';
-import { load1, median, ownCpuMs } from './machine.js';
+import { load1, machineLine, median, ownCpuMs } from './machine.js';
+import { recordSection } from './results-file.js';
 import { readPhotos } from './photos.js';
 
 export const PARTS = ['compile', 'init', 'fetch', 'session', 'warm-up', 'first', 'second'] as const;
@@ -64,16 +61,16 @@ export async function coldStartOnce(modelName: string, warmUp: boolean): Promise
   ]);
   const ort = await import('onnxruntime-web/wasm');
   lap('compile');
-  usePrecompiledOrtWasm(ort, ortWasm);
-  const engine = createWebEngine({ ort, providers: ['wasm'] });
-  const tiny = await engine.createSession(buildTinyModel().bytes, { warmUp: false });
+  // The Worker's own kit: low-memory loading (external weights, no prepacking), the WASM codecs and kernels.
+  const source = createModelDirectorySource(INSTALLED_MODELS_DIR);
+  const runtime = createEdgeRuntime({ ort, ortWasm, codecs, resampleWasm: resample }, source);
+  const tiny = await runtime.engine.createSession(buildTinyModel().bytes, { warmUp: false });
   await tiny.dispose();
   lap('init');
-  const source = createModelDirectorySource(INSTALLED_MODELS_DIR);
   const manifest = await source.manifest(modelName);
   const bytes = await source.modelBytes(manifest);
   lap('fetch');
-  const session = await engine.createSession(bytes, { warmUp: false });
+  const session = await runtime.engine.createSession(bytes, { warmUp: false });
   lap('session');
   if (warmUp) {
     const { height, width, channels } = manifest.input;
@@ -84,7 +81,7 @@ export async function coldStartOnce(modelName: string, warmUp: boolean): Promise
     );
   }
   lap('warm-up');
-  const prepare = prepareInThread(createWasmImageDecoder(codecs), { resample: wasmResample(resample) });
+  const prepare = runtime.prepareImage;
   const photo = readPhotos()[0]!;
   for (const part of ['first', 'second'] as const) {
     const { tensor } = await prepare(photo.bytes, manifest);
@@ -99,6 +96,17 @@ const MEASURES = [
   ['wall ms', 'wallMs'],
   ['CPU ms', 'cpuMs'],
   ['page faults', 'faults'],
+] as const;
+
+/**
+ * The Worker's two settings, and one attribution row: V8 running ORT's WASM in its baseline compiler
+ * only (Liftoff), without tiering hot functions up to its optimising compiler (TurboFan). A Worker cannot
+ * set V8 flags; the row shows what of the cold start is that tier-up.
+ */
+const MODES = [
+  { name: 'with warm-up', mode: 'warm-up', v8: [] },
+  { name: 'without warm-up (the Worker)', mode: 'none', v8: [] },
+  { name: 'without warm-up, V8 --liftoff-only', mode: 'none', v8: ['--liftoff-only'] },
 ] as const;
 
 /** Medians by part, one row per mode and measure; the total runs to the first answer (not `second`). */
@@ -125,27 +133,42 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       model: { type: 'string', default: 'nsfw-mobilenet-v2' },
       rounds: { type: 'string', default: '3' },
+      record: { type: 'boolean', default: false },
       child: { type: 'string' },
     },
   });
   if (values.child !== undefined) {
     process.stdout.write(JSON.stringify(await coldStartOnce(values.model, values.child === 'warm-up')));
   } else {
-    const rows: Record<string, Record<Part, PartCost>[]> = { 'with warm-up': [], 'without warm-up': [] };
+    const loadBefore = load1();
+    const rows: Record<string, Record<Part, PartCost>[]> = {};
     for (let r = 0; r < Number(values.rounds); r++) {
-      for (const [name, mode] of [
-        ['with warm-up', 'warm-up'],
-        ['without warm-up', 'none'],
-      ] as const) {
+      for (const { name, mode, v8 } of MODES) {
         const out = execFileSync(
           process.execPath,
-          ['--import', 'tsx', import.meta.filename, '--model', values.model, '--child', mode],
+          [...v8, '--import', 'tsx', import.meta.filename, '--model', values.model, '--child', mode],
           { encoding: 'utf8' },
         );
-        rows[name]!.push(JSON.parse(out) as Record<Part, PartCost>);
+        (rows[name] ??= []).push(JSON.parse(out) as Record<Part, PartCost>);
       }
     }
-    console.log(coldStartTable(rows, Number(values.rounds)));
-    console.log(`load average ${load1().toFixed(1)}`);
+    const loadAfter = load1();
+    const section = [
+      `## Edge: the Worker's cold start by part (bench/edge-cold.ts) — ${values.model}`,
+      '',
+      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${machineLine()}, load average ` +
+        `${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after; onnxruntime-web ${(await import('onnxruntime-web/wasm')).env.versions.web ?? '?'} WASM, ` +
+        `1 thread, the Worker's runtime kit in Node, each round a fresh process. ` +
+        `Run: \`npx tsx bench/edge-cold.ts --rounds ${values.rounds} --record\`.`,
+      '',
+      coldStartTable(rows, Number(values.rounds)),
+    ].join('\n');
+    console.log(section);
+    if (values.record) {
+      await recordSection(`edge-cold:${values.model}`, section, {
+        heading: '## Edge: Cloudflare Worker and browser (bench/edge.ts)',
+        intro: '',
+      });
+    }
   }
 }
