@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaksNothing } from './cases.js';
-import { DEADLINE_MS, HEALTHZ_LIMIT_MS, HostileRun } from './suite.js';
+import { DEADLINE_MS, HEALTHZ_LIMIT_MS, HostileRun, itAnswersTheCorpus } from './suite.js';
 import {
   DEFAULT_MODEL,
   MODELS_DIR,
@@ -75,17 +75,7 @@ describe('hostile input against the Node server process', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers the fixed corpus within the invariants', async () => {
-    expect(await run.fixed(), 'fixed cases that broke an invariant').toEqual([]);
-  }, 300_000);
-
-  for (const family of ['images', 'json', 'multipart', 'paths'] as const) {
-    it(`answers generated ${family} within the invariants`, () => run.fuzz(family), 300_000);
-  }
-
-  it('delivers consecutive early errors on one keep-alive connection (undici)', async () => {
-    expect(await run.keepAliveEarlyErrors(), 'early errors lost on a keep-alive connection').toEqual([]);
-  }, 120_000);
+  itAnswersTheCorpus(() => run);
 
   it('reports a model that fails its integrity check with a documented type, no path, no 5xx', async () => {
     const failures: string[] = [];

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import fc from 'fast-check';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { expect, it } from 'vitest';
 import { type HostileCase, type Target, fixedCases } from './cases.js';
 import { Tally } from './check.js';
 import { send } from './client.js';
@@ -210,4 +211,23 @@ export class HostileRun {
       ...t.failures.map((f) => `    - ${f}`),
     ].join('\n');
   }
+}
+
+/**
+ * The cases every target answers within the invariants: the fixed corpus, each generated family and
+ * consecutive early errors on one keep-alive connection. `run` is read when each test starts (beforeAll
+ * creates it).
+ */
+export function itAnswersTheCorpus(run: () => HostileRun): void {
+  it('answers the fixed corpus within the invariants', async () => {
+    expect(await run().fixed(), 'fixed cases that broke an invariant').toEqual([]);
+  }, 300_000);
+
+  for (const family of ['images', 'json', 'multipart', 'paths'] as const) {
+    it(`answers generated ${family} within the invariants`, () => run().fuzz(family), 300_000);
+  }
+
+  it('delivers consecutive early errors on one keep-alive connection (undici)', async () => {
+    expect(await run().keepAliveEarlyErrors(), 'early errors lost on a keep-alive connection').toEqual([]);
+  }, 120_000);
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalWorker } from '../../functions/worker/scripts/local-worker.js';
 import { conformanceModel, startTestWorker } from '../conformance-runners.js';
 import { descendantNamed } from './monitor.js';
-import { DEADLINE_MS, HEALTHZ_LIMIT_MS, HostileRun } from './suite.js';
+import { DEADLINE_MS, HEALTHZ_LIMIT_MS, HostileRun, itAnswersTheCorpus } from './suite.js';
 
 /** Peak RSS workerd may reach during the suite (MiB). */
 const MAX_RSS_MIB = Number(process.env.HOSTILE_WORKERD_RSS_MIB ?? 1024);
@@ -47,17 +47,7 @@ describe('hostile input against the Worker in workerd', () => {
     await worker?.stop();
   });
 
-  it('answers the fixed corpus within the invariants', async () => {
-    expect(await run.fixed(), 'fixed cases that broke an invariant').toEqual([]);
-  }, 300_000);
-
-  for (const family of ['images', 'json', 'multipart', 'paths'] as const) {
-    it(`answers generated ${family} within the invariants`, () => run.fuzz(family), 300_000);
-  }
-
-  it('delivers consecutive early errors on one keep-alive connection (undici)', async () => {
-    expect(await run.keepAliveEarlyErrors(), 'early errors lost on a keep-alive connection').toEqual([]);
-  }, 120_000);
+  itAnswersTheCorpus(() => run);
 
   it('kept /healthz fast, memory bounded and no 5xx on the server side throughout', async () => {
     const m = await run.finish();
