@@ -1,6 +1,6 @@
 /**
  * The in-process stages of one image, each timed alone on the shared photos: decode (sharp), preprocess
- * (core with the WebAssembly kernel, as the server runs it), and the whole pipeline (decode → preprocess →
+ * (core with the WebAssembly kernel into a reused input buffer, as the server runs it), and the whole pipeline (decode → preprocess →
  * inference, one photo after another) — wall ms and CPU ms per image (process.cpuUsage counts every
  * thread of this process: libvips', onnxruntime's). Rounds are repeated; medians are reported.
  */
@@ -61,16 +61,20 @@ export async function measureStages(model: BenchModel, rounds = 5): Promise<Stag
     threads: 1,
   });
   try {
+    // One model input written over and over, as the server's recycled buffers are
+    // (src/runtime/node/input-buffers.ts): a fresh one per image faulted 0–200 times, unevenly.
+    const { width, height, channels } = manifest.input;
+    const out = new Float32Array(width * height * channels);
     const decode = await timed(rounds, n, (i) => decodeImage(photos[i]!.bytes));
     const pre = await timed(rounds, n, (i) =>
-      preprocess({ decoded: decoded[i]!, bytes: photos[i]!.bytes }, manifest, kernels),
+      preprocess({ decoded: decoded[i]!, bytes: photos[i]!.bytes }, manifest, kernels, out),
     );
     const inference = await timed(rounds, n, (i) =>
       runRows(session, [model.tensors[i]!], manifest.output.name),
     );
     const pipeline = await timed(rounds, n, async (i) => {
       const bytes = photos[i]!.bytes;
-      const input = preprocess({ decoded: await decodeImage(bytes), bytes }, manifest, kernels);
+      const input = preprocess({ decoded: await decodeImage(bytes), bytes }, manifest, kernels, out);
       return runRows(session, [input], manifest.output.name);
     });
     return { decode, preprocess: pre, inference, pipeline };

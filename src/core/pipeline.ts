@@ -28,13 +28,17 @@ export interface PreprocessKernels {
   resample?: ResampleKernel | undefined;
 }
 
-/** Decoded pixels → the model's input [1, H, W, C]: orientation, colour, resize, normalisation. */
+/**
+ * Decoded pixels → the model's input [1, H, W, C]: orientation, colour, resize, normalisation; written
+ * into `out` when given (a recycled buffer of exactly H × W × C values), else into a new one.
+ */
 export function preprocess(
   image: PipelineImage,
   manifest: Pick<Manifest, 'input' | 'preprocessing'>,
   kernels: PreprocessKernels = {},
+  out?: Float32Array,
 ): Float32Tensor {
-  return preprocessImage(image.decoded, image.bytes, manifest, { resample: kernels.resample });
+  return preprocessImage(image.decoded, image.bytes, manifest, { resample: kernels.resample, out });
 }
 
 /**

@@ -14,6 +14,8 @@ export interface PrepareOptions {
   maxPixels?: number;
   /** The format the caller sniffed from the bytes. */
   format?: ImageFormat;
+  /** Write the model input here (a recycled buffer of exactly H × W × C values; core/pipeline.ts). */
+  out?: Float32Array;
 }
 
 export interface PreparedImage {
@@ -41,11 +43,11 @@ export function prepareInThread(
   decodeImage: ImageDecoder,
   kernels: { resample?: ResampleKernel | undefined } = {},
 ): PrepareImage {
-  return async (bytes, spec, options = {}) => {
+  return async (bytes, spec, { out, ...decodeOptions } = {}) => {
     const t0 = performance.now();
-    const decoded = await decodeImage(bytes, options);
+    const decoded = await decodeImage(bytes, decodeOptions);
     const t1 = performance.now();
-    const tensor = preprocess({ decoded, bytes }, spec, kernels);
+    const tensor = preprocess({ decoded, bytes }, spec, kernels, out);
     return {
       tensor,
       format: decoded.format,

@@ -97,6 +97,14 @@ describe('fused preprocessImage (TypeScript and WebAssembly) equals the step-by-
         expect(firstDifference(fused.data, reference.data)).toBeUndefined();
         const simd = preprocessOriented(image, o, spec, wasm);
         expect(firstDifference(simd.data, reference.data)).toBeUndefined();
+        // A recycled buffer (a previous image's values, here garbage) gives the fresh buffer's bytes.
+        for (const kernel of [undefined, wasm]) {
+          const used = new Float32Array(reference.data.length).fill(Number.NaN);
+          used[0] = -7.25;
+          const into = preprocessOriented(image, o, spec, kernel, used);
+          expect(into.data).toBe(used);
+          expect(firstDifference(into.data, reference.data)).toBeUndefined();
+        }
       }),
       { numRuns: 600 },
     );
@@ -126,9 +134,31 @@ describe('fused preprocessImage (TypeScript and WebAssembly) equals the step-by-
         expect(firstDifference(fused.data, reference.data)).toBeUndefined();
         const simd = preprocessOriented(image, orientation as Orientation, spec, wasm);
         expect(firstDifference(simd.data, reference.data)).toBeUndefined();
+        const recycled = preprocessOriented(image, orientation as Orientation, spec, wasm, fused.data);
+        expect(recycled.data).toBe(fused.data);
+        expect(firstDifference(recycled.data, reference.data)).toBeUndefined();
       }
     },
   );
+
+  it('refuses an out buffer of the wrong size (invalid_argument, both sizes named)', () => {
+    const spec: Spec = {
+      input: { name: 'x', layout: 'NHWC', width: 4, height: 3, channels: 3, dtype: 'float32' },
+      preprocessing: { mode: 'tf', resize: 'nearest', channelOrder: 'rgb', color: 'rgb' },
+    };
+    const error = (() => {
+      try {
+        preprocessOriented(noise(5, 5, 3, 1), 1, spec, undefined, new Float32Array(35));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(NetlensError);
+    expect((error as NetlensError).code).toBe('invalid_argument');
+    expect((error as NetlensError).message).toContain('out has 35 values');
+    expect((error as NetlensError).message).toContain('= 36');
+  });
 
   it('gives the same result twice (scratch buffers reused between calls)', () => {
     const spec: Spec = {

@@ -26,6 +26,11 @@ export interface PreprocessOptions {
    * interpolation), which the runtime supplies; without them the same bytes come from TypeScript, slower.
    */
   resample?: ResampleKernel | undefined;
+  /**
+   * Where to write the model input (exactly H × W × C values, every one overwritten): a runtime that
+   * recycles input buffers passes one back here, and the result is bit for bit a fresh buffer's.
+   */
+  out?: Float32Array | undefined;
 }
 
 /**
@@ -52,7 +57,7 @@ export function preprocessImage(
     );
   }
   const orientation = orient && source !== undefined ? readExifOrientation(source) : 1;
-  return preprocessOriented(image, orientation, spec, options.resample);
+  return preprocessOriented(image, orientation, spec, options.resample, options.out);
 }
 
 /** `preprocessImage` with the orientation given (what `preprocessReference` takes too). */
@@ -61,6 +66,7 @@ export function preprocessOriented(
   orientation: Orientation,
   spec: Pick<Manifest, 'input' | 'preprocessing'>,
   resample?: ResampleKernel,
+  into?: Float32Array,
 ): Float32Tensor {
   const { input, preprocessing } = spec;
   const channels = checkChannels(spec);
@@ -68,7 +74,15 @@ export function preprocessOriented(
   const table = normaliseTable(preprocessing);
   checkSize('width', input.width);
   checkSize('height', input.height);
-  const out = new Float32Array(input.width * input.height * channels);
+  const length = input.width * input.height * channels;
+  if (into !== undefined && into.length !== length) {
+    throw new NetlensError(
+      'invalid_argument',
+      `preprocess: out has ${into.length} values, the model input needs ${input.height}×${input.width}×${channels} = ${length}`,
+      { details: { outLength: into.length, inputLength: length } },
+    );
+  }
+  const out = into ?? new Float32Array(length);
   resizeInto(view, input.width, input.height, preprocessing.resize, table, out, resample);
   return { data: out, dims: [1, input.height, input.width, channels] };
 }

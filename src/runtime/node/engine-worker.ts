@@ -64,7 +64,9 @@ port.on('message', async (request: WorkerRequest) => {
           plain[name] = { data, dims: [...tensor.dims] };
           transfer.push(data.buffer as ArrayBuffer);
         }
-        reply({ id: request.id, ok: true, outputs: plain }, transfer);
+        // run() is over: the input's buffer goes back too, for the next image to be written into.
+        const used = request.data.buffer as ArrayBuffer;
+        reply({ id: request.id, ok: true, outputs: plain, input: used }, [...transfer, used]);
         return;
       }
       case 'dispose': {
@@ -76,6 +78,8 @@ port.on('message', async (request: WorkerRequest) => {
       }
     }
   } catch (error) {
-    reply(failure(request.id, error));
+    if (request.type !== 'run') return reply(failure(request.id, error));
+    const used = request.data.buffer as ArrayBuffer;
+    reply({ ...failure(request.id, error), input: used }, [used]);
   }
 });

@@ -6,6 +6,7 @@ import { NetlensError } from '../../core/errors.js';
 import type { Manifest } from '../../core/manifest.js';
 import { prepareInThread } from '../../core/prepare.js';
 import { createSharpImageDecoder } from './decode-image.js';
+import { InputBuffers } from './input-buffers.js';
 import { createPreparePool } from './prepare-pool.js';
 import { readJsonImages } from '../../app/body.js';
 
@@ -116,6 +117,45 @@ describe('the prepare pool (decode + preprocess in worker threads)', () => {
       'model_not_ready',
       'the server is shutting down (its decoding threads are closed)',
     ]);
+  });
+});
+
+describe('the prepare pool with recycled model inputs (input-buffers.ts)', () => {
+  const inputs = new InputBuffers(2);
+  const pool = createPreparePool({ threads: 1, inputs });
+  const inThread = prepareInThread(createSharpImageDecoder());
+  afterAll(() => pool.close());
+
+  it('writes into a buffer handed back, bit for bit what a fresh buffer gets', async () => {
+    for (const s of SPECS) {
+      const first = await pool.prepareImage(photo('tv.png'), s);
+      const reusedBefore = inputs.reused;
+      // What the inference worker does: hand the used input back (here dirtied, as by another image).
+      first.tensor.data.fill(Number.NaN);
+      inputs.give(first.tensor.data.buffer as ArrayBuffer);
+      expect(inputs.idle).toBe(1);
+      const second = await pool.prepareImage(photo('clint_eastwood.jpg'), s);
+      expect([inputs.idle, inputs.reused]).toEqual([0, reusedBefore + 1]);
+      expect(first.tensor.data.byteLength).toBe(0); // it went to the pool's thread again
+      const expected = await inThread(photo('clint_eastwood.jpg'), s);
+      expect(Buffer.from(second.tensor.data.buffer).equals(Buffer.from(expected.tensor.data.buffer))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('gets the buffer back when the image fails, for the next one', async () => {
+    const s = SPECS[1]!;
+    const used = await pool.prepareImage(photo('tv.png'), s);
+    expect(inputs.idle).toBe(0);
+    inputs.give(used.tensor.data.buffer as ArrayBuffer);
+    const png = photo('tv.png');
+    const broken = await errorOf(pool.prepareImage(png.slice(0, png.length / 3), s));
+    expect(broken.code).toBe('bad_image');
+    expect(inputs.idle).toBe(1); // came back with the error
+    const reused = inputs.reused;
+    await pool.prepareImage(photo('bmw.png'), s);
+    expect([inputs.idle, inputs.reused]).toEqual([0, reused + 1]);
   });
 });
 

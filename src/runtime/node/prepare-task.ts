@@ -9,6 +9,8 @@ export interface PrepareTask {
   spec: Pick<Manifest, 'input' | 'preprocessing'>;
   maxPixels: number | undefined;
   format: ImageFormat | undefined;
+  /** A recycled model-input buffer to write into (input-buffers.ts), transferred; else the thread allocates. */
+  out: Float32Array | undefined;
 }
 
 /** A JSON request body for readJsonImages (src/app/body.ts), off the HTTP thread. */
@@ -38,4 +40,11 @@ export type PrepareReply =
       decodeMs: number;
       preprocessMs: number;
     }
-  | { ok: false; code: ErrorCode; message: string; details: Record<string, unknown> };
+  | {
+      ok: false;
+      code: ErrorCode;
+      message: string;
+      details: Record<string, unknown>;
+      /** The task's recycled buffer, handed back unused. */
+      out?: Float32Array;
+    };

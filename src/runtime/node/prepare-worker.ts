@@ -1,6 +1,7 @@
 /**
  * A thread of the prepare pool (prepare-pool.ts): sharp decodes, core preprocesses with the WebAssembly
- * kernel, and the model input goes back to the HTTP thread by transfer. A NetlensError comes back as
+ * kernel (into the task's recycled buffer when it brings one), and the model input goes back to the HTTP
+ * thread by transfer. A NetlensError comes back as
  * data (structured cloning would drop its class); anything else is thrown and piscina passes it on.
  */
 import { Piscina } from 'piscina';
@@ -22,6 +23,7 @@ export async function prepareTask(task: PrepareTask | JsonTask): Promise<Prepare
     const p = await prepare(task.bytes, task.spec, {
       ...(task.maxPixels !== undefined && { maxPixels: task.maxPixels }),
       ...(task.format !== undefined && { format: task.format }),
+      ...(task.out !== undefined && { out: task.out }),
     });
     const reply: PrepareReply = {
       ok: true,
@@ -36,7 +38,15 @@ export async function prepareTask(task: PrepareTask | JsonTask): Promise<Prepare
     return transferring(reply, p.tensor.data.buffer as ArrayBuffer);
   } catch (error) {
     if (!isNetlensError(error)) throw error;
-    return { ok: false, code: error.code, message: error.message, details: error.details };
+    const { out } = task;
+    const reply: PrepareReply = {
+      ok: false,
+      code: error.code,
+      message: error.message,
+      details: error.details,
+    };
+    // The recycled buffer goes back unused, for the next image.
+    return out ? transferring({ ...reply, out }, out.buffer as ArrayBuffer) : reply;
   }
 }
 

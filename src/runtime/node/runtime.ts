@@ -17,6 +17,7 @@ import { SHARP_FORMATS, createSharpImageDecoder } from './decode-image.js';
 import { createNodeEngine } from './engine.js';
 import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory } from './model-dir.js';
 import { compileResampleWasm } from './resample-wasm.js';
+import { InputBuffers } from './input-buffers.js';
 import { createPreparePool } from './prepare-pool.js';
 import { createWorkerEngine } from './worker-engine.js';
 
@@ -70,13 +71,15 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     threads: settings.threads,
     spinning: settings.spinning,
   };
+  // Model inputs go round: prepare pool → inference worker → back here → the next prepare task.
+  const inputs = new InputBuffers();
   const worker = settings.engineWorker
-    ? await createWorkerEngine({ ...options, workers: settings.sessions })
+    ? await createWorkerEngine({ ...options, workers: settings.sessions, recycle: (b) => inputs.give(b) })
     : undefined;
   const decodeImage = createSharpImageDecoder();
   const kernels = { resample: wasmResample(await compileResampleWasm()) };
   const pool =
-    settings.prepareThreads > 0 ? createPreparePool({ threads: settings.prepareThreads }) : undefined;
+    settings.prepareThreads > 0 ? createPreparePool({ threads: settings.prepareThreads, inputs }) : undefined;
   return {
     engine: worker ?? createNodeEngine(options),
     decodeImage,

@@ -55,6 +55,30 @@ describe('the worker-thread engine', () => {
   });
 });
 
+describe('the worker-thread engine handing inputs back (recycle)', () => {
+  const returned: ArrayBuffer[] = [];
+  let engine: WorkerEngine;
+  beforeAll(async () => {
+    engine = await createWorkerEngine({ providers: ['cpu'], recycle: (b) => returned.push(b) });
+  });
+  afterAll(() => engine.close());
+
+  it('gives back each run’s input buffer, with its values, after an answer or a failure', async () => {
+    const session = await engine.createSession(buildTinyModel(8, 3).bytes, { providers: ['cpu'] });
+    const data = Float32Array.from({ length: 8 * 8 * 3 }, (_, i) => i);
+    const outputs = await session.run({ data, dims: [1, 8, 8, 3] });
+    expect(outputs.output!.dims).toEqual([1, 3]);
+    expect(data.byteLength).toBe(0); // transferred to the worker
+    expect(returned).toHaveLength(1);
+    expect(Array.from(new Float32Array(returned[0]!).subarray(0, 4))).toEqual([0, 1, 2, 3]);
+    // A run that onnxruntime refuses (wrong dims) still hands its buffer back.
+    const wrong = new Float32Array(7 * 7 * 3);
+    await expect(session.run({ data: wrong, dims: [1, 7, 7, 3] })).rejects.toThrow();
+    expect(returned.map((b) => b.byteLength)).toEqual([8 * 8 * 3 * 4, 7 * 7 * 3 * 4]);
+    await session.dispose();
+  });
+});
+
 describe('the worker-thread engine with sessions side by side (workers: 2)', () => {
   let engine: WorkerEngine;
   beforeAll(async () => {

@@ -2,7 +2,8 @@
  * An Engine that runs onnxruntime-node in a worker thread. onnxruntime-node 1.30's session.run() is
  * synchronous on the calling thread (lib/backend.ts: setImmediate → run), so in the server it would stop
  * the event loop for a whole batch: no request accepted, no image preprocessed, no health check answered.
- * Here the main thread keeps serving while the worker runs the batch; tensors move by transfer, not copy.
+ * Here the main thread keeps serving while the worker runs the batch; tensors move by transfer, not copy,
+ * and each input's buffer comes back with the result for `recycle` (input-buffers.ts).
  * Sessions, providers and fallbacks are exactly the Node engine's (createNodeEngine inside the worker).
  * With `workers` > 1 every session has a copy in each thread and a call goes to the least busy one.
  */
@@ -29,6 +30,11 @@ export interface WorkerEngineOptions extends NodeEngineOptions {
    * Default 1.
    */
   workers?: number;
+  /**
+   * Receives each run's input buffer back from the worker once the run is over (ok or failed), for the
+   * next image to be written into (input-buffers.ts); without it the buffer is garbage.
+   */
+  recycle?: (buffer: ArrayBuffer) => void;
 }
 
 /** One worker thread and its calls in flight. */
@@ -44,9 +50,11 @@ interface EngineThread {
 
 /** Starts the worker threads and resolves once each one's onnxruntime-node engine is loaded. */
 export async function createWorkerEngine(options: WorkerEngineOptions = {}): Promise<WorkerEngine> {
-  const { workers = 1, ...engineOptions } = options;
+  const { workers = 1, recycle, ...engineOptions } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be ≥ 1, got ${workers}`);
-  const started = await Promise.allSettled(Array.from({ length: workers }, () => startThread(engineOptions)));
+  const started = await Promise.allSettled(
+    Array.from({ length: workers }, () => startThread(engineOptions, recycle)),
+  );
   const threads = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -134,7 +142,10 @@ function transferable(data: Float32Array): Float32Array {
     : data.slice();
 }
 
-async function startThread(options: NodeEngineOptions): Promise<EngineThread> {
+async function startThread(
+  options: NodeEngineOptions,
+  recycle: ((buffer: ArrayBuffer) => void) | undefined,
+): Promise<EngineThread> {
   // A JavaScript entry: the compiled engine-worker.js in the package, engine-worker.ts through tsx in a
   // source checkout.
   const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), {
@@ -163,6 +174,7 @@ async function startThread(options: NodeEngineOptions): Promise<EngineThread> {
     pending.clear();
   };
   worker.on('message', (reply: WorkerReply) => {
+    if (reply.input) recycle?.(reply.input);
     const p = pending.get(reply.id);
     if (!p) return;
     pending.delete(reply.id);

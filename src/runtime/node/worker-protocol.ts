@@ -31,10 +31,13 @@ export type WorkerReply =
       ok: true;
       session?: SessionFacts;
       outputs?: Record<string, { data: Float32Array; dims: number[] }>;
+      /** A run's input buffer, handed back for the next image (input-buffers.ts). */
+      input?: ArrayBuffer;
     }
   | {
       id: number;
       ok: false;
+      input?: ArrayBuffer;
       error: {
         code?: ErrorCode;
         message: string;
