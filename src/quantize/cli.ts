@@ -106,23 +106,28 @@ function formatMixedPrecision(m: NonNullable<Quantization['mixedPrecision']>): s
   ];
 }
 
-/** Each speed rewrite: applied, rejected (with the validation figure that rejected it), off or without site. */
+/**
+ * The speed rewrites that had a site or were set by a flag: applied, rejected (with the validation figure
+ * that rejected it) or off. Nothing for a model none applies to.
+ */
 export function formatSpeedRewrites(records: readonly SpeedRewriteRecord[]): string[] {
-  return records.map((r, i) => {
-    const v = r.validation;
-    const measured = v
-      ? `validation top-1 ${percent(v.top1)}${v.float32Nodes > 0 ? ` with ${v.float32Nodes} node(s) kept float32` : ''}`
-      : '';
-    const what =
-      r.mode === 'off'
-        ? 'off'
-        : r.sites === 0
-          ? 'nowhere to apply'
-          : r.applied
-            ? `applied at ${r.sites} site(s)${r.mode === 'on' ? ' (forced)' : ''}: ${measured}`
-            : `tried at ${r.sites} site(s) and rejected: ${measured}, short of the target`;
-    return `${i === 0 ? 'rewrites   ' : '           '} ${r.name} ${what}`;
-  });
+  return records
+    .filter((r) => r.sites > 0 || r.mode !== 'try')
+    .map((r, i) => {
+      const v = r.validation;
+      const measured = v
+        ? `validation top-1 ${percent(v.top1)}${v.float32Nodes > 0 ? ` with ${v.float32Nodes} node(s) kept float32` : ''}`
+        : '';
+      const what =
+        r.mode === 'off'
+          ? 'off'
+          : r.sites === 0
+            ? 'forced, but the graph has no site for it'
+            : r.applied
+              ? `applied at ${r.sites} site(s)${r.mode === 'on' ? ' (forced)' : ''}: ${measured}`
+              : `tried at ${r.sites} site(s) and rejected: ${measured}, short of the target`;
+      return `${i === 0 ? 'rewrites   ' : '           '} ${r.name} ${what}`;
+    });
 }
 
 function formatCounts(counts: Readonly<Record<string, number>>): string {
