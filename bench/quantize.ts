@@ -1,6 +1,7 @@
 /**
  * int8 (and fp16) variants against their float32 models, in one run:
- * - agreement on held-out photos, read from each variant's manifest (measured by `netlens quantize`);
+ * - agreement on held-out photos, read from each variant's manifest (measured by `netlens quantize`), and
+ *   which speed rewrites each int8 variant got (tried, applied or rejected on the validation inputs);
  * - model bytes;
  * - onnxruntime-node images/s at 1 and 2 intra-op threads, batch 1, float32 and int8 interleaved
  *   (f i i f f i …, `--rounds` rounds of `--seconds` each), with CPU ms per image (process.cpuUsage: every
@@ -127,6 +128,33 @@ function agreementRow(
   return `| ${model} | ${origin} | ${q.kind} | ${trained ? (a.top1 >= 0.99 ? 'gate ✓' : 'gate ✗') : 'informative'} | ${a.samples} | **${pct(a.top1)}** | ${pct(a.top5Overlap)} | ${pct(a.top5Identical)} | ${a.maxAbsDiff.toFixed(4)} | ${a.meanAbsDiff.toExponential(1)} | ${(a.maxDisagreementMargin ?? 0).toFixed(3)} | ${(bytesOf(source) / 1e6).toFixed(1)} → ${(bytesOf(m) / 1e6).toFixed(1)} (÷${ratio.toFixed(2)}) |`;
 }
 
+/** The int8 variant's speed rewrites as the manifest records them, e.g. "pool-after-conv ✓ (9 sites)". */
+function rewritesOf(m: Manifest): string {
+  const records = m.quantization?.speedRewrites ?? [];
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const shown = records
+    .filter((r) => r.sites > 0 || r.mode !== 'try')
+    .map((r) => {
+      const v = r.validation;
+      const on = v
+        ? `, validation ${pct(v.top1)}${v.float32Nodes > 0 ? `, ${v.float32Nodes} float32` : ''}`
+        : '';
+      if (r.mode === 'off') return `${r.name} off`;
+      return `${r.name} ${r.applied ? '✓' : '✗ rejected'} (${r.sites} sites${r.mode === 'on' ? ', forced' : ''}${on})`;
+    });
+  return shown.join('; ') || 'none (no site)';
+}
+
+async function rewritesSection(): Promise<void> {
+  say('### Speed rewrites of the int8 variants (tried by `netlens quantize`, kept when validation ≥ 99%)');
+  say();
+  say('| model | speed rewrites (validation top-1 of the variant with them, after the fallback) |');
+  say('| --- | --- |');
+  for (const { name } of BENCH_MODELS_LIST)
+    say(`| ${name} | ${rewritesOf(await ensureVariant(name, 'int8'))} |`);
+  say();
+}
+
 async function agreementSection(): Promise<void> {
   say(
     '### Agreement with float32 on held-out photos (measured by `netlens quantize`, read from the manifests)',
@@ -165,13 +193,18 @@ async function nodeSection(): Promise<void> {
   );
   say();
   say(
-    '| model | threads | float32 images/s | int8 images/s | int8 ÷ float32 (median) | CPU ms/image float32 | CPU ms/image int8 | CPU ratio | load avg |',
+    '| model | int8 rewrites | threads | float32 images/s | int8 images/s | int8 ÷ float32 (median) | CPU ms/image float32 | CPU ms/image int8 | CPU ratio | load avg |',
   );
-  say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const name of SPEED_MODELS) {
     const fp32 = readFileSync(join(BENCH_MODELS, `${name}.onnx`));
     const int8 = readFileSync(join(BENCH_MODELS, `${name}-int8.onnx`));
     const inputs = await inputsFor(name);
+    const applied =
+      readBenchManifest(`${name}-int8`)
+        .quantization?.speedRewrites?.filter((r) => r.applied)
+        .map((r) => r.name)
+        .join(', ') || '—';
     for (const threads of [1, 2]) {
       const t = await interleaved(engine, fp32, int8, inputs, threads, SECONDS, ROUNDS);
       const f = median(t.fp32.map((x) => x.imagesPerSecond));
@@ -180,7 +213,7 @@ async function nodeSection(): Promise<void> {
       const qc = median(t.int8.map((x) => x.cpuMsPerImage));
       const best = (xs: Timing[]) => Math.max(...xs.map((x) => x.imagesPerSecond)).toFixed(1);
       say(
-        `| ${name} | ${threads} | ${f.toFixed(1)} (${best(t.fp32)}) | ${q.toFixed(1)} (${best(t.int8)}) | **${(q / f).toFixed(2)}×** | ${fc.toFixed(1)} | ${qc.toFixed(1)} | ${(fc / qc).toFixed(2)}× | ${loadavg()[0]?.toFixed(1)} |`,
+        `| ${name} | ${applied} | ${threads} | ${f.toFixed(1)} (${best(t.fp32)}) | ${q.toFixed(1)} (${best(t.int8)}) | **${(q / f).toFixed(2)}×** | ${fc.toFixed(1)} | ${qc.toFixed(1)} | ${(fc / qc).toFixed(2)}× | ${loadavg()[0]?.toFixed(1)} |`,
       );
     }
   }
@@ -222,6 +255,7 @@ async function main(): Promise<void> {
   );
   say();
   await agreementSection();
+  await rewritesSection();
   await nodeSection();
   if (!args.includes('--no-web')) await webSection();
   say(

@@ -84,7 +84,28 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
     expect(json.agreement.top1).toBe(q?.agreement.top1);
     // --min-agreement 0: measured on the validation inputs, nothing kept float32 for accuracy.
     expect(q?.mixedPrecision).toMatchObject({ target: 0, rounds: 0, trials: 1, float32Nodes: [] });
+    // ResNet8's AveragePool feeds the classifier, not a 1×1 Conv: pool-after-conv has no site, is not tried.
+    expect(q?.speedRewrites).toEqual([{ name: 'pool-after-conv', mode: 'try', sites: 0, applied: false }]);
+    expect(q?.poolsMovedBelowConv).toBeUndefined();
   });
+
+  it('--pool-after-conv forces the rewrite and says when the graph has no site for it', async () => {
+    const r = await quantize([
+      'resnet8',
+      '--int8',
+      ...heldOut(1),
+      '--min-agreement',
+      '0',
+      '--name',
+      'r8-pool',
+      '--pool-after-conv',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(manifestOf('r8-pool').quantization?.speedRewrites).toEqual([
+      { name: 'pool-after-conv', mode: 'on', sites: 0, applied: false },
+    ]);
+    expect(r.stdout).toMatch(/rewrites {4}pool-after-conv forced, but the graph has no site for it/);
+  }, 120_000);
 
   it('--int8 keeps the most sensitive nodes float32 until the validation agreement reaches 99% (the default), and says so', async () => {
     const r = await quantize(['resnet8', '--int8', ...heldOut(4), '--name', 'r8-mixed']);
@@ -114,6 +135,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
     expect(r.stdout).toMatch(
       /validation {2}all-int8 top-1 9\d\.\d% on 225 validation inputs .* below the target 99\.0%/,
     );
+    expect(r.stdout).not.toContain('rewrites'); // none has a site in ResNet8
     expect(r.stdout).toContain(
       `target met: top-1 ${((m?.after.top1 ?? 0) * 100).toFixed(1)}% with ${kept.length} node(s) kept float32: ${kept[0]?.node} (`,
     );
@@ -196,6 +218,16 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       [['nope', '--int8'], 3, /unknown model 'nope'.*resnet8/],
       [['resnet8'], 2, /exactly one of --int8 or --fp16/],
       [['resnet8', '--fp16', '--method', 'entropy'], 2, /apply to --int8 only/],
+      [
+        ['resnet8', '--fp16', '--pool-after-conv'],
+        2,
+        /--pool-after-conv \/ --no-pool-after-conv apply to --int8 only/,
+      ],
+      [
+        ['resnet8', '--fp16', '--no-pool-after-conv'],
+        2,
+        /--pool-after-conv \/ --no-pool-after-conv apply to --int8 only/,
+      ],
       [['resnet8', '--int8', '--method', 'mean'], 2, /Allowed choices are minmax, percentile, entropy/],
       [
         ['resnet8', '--int8', '--holdout', join(tmp, 'missing')],

@@ -15,6 +15,10 @@ export const OUTPUT_KINDS = ['probabilities', 'logits', 'features'] as const;
 export const QUANTIZATION_KINDS = ['int8', 'fp16'] as const;
 /** How int8 activation ranges are chosen from the calibration statistics. */
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
+/** int8 graph rewrites made for speed, each kept only where validation agreement allows (docs/quantize.md). */
+export const SPEED_REWRITES = ['pool-after-conv'] as const;
+/** How a speed rewrite is chosen: tried and kept when validation agreement holds, forced on, or off. */
+export const REWRITE_MODES = ['try', 'on', 'off'] as const;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
@@ -86,6 +90,19 @@ export const MixedPrecisionSchema = z.object({
   float32Nodes: z.array(z.object({ node: z.string(), opType: z.string(), klGain: z.number() })),
 });
 
+/**
+ * An int8 speed rewrite and what became of it: `sites` is where the graph allows it (e.g. AveragePools
+ * moved); `validation` measures the variant built with it, after the fallback (absent when none was
+ * built: mode off, or no site); a tried rewrite is `applied` when that variant reached the target.
+ */
+export const SpeedRewriteSchema = z.object({
+  name: z.enum(SPEED_REWRITES),
+  mode: z.enum(REWRITE_MODES),
+  sites: count,
+  applied: z.boolean(),
+  validation: ValidationMeasureSchema.extend({ reached: z.boolean(), float32Nodes: count }).optional(),
+});
+
 /** Present on a quantized variant (int8 or fp16) of another model. */
 export const QuantizationSchema = z.object({
   kind: z.enum(QUANTIZATION_KINDS),
@@ -97,8 +114,10 @@ export const QuantizationSchema = z.object({
   method: z.enum(CALIBRATION_METHODS).optional(),
   /** Biases corrected for the mean error of the rounded weights. */
   biasCorrection: z.boolean().optional(),
-  /** int8 made with --pool-after-conv: how many AveragePools were moved below the 1×1 Conv after them. */
+  /** int8 with pool-after-conv applied: how many AveragePools were moved below the 1×1 Conv after them. */
   poolsMovedBelowConv: z.number().int().nonnegative().optional(),
+  /** int8: the speed rewrites tried, forced or switched off, and which were applied. */
+  speedRewrites: z.array(SpeedRewriteSchema).optional(),
   calibration: PhotoSetSchema.optional(),
   agreement: AgreementSchema,
   /** Op types left in float32 inside an int8 model, with their count. */
@@ -263,6 +282,9 @@ export type Training = z.infer<typeof TrainingSchema>;
 export type Evaluation = z.infer<typeof EvaluationSchema>;
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 export type Quantization = z.infer<typeof QuantizationSchema>;
+export type SpeedRewrite = (typeof SPEED_REWRITES)[number];
+export type RewriteMode = (typeof REWRITE_MODES)[number];
+export type SpeedRewriteRecord = z.infer<typeof SpeedRewriteSchema>;
 export type QuantizationAgreement = z.infer<typeof AgreementSchema>;
 
 /** A validated manifest with labels normalised to `{id, label}` by class index. */

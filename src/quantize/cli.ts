@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { cliSettings } from '../cli/load-model.js';
 import { NetlensError } from '../core/errors.js';
-import type { Quantization } from '../core/manifest.js';
+import type { Quantization, SpeedRewriteRecord } from '../core/manifest.js';
 import { modelsDirectory } from '../runtime/node/model-dir.js';
 import { percent } from './agreement.js';
 import { MAX_VARIANTS } from './augment.js';
@@ -71,6 +71,7 @@ export function formatQuantizeSummary(r: QuantizeModelResult): string {
     }
     lines.push(`onnxruntime fuses into ${formatCounts(q.integerOps ?? {}) || 'no integer kernels'}`);
     if (q.mixedPrecision) lines.push(...formatMixedPrecision(q.mixedPrecision));
+    if (q.speedRewrites) lines.push(...formatSpeedRewrites(q.speedRewrites));
   }
   lines.push(
     `agreement   top-1 ${percent(a.top1)}, top-5 overlap ${percent(a.top5Overlap)}, max |Δp| ${a.maxAbsDiff.toFixed(4)}, mean |Δp| ${a.meanAbsDiff.toExponential(2)} over ${a.samples} inputs (${a.images} held-out photos × ${a.variants} variants: ${a.photos})`,
@@ -103,6 +104,30 @@ function formatMixedPrecision(m: NonNullable<Quantization['mixedPrecision']>): s
     `validation  ${all}, below the target ${percent(m.target)}: ranked ${m.trials - m.rounds - 1} candidate nodes by sensitivity, ${m.rounds} fallback round(s)`,
     `            ${m.reached ? 'target met' : 'target NOT met'}: top-1 ${percent(m.after.top1)} with ${m.float32Nodes.length} node(s) kept float32${kept ? `: ${kept}` : ''}`,
   ];
+}
+
+/**
+ * The speed rewrites that had a site or were set by a flag: applied, rejected (with the validation figure
+ * that rejected it) or off. Nothing for a model none applies to.
+ */
+export function formatSpeedRewrites(records: readonly SpeedRewriteRecord[]): string[] {
+  return records
+    .filter((r) => r.sites > 0 || r.mode !== 'try')
+    .map((r, i) => {
+      const v = r.validation;
+      const measured = v
+        ? `validation top-1 ${percent(v.top1)}${v.float32Nodes > 0 ? ` with ${v.float32Nodes} node(s) kept float32` : ''}`
+        : '';
+      const what =
+        r.mode === 'off'
+          ? 'off'
+          : r.sites === 0
+            ? 'forced, but the graph has no site for it'
+            : r.applied
+              ? `applied at ${r.sites} site(s)${r.mode === 'on' ? ' (forced)' : ''}: ${measured}`
+              : `tried at ${r.sites} site(s) and rejected: ${measured}, short of the target`;
+      return `${i === 0 ? 'rewrites   ' : '           '} ${r.name} ${what}`;
+    });
 }
 
 function formatCounts(counts: Readonly<Record<string, number>>): string {
@@ -178,8 +203,9 @@ export function createQuantizeCommand(): Command {
     )
     .option(
       '--pool-after-conv',
-      'average-pool after the 1×1 convolution that follows a pool (InceptionV3: faster int8, may cost agreement)',
+      'always average-pool after the 1×1 convolution that follows a pool (InceptionV3: faster int8); by default it is tried and kept only when the validation agreement still reaches --min-agreement',
     )
+    .option('--no-pool-after-conv', 'never move an average-pool below the convolution after it')
     .addOption(
       new Option(
         '--min-agreement <fraction>',
@@ -230,7 +256,7 @@ async function runQuantize(model: string, o: QuantizeCliOptions): Promise<void> 
       biasCorrection: o.biasCorrection,
       ...(o.method ? { method: o.method } : {}),
       keepFirstConvFloat: o.quantizeFirstConv !== true,
-      poolAfterConv: o.poolAfterConv === true,
+      ...(o.poolAfterConv !== undefined ? { poolAfterConv: o.poolAfterConv ? 'on' : 'off' } : {}),
       minAgreement: o.minAgreement,
       maxFloatNodes: o.maxFloat,
       force: o.force === true,

@@ -29,9 +29,9 @@ import {
  *   border too when the pool does not count its padding (its divisor is then the same for every
  *   channel, and it averages the Conv's bias to itself). The pool then runs on 4–10× fewer channels:
  *   onnxruntime's QLinearAveragePool took 31 of InceptionV3 int8's 85 ms per image on one thread, 7
- *   after the move. Off by default: the Conv's output is then quantized before its Relu (a signed range,
- *   half the levels spent on values the Relu drops), which cost nsfw-inception-v3 one more top-1 flip
- *   on the held-out inputs (docs/quantize.md).
+ *   after the move. The Conv's output is then quantized before its Relu, in a signed range: pool-floor.ts
+ *   narrows it, and `netlens quantize` tries the move as a speed rewrite, keeping it only when validation
+ *   agreement holds (rewrites.ts; docs/quantize.md).
  *
  * Each pass mutates `graph` and returns how many rewrites it made.
  */

@@ -4,11 +4,16 @@
  */
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSmallCnn, maxAbsDiff, smallCnnInputs } from '../../test/support/quantize-graphs.js';
+import {
+  buildPoolBranchCnn,
+  buildSmallCnn,
+  maxAbsDiff,
+  smallCnnInputs,
+} from '../../test/support/quantize-graphs.js';
+import type { RewriteMode } from '../core/manifest.js';
 import { createNodeEngine } from '../runtime/node/engine.js';
 import { integerKernels, optimisedOpCounts } from './fusion.js';
 import { quantizeToAgreement, type Int8VariantOptions } from './int8-variant.js';
-import { OnnxGraphBuilder } from '../convert/onnx/index.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
@@ -132,40 +137,68 @@ describe('quantizeToAgreement (small CNN, one Conv made sensitive)', () => {
   }, 60_000);
 });
 
-describe('quantizeToAgreement fold options', () => {
-  it('passes --pool-after-conv (fold.movePoolsBelowConv) through to the fold it quantizes', async () => {
-    const b = new OnnxGraphBuilder({ name: 'pool-conv' });
-    b.addInput('x', [1, 8, 6, 6]);
-    b.addNode('AveragePool', ['x'], ['pooled'], {
-      kernel_shape: [3, 3],
-      strides: [1, 1],
-      pads: [1, 1, 1, 1],
-      count_include_pad: 0,
+describe('quantizeToAgreement speed rewrites (a CNN with one pooling branch)', () => {
+  const calibration = smallCnnInputs(24, 1);
+  const validation = smallCnnInputs(96, 11);
+  const quantize = (model: Uint8Array, mode: RewriteMode, options: Partial<Int8VariantOptions> = {}) =>
+    quantizeToAgreement(model, calibration, validation, SPEC, {
+      ...OPTIONS,
+      rewrites: { 'pool-after-conv': mode },
+      ...options,
     });
-    b.addInitializer(
-      'w',
-      Float32Array.from({ length: 5 * 8 }, (_, i) => Math.sin(i * 1.7) * 0.5),
-      [5, 8, 1, 1],
-    );
-    b.addNode('Conv', ['pooled', 'w'], ['conv'], { kernel_shape: [1, 1] });
-    b.addNode('GlobalAveragePool', ['conv'], ['gap']);
-    b.addNode('Flatten', ['gap'], ['logits']);
-    b.addNode('Softmax', ['logits'], ['output'], { axis: 1 });
-    b.addOutput('output', null);
-    const model = b.toBytes();
-    const inputs = (n: number, seed: number) =>
-      Array.from({ length: n }, (_, k) => ({
-        data: Float32Array.from({ length: 8 * 36 }, (_, i) => Math.cos((i + 1) * (k + seed) * 0.37)),
-        dims: [1, 8, 6, 6],
-      }));
-    const spec = { output: { name: 'output', kind: 'probabilities' as const, size: 5 } };
-    const quantize = (movePoolsBelowConv: boolean) =>
-      quantizeToAgreement(model, inputs(8, 1), inputs(8, 50), spec, {
-        ...OPTIONS,
-        minAgreement: 0,
-        fold: { movePoolsBelowConv },
-      });
-    expect((await quantize(true)).result.fold.poolsMovedBelowConv).toBe(1);
-    expect((await quantize(false)).result.fold.poolsMovedBelowConv).toBe(0);
+
+  it('keeps pool-after-conv when the variant with it reaches the validation target, in one build', async () => {
+    // The dead channel's −1000 is below the floor the pool and the Relu ignore (pool-floor.ts): the moved
+    // Conv's range starts there instead, and the variant keeps its agreement.
+    const model = buildPoolBranchCnn(-1000, 'Relu');
+    const tried = await quantize(model, 'try');
+    expect(tried.result.fold.poolsMovedBelowConv).toBe(1);
+    const [record] = tried.speedRewrites;
+    expect(record).toMatchObject({ name: 'pool-after-conv', mode: 'try', sites: 1, applied: true });
+    expect(record?.validation?.top1).toBeGreaterThanOrEqual(0.99);
+    expect(record?.validation).toEqual({
+      ...tried.mixedPrecision.after,
+      reached: true,
+      float32Nodes: tried.mixedPrecision.float32Nodes.length,
+    });
+    // The pool now reads the Conv's (dequantized) output, whose range starts near 0, not at −1000.
+    const pool = tried.result.graph.nodes.find((n) => n.opType === 'AveragePool');
+    const dq = tried.result.graph.nodes.find((n) => n.outputs.includes(pool?.inputs[0] ?? ''));
+    expect(dq?.opType).toBe('DequantizeLinear');
+    const moved = [...tried.result.ranges].find(([t]) => t.endsWith('/before_pool'));
+    expect(moved?.[1].min).toBeLessThan(0);
+    expect(moved?.[1].min).toBeGreaterThan(-1);
+    const off = await quantize(model, 'off');
+    expect(off.result.fold.poolsMovedBelowConv).toBe(0);
+    expect(off.speedRewrites).toEqual([{ name: 'pool-after-conv', mode: 'off', sites: 0, applied: false }]);
+  }, 120_000);
+
+  it('rejects pool-after-conv when the variant with it falls short, and writes the one without it', async () => {
+    // With Clip(0, 6) after the Conv no floor is known, so the moved Conv's range reaches −1000.
+    const model = buildPoolBranchCnn(-1000, 'Clip');
+    const tried = await quantize(model, 'try');
+    const [record] = tried.speedRewrites;
+    expect(record).toMatchObject({ name: 'pool-after-conv', mode: 'try', sites: 1, applied: false });
+    expect(record?.validation?.top1).toBeLessThan(0.9);
+    expect(record?.validation?.reached).toBe(false);
+    expect(tried.result.fold.poolsMovedBelowConv).toBe(0);
+    expect(tried.mixedPrecision.after.top1).toBeGreaterThanOrEqual(0.99);
+    // The rejected variant's collapse warning is not the written variant's.
+    expect(tried.warnings).toEqual([]);
+    // Forced on, it is applied whatever the agreement (and its collapse is reported).
+    const forced = await quantize(model, 'on');
+    expect(forced.result.fold.poolsMovedBelowConv).toBe(1);
+    expect(forced.speedRewrites[0]).toMatchObject({
+      mode: 'on',
+      applied: true,
+      validation: record?.validation,
+    });
+    expect(forced.warnings.join(' ')).toMatch(/collapsed/);
+  }, 120_000);
+
+  it('does not try a rewrite the graph has no site for', async () => {
+    const r = await quantize(sensitiveCnn(), 'try', { minAgreement: 0 });
+    expect(r.speedRewrites).toEqual([{ name: 'pool-after-conv', mode: 'try', sites: 0, applied: false }]);
+    expect(r.mixedPrecision.trials).toBe(1);
   }, 60_000);
 });

@@ -1,22 +1,25 @@
 import type { Engine, Float32Tensor } from '../core/engine.js';
 import { NetlensError } from '../core/errors.js';
-import type { Manifest, Quantization } from '../core/manifest.js';
+import type { Manifest, Quantization, SpeedRewriteRecord } from '../core/manifest.js';
 import { measureAgreement, percent } from './agreement.js';
 import { VARIANTS, variants as variantList } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
 import type { FoldOptions } from './fold.js';
+import type { Graph } from './graph.js';
 import { fallbackToTarget, meanKl, type FallbackResult, type Measured } from './fallback.js';
 import { observeInt8, quantizeObserved, type Int8Result } from './int8.js';
 import { modelOutputs } from './measure.js';
 import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { SAME_SCALE_OPS } from './plan.js';
+import { chooseRewrites, foldOptionsFor, rewriteSites, type RewriteModes } from './rewrites.js';
 import { writeOnnxModel } from './write-onnx.js';
 
 /**
- * The int8 variant as `netlens quantize` makes it: calibrate once, quantize, measure on the validation
- * inputs, warn when the method collapsed, and keep the most sensitive nodes float32 while below the
- * target agreement (fallback.ts). Validation inputs are the calibration photos under augmentations not
+ * The int8 variant as `netlens quantize` makes it: calibrate once per graph, quantize, measure on the
+ * validation inputs, warn when the method collapsed, and keep the most sensitive nodes float32 while below
+ * the target agreement (fallback.ts) — with each speed rewrite tried first and kept only when that variant
+ * reaches the target (rewrites.ts). Validation inputs are the calibration photos under augmentations not
  * used to calibrate (flips, crops, colour shifts: augment.ts) — never the held-out photos the reported
  * agreement is measured on.
  */
@@ -45,8 +48,8 @@ export interface Int8VariantOptions {
   maxFloatNodes: number;
   /** Augmentations per calibration photo used to calibrate (the validation uses the next ones). */
   calibrationVariants: number;
-  /** Optional float32 rewrites before quantizing (fold.ts). */
-  fold?: FoldOptions;
+  /** Speed rewrites to try (the default), force or switch off (rewrites.ts). */
+  rewrites?: RewriteModes;
   engine: Engine;
   onProgress?: (phase: Int8Phase, done: number, total: number) => void;
 }
@@ -56,6 +59,8 @@ type MixedPrecision = NonNullable<Quantization['mixedPrecision']>;
 export interface Int8Variant {
   result: Int8Result;
   mixedPrecision: MixedPrecision;
+  /** Each speed rewrite: its mode, sites, whether it was applied and what its variant measured. */
+  speedRewrites: SpeedRewriteRecord[];
   warnings: string[];
 }
 
@@ -97,8 +102,9 @@ export async function makeInt8Variant(
 }
 
 /**
- * The tensor-level core of makeInt8Variant: calibrate on `calibration`, quantize, and measure against the
- * float32 model on `validation` (collapse check, then fallback while below `options.minAgreement`).
+ * The tensor-level core of makeInt8Variant: the float32 model's validation outputs once, then one variant
+ * per rewrite choice (rewrites.ts), each calibrated on `calibration`, quantized and measured against them
+ * (collapse check, then fallback while below `options.minAgreement`).
  */
 export async function quantizeToAgreement(
   source: Uint8Array,
@@ -107,10 +113,40 @@ export async function quantizeToAgreement(
   spec: Pick<Manifest, 'output'>,
   options: Int8VariantOptions,
 ): Promise<Omit<Int8Variant, 'mixedPrecision'> & { mixedPrecision: Omit<MixedPrecision, 'validation'> }> {
-  const observation = await observeInt8(readOnnxModel(source), calibration, options);
+  const graph = readOnnxModel(source);
   const reference = await modelOutputs(options.engine, source, validation, spec, (done, total) =>
     options.onProgress?.('validate', done, total),
   );
+  const inputs = { calibration, validation, reference, spec };
+  const choice = await chooseRewrites(
+    options.rewrites ?? {},
+    (rewrite) => rewriteSites(graph, rewrite),
+    (applied) => quantizeWithFallback(graph, inputs, { ...options, fold: foldOptionsFor(applied) }),
+  );
+  const {
+    accepted: _accepted,
+    validation: _validation,
+    float32Nodes: _float32Nodes,
+    ...made
+  } = choice.chosen;
+  return { ...made, speedRewrites: choice.records };
+}
+
+interface ValidationInputs {
+  calibration: readonly Float32Tensor[];
+  validation: readonly Float32Tensor[];
+  /** The float32 model's probabilities on `validation`. */
+  reference: readonly Float32Array[];
+  spec: Pick<Manifest, 'output'>;
+}
+
+/** One variant of `graph` folded by `options.fold`: calibrated, quantized, measured, fallback to target. */
+async function quantizeWithFallback(
+  graph: Graph,
+  { calibration, validation, reference, spec }: ValidationInputs,
+  options: Int8VariantOptions & { fold: FoldOptions },
+) {
+  const observation = await observeInt8(graph, calibration, options);
   const build = (floatNodes: readonly string[], method = options.method) =>
     quantizeObserved(observation, {
       ...options,
@@ -142,7 +178,8 @@ export async function quantizeToAgreement(
     meanKl(focusReference, await outputsOf(result, focusInputs));
   const warnings: string[] = [];
   let fallback = noFallback(measuredAll, options.minAgreement);
-  if (measuredAll.top1 < COLLAPSED_TOP1) {
+  const collapsed = measuredAll.top1 < COLLAPSED_TOP1;
+  if (collapsed) {
     warnings.push(await collapseWarning(options.method, measuredAll, build, measure));
     // collapseWarning built and measured one variant per other method.
     fallback = { ...fallback, trials: fallback.trials + CALIBRATION_METHODS.length - 1 };
@@ -164,6 +201,9 @@ export async function quantizeToAgreement(
   return {
     result,
     warnings,
+    accepted: fallback.reached && !collapsed,
+    validation: fallback.after,
+    float32Nodes: fallback.floatNodes.length,
     mixedPrecision: {
       target: options.minAgreement,
       before: fallback.before,

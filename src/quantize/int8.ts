@@ -10,6 +10,7 @@ import { foldForQuantization, type FoldOptions, type FoldReport } from './fold.j
 import { cloneGraph, type Graph } from './graph.js';
 import { observableTensors, observeHistograms, observeRanges, type Observed } from './observe.js';
 import { planQuantization, type PlanOptions, type QuantizationPlan } from './plan.js';
+import { reluPoolInputs } from './pool-floor.js';
 import { applyQdq } from './qdq.js';
 
 export interface Int8Options {
@@ -79,6 +80,7 @@ export async function observeInt8(
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
     },
     weightInputs,
+    reluPoolInputs(folded),
   );
   return { folded, fold, observed, histograms: new Map(), calibration };
 }
@@ -100,11 +102,19 @@ export async function quantizeObserved(
     for (const [t, h] of more) histograms.set(t, h);
   }
   const ranges = new Map(
-    [...planned].map(([t, r]) => [t, calibratedRange(options.method, r, histograms.get(t))]),
+    [...planned].map(([t, r]) => [
+      t,
+      atFloor(calibratedRange(options.method, r, histograms.get(t)), observed.poolFloors.get(t)),
+    ]),
   );
   const { graph } = applyQdq(plan, ranges, {
     perChannel: options.perChannel,
     ...(options.biasCorrection ? { inputMeans: observed.channelMeans } : {}),
   });
   return { graph, fold: observation.fold, plan, ranges };
+}
+
+/** A range whose values below `floor` do not matter (pool-floor.ts) starts there (still holding 0). */
+function atFloor(range: Range, floor: number | undefined): Range {
+  return floor === undefined ? range : { min: Math.min(0, Math.max(range.min, floor)), max: range.max };
 }

@@ -1,6 +1,7 @@
 import type { Engine, Float32Tensor } from '../core/engine.js';
 import { HistogramStats, RangeStats, type Range } from './calibrate.js';
 import { cloneGraph, type Graph } from './graph.js';
+import { PoolFloorStats, type PoolWindow } from './pool-floor.js';
 import { writeOnnxModel } from './write-onnx.js';
 
 /**
@@ -54,25 +55,35 @@ export interface Observed {
   ranges: Map<string, Range>;
   /** Mean over every axis but axis 1 (NCHW channels, or a [N, K] matrix's features), by tensor. */
   channelMeans: Map<string, Float64Array>;
+  /** The floor below which a tensor read only by AveragePool → Relu may be clipped (pool-floor.ts). */
+  poolFloors: Map<string, number>;
 }
 
-/** Min and max of each of `tensors`, and the per-channel means of `meanTensors`, over all inputs. */
+/**
+ * Min and max of each of `tensors`, the per-channel means of `meanTensors` and the floors of
+ * `poolWindows`' tensors, over all inputs.
+ */
 export async function observeRanges(
   graph: Graph,
   tensors: readonly string[],
   inputs: readonly Float32Tensor[],
   options: ObserveOptions,
   meanTensors: readonly string[] = [],
+  poolWindows: ReadonlyMap<string, PoolWindow> = new Map(),
 ): Promise<Observed> {
   const stats = new Map(tensors.map((t) => [t, new RangeStats()]));
   const means = new Map(meanTensors.map((t) => [t, new ChannelMeanStats()]));
-  await forEachActivation(graph, [...new Set([...tensors, ...meanTensors])], inputs, options, (t, value) => {
+  const floors = new Map([...poolWindows].map(([t, w]) => [t, new PoolFloorStats(w)]));
+  const observed = [...new Set([...tensors, ...meanTensors, ...poolWindows.keys()])];
+  await forEachActivation(graph, observed, inputs, options, (t, value) => {
     stats.get(t)?.add(value.data);
     means.get(t)?.add(value);
+    floors.get(t)?.add(value);
   });
   return {
     ranges: new Map([...stats].map(([t, s]) => [t, { min: s.min, max: s.max }])),
     channelMeans: new Map([...means].filter(([, m]) => m.count > 0).map(([t, m]) => [t, m.mean()])),
+    poolFloors: new Map([...floors].map(([t, f]) => [t, f.floor])),
   };
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Engine } from '../core/engine.js';
 import { NetlensError } from '../core/errors.js';
-import type { Manifest, ManifestInput, Quantization } from '../core/manifest.js';
+import type { Manifest, ManifestInput, Quantization, RewriteMode } from '../core/manifest.js';
 import { writeConvertedModel } from '../convert/write-model.js';
 import { createNodeEngine } from '../runtime/node/engine.js';
 import { INSTALLED_MODELS_DIR, createModelDirectorySource } from '../runtime/node/model-dir.js';
@@ -26,7 +26,7 @@ import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
 
-export const QUANTIZER_NAME = 'netlens-quantize 0.3.0';
+export const QUANTIZER_NAME = 'netlens-quantize 0.4.0';
 /** Measured best on the built-in and real Keras models (docs/quantize.md). */
 export const DEFAULT_METHOD: CalibrationMethod = 'percentile';
 /** Inputs made from each held-out photo by default (augment.ts). */
@@ -56,8 +56,12 @@ export interface QuantizeModelOptions {
   keepFirstConvFloat?: boolean;
   /** Op types or node names kept in float32 (int8). */
   keepFloat?: readonly string[];
-  /** Average-pool after the 1×1 Conv that follows a pool, not before (int8; fold.ts). Default false. */
-  poolAfterConv?: boolean;
+  /**
+   * int8: average-pool after the 1×1 Conv that follows a pool, not before (fold.ts): `try` (default) keeps
+   * it when the variant with it reaches `minAgreement` on the validation inputs (rewrites.ts), `on` forces
+   * it, `off` never.
+   */
+  poolAfterConv?: RewriteMode;
   /**
    * int8: top-1 agreement to reach on the validation inputs by keeping the most sensitive nodes float32
    * (default 0.99; 0 = none). See int8-variant.ts.
@@ -196,7 +200,7 @@ async function makeVariant(
     minAgreement: options.minAgreement ?? DEFAULT_MIN_AGREEMENT,
     maxFloatNodes: options.maxFloatNodes ?? DEFAULT_MAX_FLOAT_NODES,
     calibrationVariants: options.calibrationVariants ?? 1,
-    fold: { movePoolsBelowConv: options.poolAfterConv ?? false },
+    rewrites: { 'pool-after-conv': options.poolAfterConv ?? 'try' },
     engine,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
@@ -218,6 +222,7 @@ async function makeVariant(
       },
       float32Ops,
       ...(result.fold.poolsMovedBelowConv > 0 && { poolsMovedBelowConv: result.fold.poolsMovedBelowConv }),
+      speedRewrites: made.speedRewrites,
       mixedPrecision: made.mixedPrecision,
     },
     details: {
@@ -265,11 +270,11 @@ function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): vo
   }
   if (
     options.kind === 'fp16' &&
-    (options.method !== undefined || options.calibration !== undefined || options.poolAfterConv === true)
+    (options.method !== undefined || options.calibration !== undefined || options.poolAfterConv !== undefined)
   ) {
     throw new NetlensError(
       'invalid_argument',
-      '--method, --calibration and --pool-after-conv apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
+      '--method, --calibration and --pool-after-conv / --no-pool-after-conv apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
     );
   }
 }

@@ -152,3 +152,56 @@ export function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[
   }
   return max;
 }
+
+/**
+ * A CNN with one InceptionV3-style pooling branch (3×3 AveragePool without counting its padding, then a
+ * 1×1 Conv to fewer channels and a Relu, or a Clip(0, 6)): the site of the `pool-after-conv` speed
+ * rewrite. `deadBias` goes to one of that Conv's output channels: far below 0, the channel is always 0
+ * after the activation (no effect on the float32 model), but once the pool moves below the Conv its signed
+ * output shares one uint8 range with the other channels, which are then rounded away — unless that range
+ * starts at the floor below which the pool and the Relu ignore values (pool-floor.ts; Relu only).
+ */
+export function buildPoolBranchCnn(deadBias = 0, activation: 'Relu' | 'Clip' = 'Relu', seed = 3): Uint8Array {
+  const r = seededRandom(seed);
+  const g = new OnnxGraphBuilder({ name: 'pool-branch-cnn' });
+  const conv = (name: string, input: string, cin: number, cout: number, k: number, bias?: Float32Array) => {
+    g.addInitializer(`${name}/w`, values(r, cout * cin * k * k, Math.sqrt(2 / (cin * k * k))), [
+      cout,
+      cin,
+      k,
+      k,
+    ]);
+    g.addInitializer(`${name}/b`, bias ?? values(r, cout, 0.1), [cout]);
+    const pads = k === 1 ? [0, 0, 0, 0] : [1, 1, 1, 1];
+    return g.addNode('Conv', [input, `${name}/w`, `${name}/b`], [`${name}/out`], {
+      kernel_shape: [k, k],
+      pads,
+    });
+  };
+  g.addInput('input', ['batch', 16, 16, 3]);
+  g.addNode('Transpose', ['input'], ['nchw'], { perm: [0, 3, 1, 2] });
+  const c1 = g.addNode('Relu', [conv('conv1', 'nchw', 3, 16, 3)], ['relu1']);
+  const c2 = g.addNode('Relu', [conv('conv2', c1, 16, 16, 3)], ['relu2']);
+  const pooled = g.addNode('AveragePool', [c2], ['avgpool'], {
+    kernel_shape: [3, 3],
+    strides: [1, 1],
+    pads: [1, 1, 1, 1],
+    count_include_pad: 0,
+  });
+  const bias = values(r, 8, 0.1);
+  bias[7] = deadBias;
+  g.addInitializer('clip/lo', Float32Array.of(0), []);
+  g.addInitializer('clip/hi', Float32Array.of(6), []);
+  const c3 =
+    activation === 'Relu'
+      ? g.addNode('Relu', [conv('conv3', pooled, 16, 8, 1, bias)], ['relu3'])
+      : g.addNode('Clip', [conv('conv3', pooled, 16, 8, 1, bias), 'clip/lo', 'clip/hi'], ['relu3']);
+  const gap = g.addNode('GlobalAveragePool', [c3], ['gap']);
+  const flat = g.addNode('Flatten', [gap], ['flat'], { axis: 1 });
+  g.addInitializer('fc/w', values(r, 8 * 5, 3), [8, 5]);
+  g.addInitializer('fc/b', values(r, 5, 0.1), [5]);
+  const logits = g.addNode('Gemm', [flat, 'fc/w', 'fc/b'], ['logits']);
+  g.addNode('Softmax', [logits], ['output'], { axis: 1 });
+  g.addOutput('output', ['batch', 5]);
+  return g.toBytes();
+}
