@@ -25,6 +25,7 @@ import { choosePhotoSets, type PhotoSets } from './photo-sets.js';
 import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
+import type { QuantizeTarget } from './target.js';
 
 export const QUANTIZER_NAME = 'netlens-quantize 0.3.0';
 /** Measured best on the built-in and real Keras models (docs/quantize.md). */
@@ -56,6 +57,8 @@ export interface QuantizeModelOptions {
   keepFirstConvFloat?: boolean;
   /** Op types or node names kept in float32 (int8). */
   keepFloat?: readonly string[];
+  /** int8: the runtime whose integer kernels the float32/int8 boundary is chosen for (target.ts). Default cpu. */
+  target?: QuantizeTarget;
   /** Average-pool after the 1×1 Conv that follows a pool, not before (int8; fold.ts). Default false. */
   poolAfterConv?: boolean;
   /**
@@ -197,6 +200,7 @@ async function makeVariant(
     maxFloatNodes: options.maxFloatNodes ?? DEFAULT_MAX_FLOAT_NODES,
     calibrationVariants: options.calibrationVariants ?? 1,
     fold: { movePoolsBelowConv: options.poolAfterConv ?? false },
+    ...(options.target ? { target: options.target } : {}),
     engine,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
