@@ -57,6 +57,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       perChannel: true,
       method: 'percentile',
       biasCorrection: true,
+      tunedFor: 'cpu',
       float32Ops: { Conv: 1, Relu: 1, Softmax: 1 },
       integerOps: { QLinearConv: 8, QLinearAdd: 3, QLinearAveragePool: 1, QGemm: 1 },
     });
@@ -85,6 +86,26 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
     // --min-agreement 0: measured on the validation inputs, nothing kept float32 for accuracy.
     expect(q?.mixedPrecision).toMatchObject({ target: 0, rounds: 0, trials: 1, float32Nodes: [] });
   });
+
+  it('--tune-for wasm writes <model>-int8-wasm: Convs with dot products shorter than 64 float32, the others QLinearConv', async () => {
+    const r = await quantize([
+      'resnet8',
+      '--int8',
+      '--tune-for',
+      'wasm',
+      ...heldOut(2),
+      '--min-agreement',
+      '0',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('tuned for onnxruntime-web WASM (--tune-for wasm)');
+    const q = manifestOf('resnet8-int8-wasm').quantization;
+    // Dot products shorter than 64 stay float32: the first Conv (3×3×3 = 27) and the two 1×1 shortcut
+    // Convs (16 and 32 channels); the 3×3 Convs on 16–64 channels (144–576) stay integer.
+    expect(q).toMatchObject({ kind: 'int8', tunedFor: 'wasm', float32Ops: { Conv: 3 } });
+    expect(q?.integerOps?.['QLinearConv']).toBe(6);
+    expect(q?.agreement.top1).toBeGreaterThanOrEqual(0.9);
+  }, 120_000);
 
   it('--int8 keeps the most sensitive nodes float32 until the validation agreement reaches 99% (the default), and says so', async () => {
     const r = await quantize(['resnet8', '--int8', ...heldOut(4), '--name', 'r8-mixed']);
@@ -196,6 +217,8 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       [['nope', '--int8'], 3, /unknown model 'nope'.*resnet8/],
       [['resnet8'], 2, /exactly one of --int8 or --fp16/],
       [['resnet8', '--fp16', '--method', 'entropy'], 2, /apply to --int8 only/],
+      [['resnet8', '--fp16', '--tune-for', 'wasm'], 2, /--tune-for apply to --int8 only/],
+      [['resnet8', '--int8', '--tune-for', 'gpu'], 2, /Allowed choices are cpu, wasm/],
       [['resnet8', '--int8', '--method', 'mean'], 2, /Allowed choices are minmax, percentile, entropy/],
       [
         ['resnet8', '--int8', '--holdout', join(tmp, 'missing')],

@@ -15,6 +15,8 @@ export const OUTPUT_KINDS = ['probabilities', 'logits', 'features'] as const;
 export const QUANTIZATION_KINDS = ['int8', 'fp16'] as const;
 /** How int8 activation ranges are chosen from the calibration statistics. */
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
+/** Runtimes an int8 variant can be tuned for (`netlens quantize --tune-for`, src/quantize/tune-for.ts). */
+export const TUNING_RUNTIMES = ['cpu', 'wasm'] as const;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
@@ -97,6 +99,8 @@ export const QuantizationSchema = z.object({
   method: z.enum(CALIBRATION_METHODS).optional(),
   /** Biases corrected for the mean error of the rounded weights. */
   biasCorrection: z.boolean().optional(),
+  /** int8: the runtime whose integer kernels chose what stays float32 (`--tune-for`); absent means cpu. */
+  tunedFor: z.enum(TUNING_RUNTIMES).optional(),
   /** int8 made with --pool-after-conv: how many AveragePools were moved below the 1×1 Conv after them. */
   poolsMovedBelowConv: z.number().int().nonnegative().optional(),
   calibration: PhotoSetSchema.optional(),

@@ -11,7 +11,7 @@ import { modelOutputs } from './measure.js';
 import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { SAME_SCALE_OPS } from './plan.js';
-import { planOptionsForTarget, type QuantizeTarget } from './target.js';
+import { planOptionsFor, type TuningRuntime } from './tune-for.js';
 import { writeOnnxModel } from './write-onnx.js';
 
 /**
@@ -48,8 +48,8 @@ export interface Int8VariantOptions {
   calibrationVariants: number;
   /** Optional float32 rewrites before quantizing (fold.ts). */
   fold?: FoldOptions;
-  /** The runtime whose integer kernels the float32/int8 boundary is chosen for (target.ts). Default cpu. */
-  target?: QuantizeTarget;
+  /** The runtime whose integer kernels the float32/int8 boundary is chosen for (tune-for.ts). Default cpu. */
+  tuneFor?: TuningRuntime;
   engine: Engine;
   onProgress?: (phase: Int8Phase, done: number, total: number) => void;
 }
@@ -122,7 +122,7 @@ export async function quantizeToAgreement(
         keepFirstConvFloat: options.keepFirstConvFloat,
         floatOps: options.keepFloat,
         floatNodes: [...options.keepFloat, ...floatNodes],
-        ...planOptionsForTarget(options.target ?? 'cpu'),
+        ...planOptionsFor(options.tuneFor ?? 'cpu'),
       },
     });
   const outputsOf = (result: Int8Result, inputs: readonly Float32Tensor[] = validation) =>

@@ -3,7 +3,6 @@ import { OnnxGraphBuilder } from '../convert/onnx/index.js';
 import { createNodeEngine } from '../runtime/node/engine.js';
 import { maxAbsDiff, runModel, seededRandom } from '../../test/support/quantize-graphs.js';
 import type { Float32Tensor } from '../core/engine.js';
-import { NetlensError } from '../core/errors.js';
 import { foldForQuantization } from './fold.js';
 import { integerKernels, optimisedOpCounts } from './fusion.js';
 import { cloneGraph, type Graph } from './graph.js';
@@ -11,7 +10,7 @@ import { observableTensors, observeRanges } from './observe.js';
 import { dotDepth, planQuantization, type PlanOptions } from './plan.js';
 import { applyQdq } from './qdq.js';
 import { readOnnxModel } from './read-onnx.js';
-import { parseQuantizeTarget, planOptionsForTarget, WASM_MIN_INTEGER_DEPTH } from './target.js';
+import { planOptionsFor, WASM_MIN_INTEGER_DEPTH } from './tune-for.js';
 import { writeOnnxModel } from './write-onnx.js';
 
 const engine = createNodeEngine({ warmUp: false, threads: 1 });
@@ -85,11 +84,11 @@ describe('dotDepth', () => {
   });
 });
 
-describe('the wasm target (onnxruntime-web)', () => {
+describe('--tune-for wasm (onnxruntime-web)', () => {
   it('keeps Convs with short dot products float32 (the depthwise one) and the others integer', () => {
     const plan = planQuantization(cloneGraph(folded), observed, {
       keepFirstConvFloat: false,
-      ...planOptionsForTarget('wasm'),
+      ...planOptionsFor('wasm'),
     });
     expect(plan.keptFloat['Conv']).toEqual(['depthwise']);
     expect(plan.weighted.map((w) => w.node)).toEqual(['expand', 'project']);
@@ -109,7 +108,7 @@ describe('the wasm target (onnxruntime-web)', () => {
   }, 60_000);
 
   it('is fused by onnxruntime into QLinearConv around one float32 Conv, leaves no unread DequantizeLinear, and agrees with float32', async () => {
-    const graph = qdq(planOptionsForTarget('wasm'));
+    const graph = qdq(planOptionsFor('wasm'));
     const read = new Set([...graph.nodes.flatMap((n) => n.inputs), 'output']);
     const unread = graph.nodes.filter(
       (n) => n.opType === 'DequantizeLinear' && !n.outputs.some((o) => read.has(o)),
@@ -123,16 +122,10 @@ describe('the wasm target (onnxruntime-web)', () => {
     expect(maxAbsDiff(await runModel(source, heldOut), await runModel(bytes, heldOut))).toBeLessThan(0.02);
   }, 60_000);
 
-  it('the cpu target (default) makes every Conv integer', async () => {
-    expect(planOptionsForTarget('cpu')).toEqual({});
-    const counts = await optimisedOpCounts(writeOnnxModel(qdq(planOptionsForTarget('cpu'))));
+  it('--tune-for cpu (the default) makes every Conv integer', async () => {
+    expect(planOptionsFor('cpu')).toEqual({});
+    const counts = await optimisedOpCounts(writeOnnxModel(qdq(planOptionsFor('cpu'))));
     expect(integerKernels(counts)).toEqual({ QLinearConv: 3 });
     expect(counts['Conv']).toBeUndefined();
   }, 60_000);
-
-  it('parseQuantizeTarget names the valid targets', () => {
-    expect(parseQuantizeTarget('wasm')).toBe('wasm');
-    expect(() => parseQuantizeTarget('gpu')).toThrow(NetlensError);
-    expect(() => parseQuantizeTarget('gpu')).toThrow(/valid targets: cpu, wasm/);
-  });
 });

@@ -1,9 +1,10 @@
-import { NetlensError } from '../core/errors.js';
+import { TUNING_RUNTIMES } from '../core/manifest.js';
 import type { PlanOptions } from './plan.js';
 
 /**
- * The runtime an int8 variant is tuned for. The QDQ file runs on every onnxruntime; what differs is which
- * integer kernels are fast there, so the target only moves the float32/int8 boundary (plan.ts):
+ * The runtime an int8 variant is tuned for (`netlens quantize --tune-for`). The QDQ file runs on every
+ * onnxruntime; what differs is which integer kernels are fast there, so this only moves the float32/int8
+ * boundary (plan.ts):
  *
  * - `cpu` (default): onnxruntime's native CPU kernels (onnxruntime-node). Every supported op is integer.
  * - `wasm`: onnxruntime-web's WebAssembly build (the Worker, browsers without WebGPU). There, MLAS has no
@@ -15,8 +16,8 @@ import type { PlanOptions } from './plan.js';
  *   QLinearConv: a float32 Conv between them reads a DequantizeLinear and writes a QuantizeLinear.
  *   See docs/quantize.md for the measurements.
  */
-export const QUANTIZE_TARGETS = ['cpu', 'wasm'] as const;
-export type QuantizeTarget = (typeof QUANTIZE_TARGETS)[number];
+export { TUNING_RUNTIMES };
+export type TuningRuntime = (typeof TUNING_RUNTIMES)[number];
 
 /**
  * onnxruntime-web WASM: the shortest dot product (input channels per group × kernel size) worth an 8-bit
@@ -27,20 +28,8 @@ export type QuantizeTarget = (typeof QUANTIZE_TARGETS)[number];
  */
 export const WASM_MIN_INTEGER_DEPTH = 64;
 
-export function planOptionsForTarget(
-  target: QuantizeTarget,
+export function planOptionsFor(
+  runtime: TuningRuntime,
 ): Pick<PlanOptions, 'minIntegerDepth' | 'quantizeConvOutputs'> {
-  return target === 'wasm' ? { minIntegerDepth: WASM_MIN_INTEGER_DEPTH, quantizeConvOutputs: true } : {};
-}
-
-export function parseQuantizeTarget(value: string): QuantizeTarget {
-  const valid: readonly string[] = QUANTIZE_TARGETS;
-  if (!valid.includes(value)) {
-    throw new NetlensError(
-      'invalid_argument',
-      `--target: unknown '${value}'; valid targets: ${QUANTIZE_TARGETS.join(', ')}`,
-      { details: { valid: QUANTIZE_TARGETS } },
-    );
-  }
-  return value as QuantizeTarget;
+  return runtime === 'wasm' ? { minIntegerDepth: WASM_MIN_INTEGER_DEPTH, quantizeConvOutputs: true } : {};
 }
