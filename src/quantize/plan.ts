@@ -21,6 +21,10 @@ import {
  *
  * - A tensor is quantized when an integer op reads it (its activation inputs) — so an op whose output
  *   only a float op reads (the last Gemm before Softmax) keeps a float output.
+ *   quantizeConvOutputs (tuned for onnxruntime-web: tune-for.ts) also quantizes every integer Conv's
+ *   output, so that a Conv before a float32 one still runs as QLinearConv.
+ * - minIntegerDepth keeps float32 the weighted ops whose dot products are shorter (depthwise Convs, 1×1
+ *   Convs on few channels), where an 8-bit kernel does not beat float32 (onnxruntime-web: tune-for.ts).
  * - Layout ops run on uint8 only after an integer op: the Transpose of the NHWC input stays float.
  * - Concat's inputs and output share one scale (onnxruntime's QLinearConcat then copies bytes instead of
  *   requantizing each input), as do a layout op's input and output; tensors are grouped with union–find
