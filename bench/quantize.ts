@@ -197,7 +197,7 @@ async function webSection(): Promise<void> {
   );
   say();
   say(
-    '`int8-wasm` = `netlens quantize --int8 --tune-for wasm` (Convs with dot products shorter than 64 — every depthwise Conv, 1×1 Convs on few channels — stay float32; docs/quantize.md). ms per image median; speed-up = float32 ms ÷ variant ms; CPU ms per image in brackets.',
+    '`int8-wasm` = `netlens quantize --int8 --tune-for wasm` (Convs with dot products shorter than 64 — every depthwise Conv, 1×1 Convs on few channels — stay float32; docs/quantize.md). ms per image: median over the rounds; speed-up = float32 ms ÷ variant ms; CPU ms per image = process CPU time ÷ images.',
   );
   say();
   say(
