@@ -234,5 +234,5 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       expect([args.join(' '), r.code]).toEqual([args.join(' '), code]);
       expect(r.stderr).toMatch(message);
     }
-  }, 120_000);
+  }, 240_000); // 15 CLI processes: minutes on a loaded 2-core machine
 });
