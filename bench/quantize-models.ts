@@ -9,7 +9,13 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseManifest, type Manifest } from '../src/core/manifest.js';
 import { convertModelFile } from '../src/convert/convert-file.js';
-import { QUANTIZER_NAME, quantizeModel, type QuantizeKind } from '../src/quantize/quantize-model.js';
+import {
+  QUANTIZER_NAME,
+  defaultVariantName,
+  quantizeModel,
+  type QuantizeKind,
+} from '../src/quantize/quantize-model.js';
+import type { TuningRuntime } from '../src/quantize/tune-for.js';
 import { seedWeightsFile } from '../scripts/convert/seed-weights.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -75,10 +81,17 @@ export async function ensureFloatModel(name: string): Promise<Manifest> {
   return readBenchManifest(name);
 }
 
-/** The `kind` variant of `name`, rebuilt when missing or made from another float32 file or quantizer. */
-export async function ensureVariant(name: string, kind: QuantizeKind): Promise<Manifest> {
+/**
+ * The `kind` variant of `name` (tuned for `tuneFor`, int8 only), rebuilt when missing or made from another
+ * float32 file or quantizer.
+ */
+export async function ensureVariant(
+  name: string,
+  kind: QuantizeKind,
+  tuneFor?: TuningRuntime,
+): Promise<Manifest> {
   const source = await ensureFloatModel(name);
-  const variant = `${name}-${kind}`;
+  const variant = defaultVariantName(name, { kind, ...(tuneFor ? { tuneFor } : {}) });
   if (existsSync(join(BENCH_MODELS, `${variant}.json`))) {
     const m = readBenchManifest(variant);
     if (m.quantization?.from.sha256 === source.sha256.model && m.quantization.quantizer === QUANTIZER_NAME)
@@ -92,6 +105,7 @@ export async function ensureVariant(name: string, kind: QuantizeKind): Promise<M
     kind,
     modelsDir: BENCH_MODELS,
     holdout: PHOTOS,
+    ...(tuneFor ? { tuneFor } : {}),
     ...(trained ? {} : { minAgreement: 0 }),
   });
   process.stderr.write(`${variant}: ${(result.millis / 1000).toFixed(0)} s\n`);

@@ -6,7 +6,8 @@
  * - onnxruntime-node images/s at 1 and 2 intra-op threads, batch 1, float32 and int8 interleaved
  *   (f i i f f i …, `--rounds` rounds of `--seconds` each), with CPU ms per image (process.cpuUsage: every
  *   onnxruntime thread of this process) and the load average;
- * - onnxruntime-web WASM (1 thread, as in the Worker) float32 vs int8, interleaved too.
+ * - onnxruntime-web WASM (1 thread, as in the Worker): float32, int8 and int8 tuned for WASM
+ *   (`--tune-for wasm`, `<model>-int8-wasm`), interleaved too.
  *
  *   npx tsx bench/quantize.ts [--record] [--seconds 3] [--rounds 4] [--no-web]
  *
@@ -81,27 +82,26 @@ const median = (xs: number[]): number => {
     : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-/** float32 and int8 sessions timed in alternating order (f i, i f, …); medians and bests. */
+/** Sessions timed in rotating order (a b c, b c a, …), `rounds` rounds of `seconds` each; timings per model. */
 async function interleaved(
   engine: Engine,
-  fp32: Uint8Array,
-  int8: Uint8Array,
+  models: readonly Uint8Array[],
   inputs: readonly Float32Tensor[],
   threads: number | undefined,
   seconds: number,
   rounds: number,
-): Promise<{ fp32: Timing[]; int8: Timing[] }> {
+): Promise<Timing[][]> {
   const options = threads ? { providers: ['cpu'], threads } : {};
-  const sessions = [await engine.createSession(fp32, options), await engine.createSession(int8, options)];
-  const out: { fp32: Timing[]; int8: Timing[] } = { fp32: [], int8: [] };
+  const sessions: EngineSession[] = [];
+  for (const m of models) sessions.push(await engine.createSession(m, options));
+  const out: Timing[][] = sessions.map(() => []);
   try {
     for (const s of sessions) await timeSession(s, inputs, 0.5); // warm-up
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? [0, 1] : [1, 0];
-      for (const i of order)
-        (i === 0 ? out.fp32 : out.int8).push(
-          await timeSession(sessions[i] as EngineSession, inputs, seconds),
-        );
+      for (let k = 0; k < sessions.length; k++) {
+        const i = (r + k) % sessions.length;
+        out[i]?.push(await timeSession(sessions[i] as EngineSession, inputs, seconds));
+      }
     }
   } finally {
     for (const s of sessions) await s.dispose();
@@ -125,7 +125,7 @@ function agreementRow(
   const a = q.agreement;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const ratio = bytesOf(source) / bytesOf(m);
-  return `| ${model} | ${origin} | ${q.kind} | ${trained ? (a.top1 >= 0.99 ? 'gate ✓' : 'gate ✗') : 'informative'} | ${a.samples} | **${pct(a.top1)}** | ${pct(a.top5Overlap)} | ${pct(a.top5Identical)} | ${a.maxAbsDiff.toFixed(4)} | ${a.meanAbsDiff.toExponential(1)} | ${(a.maxDisagreementMargin ?? 0).toFixed(3)} | ${(bytesOf(source) / 1e6).toFixed(1)} → ${(bytesOf(m) / 1e6).toFixed(1)} (÷${ratio.toFixed(2)}) |`;
+  return `| ${model} | ${origin} | ${q.kind}${q.tunedFor === 'wasm' ? '-wasm' : ''} | ${trained ? (a.top1 >= 0.99 ? 'gate ✓' : 'gate ✗') : 'informative'} | ${a.samples} | **${pct(a.top1)}** | ${pct(a.top5Overlap)} | ${pct(a.top5Identical)} | ${a.maxAbsDiff.toFixed(4)} | ${a.meanAbsDiff.toExponential(1)} | ${(a.maxDisagreementMargin ?? 0).toFixed(3)} | ${(bytesOf(source) / 1e6).toFixed(1)} → ${(bytesOf(m) / 1e6).toFixed(1)} (÷${ratio.toFixed(2)}) |`;
 }
 
 /** The int8 variant's speed rewrites as the manifest records them, e.g. "pool-after-conv ✓ (9 sites)". */
@@ -171,6 +171,8 @@ async function agreementSection(): Promise<void> {
   for (const { name, origin, trained } of BENCH_MODELS_LIST) {
     const source = readBenchManifest(name);
     say(agreementRow(name, origin, trained, await ensureVariant(name, 'int8'), source));
+    if (WEB_MODELS.includes(name) && !args.includes('--no-web'))
+      say(agreementRow(name, origin, trained, await ensureVariant(name, 'int8', 'wasm'), source));
     if (FP16_MODELS.includes(name))
       say(agreementRow(name, origin, trained, await ensureVariant(name, 'fp16'), source));
   }
@@ -206,14 +208,14 @@ async function nodeSection(): Promise<void> {
         .map((r) => r.name)
         .join(', ') || '—';
     for (const threads of [1, 2]) {
-      const t = await interleaved(engine, fp32, int8, inputs, threads, SECONDS, ROUNDS);
-      const f = median(t.fp32.map((x) => x.imagesPerSecond));
-      const q = median(t.int8.map((x) => x.imagesPerSecond));
-      const fc = median(t.fp32.map((x) => x.cpuMsPerImage));
-      const qc = median(t.int8.map((x) => x.cpuMsPerImage));
+      const [tf = [], tq = []] = await interleaved(engine, [fp32, int8], inputs, threads, SECONDS, ROUNDS);
+      const f = median(tf.map((x) => x.imagesPerSecond));
+      const q = median(tq.map((x) => x.imagesPerSecond));
+      const fc = median(tf.map((x) => x.cpuMsPerImage));
+      const qc = median(tq.map((x) => x.cpuMsPerImage));
       const best = (xs: Timing[]) => Math.max(...xs.map((x) => x.imagesPerSecond)).toFixed(1);
       say(
-        `| ${name} | ${applied} | ${threads} | ${f.toFixed(1)} (${best(t.fp32)}) | ${q.toFixed(1)} (${best(t.int8)}) | **${(q / f).toFixed(2)}×** | ${fc.toFixed(1)} | ${qc.toFixed(1)} | ${(fc / qc).toFixed(2)}× | ${loadavg()[0]?.toFixed(1)} |`,
+        `| ${name} | ${applied} | ${threads} | ${f.toFixed(1)} (${best(tf)}) | ${q.toFixed(1)} (${best(tq)}) | **${(q / f).toFixed(2)}×** | ${fc.toFixed(1)} | ${qc.toFixed(1)} | ${(fc / qc).toFixed(2)}× | ${loadavg()[0]?.toFixed(1)} |`,
       );
     }
   }
@@ -223,21 +225,40 @@ async function nodeSection(): Promise<void> {
 async function webSection(): Promise<void> {
   usePrecompiledOrtWasm(ortWeb, await compileOrtWasm());
   const engine = createWebEngine({ ort: ortWeb });
-  say('### onnxruntime-web WASM in Node (1 thread, as in the Worker): float32 vs int8, interleaved');
+  say(
+    '### onnxruntime-web WASM in Node (1 thread, as in the Worker): float32, int8 and int8 tuned for WASM, interleaved',
+  );
   say();
   say(
-    '| model | float32 ms/image | int8 ms/image | int8 speed-up | CPU ms/image float32 | CPU ms/image int8 | load avg |',
+    '`int8-wasm` = `netlens quantize --int8 --tune-for wasm` (Convs with dot products shorter than 64 — every depthwise Conv, 1×1 Convs on few channels — stay float32; docs/quantize.md). ms per image: median over the rounds; speed-up = float32 ms ÷ variant ms; CPU ms per image = process CPU time ÷ images.',
   );
-  say('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  say();
+  say(
+    '| model | float32 ms/image | int8 ms/image | int8-wasm ms/image | int8 speed-up | int8-wasm speed-up | CPU ms/image float32 / int8 / int8-wasm | load avg |',
+  );
+  say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const name of WEB_MODELS) {
-    const fp32 = readFileSync(join(BENCH_MODELS, `${name}.onnx`));
-    const int8 = readFileSync(join(BENCH_MODELS, `${name}-int8.onnx`));
+    const file = (variant: string) => readFileSync(join(BENCH_MODELS, `${variant}.onnx`));
+    // A model with no short dot products gets the same file for both targets: timed once.
+    const same =
+      readBenchManifest(`${name}-int8`).sha256.model === readBenchManifest(`${name}-int8-wasm`).sha256.model;
+    const variants = same ? [name, `${name}-int8`] : [name, `${name}-int8`, `${name}-int8-wasm`];
     const inputs = await inputsFor(name);
-    const t = await interleaved(engine, fp32, int8, inputs, undefined, SECONDS * 2, Math.max(2, ROUNDS - 2));
-    const f = median(t.fp32.map((x) => x.imagesPerSecond));
-    const q = median(t.int8.map((x) => x.imagesPerSecond));
+    const t = await interleaved(
+      engine,
+      variants.map(file),
+      inputs,
+      undefined,
+      SECONDS * 2,
+      Math.max(2, ROUNDS - 2),
+    );
+    if (same) t.push(t[1] ?? []);
+    const ms = t.map((xs) => 1000 / median(xs.map((x) => x.imagesPerSecond)));
+    const cpu = t.map((xs) => median(xs.map((x) => x.cpuMsPerImage)).toFixed(0));
+    const [f = 0, q = 0, w = 0] = ms;
+    const wasm = same ? `${w.toFixed(0)} (= int8 file)` : w.toFixed(0);
     say(
-      `| ${name} | ${(1000 / f).toFixed(0)} | ${(1000 / q).toFixed(0)} | **${(q / f).toFixed(2)}×** | ${median(t.fp32.map((x) => x.cpuMsPerImage)).toFixed(0)} | ${median(t.int8.map((x) => x.cpuMsPerImage)).toFixed(0)} | ${loadavg()[0]?.toFixed(1)} |`,
+      `| ${name} | ${f.toFixed(0)} | ${q.toFixed(0)} | ${wasm} | **${(f / q).toFixed(2)}×** | **${(f / w).toFixed(2)}×** | ${cpu.join(' / ')} | ${loadavg()[0]?.toFixed(1)} |`,
     );
   }
   say();
@@ -247,6 +268,7 @@ async function main(): Promise<void> {
   const started = loadavg()[0] ?? 0;
   for (const { name } of BENCH_MODELS_LIST) await ensureVariant(name, 'int8');
   for (const name of FP16_MODELS) await ensureVariant(name, 'fp16');
+  if (!args.includes('--no-web')) for (const name of WEB_MODELS) await ensureVariant(name, 'int8', 'wasm');
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   say(`### Quantized variants — ${date} UTC`);
   say();

@@ -57,6 +57,7 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       perChannel: true,
       method: 'percentile',
       biasCorrection: true,
+      tunedFor: 'cpu',
       float32Ops: { Conv: 1, Relu: 1, Softmax: 1 },
       integerOps: { QLinearConv: 8, QLinearAdd: 3, QLinearAveragePool: 1, QGemm: 1 },
     });
@@ -105,6 +106,26 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       { name: 'pool-after-conv', mode: 'on', sites: 0, applied: false },
     ]);
     expect(r.stdout).toMatch(/rewrites {4}pool-after-conv forced, but the graph has no site for it/);
+  }, 120_000);
+
+  it('--tune-for wasm writes <model>-int8-wasm: Convs with dot products shorter than 64 float32, the others QLinearConv', async () => {
+    const r = await quantize([
+      'resnet8',
+      '--int8',
+      '--tune-for',
+      'wasm',
+      ...heldOut(2),
+      '--min-agreement',
+      '0',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('tuned for onnxruntime-web WASM (--tune-for wasm)');
+    const q = manifestOf('resnet8-int8-wasm').quantization;
+    // Dot products shorter than 64 stay float32: the first Conv (3×3×3 = 27) and the two 1×1 shortcut
+    // Convs (16 and 32 channels); the 3×3 Convs on 16–64 channels (144–576) stay integer.
+    expect(q).toMatchObject({ kind: 'int8', tunedFor: 'wasm', float32Ops: { Conv: 3 } });
+    expect(q?.integerOps?.['QLinearConv']).toBe(6);
+    expect(q?.agreement.top1).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 
   it('--int8 keeps the most sensitive nodes float32 until the validation agreement reaches 99% (the default), and says so', async () => {
@@ -228,6 +249,8 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
         2,
         /--pool-after-conv \/ --no-pool-after-conv apply to --int8 only/,
       ],
+      [['resnet8', '--fp16', '--tune-for', 'wasm'], 2, /--tune-for apply to --int8 only/],
+      [['resnet8', '--int8', '--tune-for', 'gpu'], 2, /Allowed choices are cpu, wasm/],
       [['resnet8', '--int8', '--method', 'mean'], 2, /Allowed choices are minmax, percentile, entropy/],
       [
         ['resnet8', '--int8', '--holdout', join(tmp, 'missing')],
@@ -243,5 +266,5 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       expect([args.join(' '), r.code]).toEqual([args.join(' '), code]);
       expect(r.stderr).toMatch(message);
     }
-  }, 120_000);
+  }, 240_000); // 15 CLI processes: minutes on a loaded 2-core machine
 });

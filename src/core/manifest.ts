@@ -19,6 +19,8 @@ export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
 export const SPEED_REWRITES = ['pool-after-conv'] as const;
 /** How a speed rewrite is chosen: tried and kept when validation agreement holds, forced on, or off. */
 export const REWRITE_MODES = ['try', 'on', 'off'] as const;
+/** Runtimes an int8 variant can be tuned for (`netlens quantize --tune-for`, src/quantize/tune-for.ts). */
+export const TUNING_RUNTIMES = ['cpu', 'wasm'] as const;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
@@ -114,6 +116,8 @@ export const QuantizationSchema = z.object({
   method: z.enum(CALIBRATION_METHODS).optional(),
   /** Biases corrected for the mean error of the rounded weights. */
   biasCorrection: z.boolean().optional(),
+  /** int8: the runtime whose integer kernels chose what stays float32 (`--tune-for`); absent means cpu. */
+  tunedFor: z.enum(TUNING_RUNTIMES).optional(),
   /** int8 with pool-after-conv applied: how many AveragePools were moved below the 1×1 Conv after them. */
   poolsMovedBelowConv: z.number().int().nonnegative().optional(),
   /** int8: the speed rewrites tried, forced or switched off, and which were applied. */

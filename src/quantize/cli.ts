@@ -7,6 +7,7 @@ import { modelsDirectory } from '../runtime/node/model-dir.js';
 import { percent } from './agreement.js';
 import { MAX_VARIANTS } from './augment.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './calibrate.js';
+import { TUNING_RUNTIMES, type TuningRuntime } from './tune-for.js';
 import { COLLAPSED_TOP1, DEFAULT_MAX_FLOAT_NODES, DEFAULT_MIN_AGREEMENT } from './int8-variant.js';
 import {
   DEFAULT_METHOD,
@@ -27,6 +28,7 @@ interface QuantizeCliOptions {
   method?: CalibrationMethod;
   quantizeFirstConv?: boolean;
   poolAfterConv?: boolean;
+  tuneFor?: TuningRuntime;
   minAgreement: number;
   maxFloat: number;
   force?: boolean;
@@ -62,7 +64,7 @@ export function formatQuantizeSummary(r: QuantizeModelResult): string {
   ];
   if (q.kind === 'int8' && q.calibration) {
     lines.push(
-      `calibrated  ${q.method}, ${q.perChannel ? 'per-channel' : 'per-tensor'} int8 weights, uint8 activations, on ${q.calibration.images} photos in ${q.calibration.photos}`,
+      `calibrated  ${q.method}, ${q.perChannel ? 'per-channel' : 'per-tensor'} int8 weights, uint8 activations, on ${q.calibration.images} photos in ${q.calibration.photos}${q.tunedFor === 'wasm' ? '; tuned for onnxruntime-web WASM (--tune-for wasm)' : ''}`,
     );
     if (r.plan) {
       lines.push(
@@ -208,6 +210,12 @@ export function createQuantizeCommand(): Command {
     .option('--no-pool-after-conv', 'never move an average-pool below the convolution after it')
     .addOption(
       new Option(
+        '--tune-for <runtime>',
+        'int8: the runtime to tune for — cpu (onnxruntime-node, default) or wasm (onnxruntime-web: convolutions with short dot products, e.g. depthwise, stay float32; name <model>-int8-wasm)',
+      ).choices(TUNING_RUNTIMES),
+    )
+    .addOption(
+      new Option(
         '--min-agreement <fraction>',
         'int8: top-1 agreement with float32 to reach on validation inputs (augmented calibration photos) by keeping the most sensitive nodes float32; 0 = no fallback',
       )
@@ -223,7 +231,7 @@ export function createQuantizeCommand(): Command {
       '--force',
       `write the variant even when its agreement collapsed (top-1 below ${COLLAPSED_TOP1 * 100}% on the held-out inputs)`,
     )
-    .option('--name <name>', 'variant name (default <model>-int8 or <model>-fp16)')
+    .option('--name <name>', 'variant name (default <model>-int8, <model>-int8-wasm or <model>-fp16)')
     .option('--models-dir <dir>', 'models directory (default: $NETLENS_MODELS_DIR or models/onnx)')
     .option('--out <dir>', 'where to write the variant (default: the models directory)')
     .option('--json', 'print the result as JSON instead of the summary')
@@ -257,6 +265,7 @@ async function runQuantize(model: string, o: QuantizeCliOptions): Promise<void> 
       ...(o.method ? { method: o.method } : {}),
       keepFirstConvFloat: o.quantizeFirstConv !== true,
       ...(o.poolAfterConv !== undefined ? { poolAfterConv: o.poolAfterConv ? 'on' : 'off' } : {}),
+      ...(o.tuneFor ? { tuneFor: o.tuneFor } : {}),
       minAgreement: o.minAgreement,
       maxFloatNodes: o.maxFloat,
       force: o.force === true,

@@ -13,6 +13,7 @@ import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { SAME_SCALE_OPS } from './plan.js';
 import { chooseRewrites, foldOptionsFor, rewriteSites, type RewriteModes } from './rewrites.js';
+import { planOptionsFor, type TuningRuntime } from './tune-for.js';
 import { writeOnnxModel } from './write-onnx.js';
 
 /**
@@ -50,6 +51,8 @@ export interface Int8VariantOptions {
   calibrationVariants: number;
   /** Speed rewrites to try (the default), force or switch off (rewrites.ts). */
   rewrites?: RewriteModes;
+  /** The runtime whose integer kernels the float32/int8 boundary is chosen for (tune-for.ts). Default cpu. */
+  tuneFor?: TuningRuntime;
   engine: Engine;
   onProgress?: (phase: Int8Phase, done: number, total: number) => void;
 }
@@ -155,6 +158,7 @@ async function quantizeWithFallback(
         keepFirstConvFloat: options.keepFirstConvFloat,
         floatOps: options.keepFloat,
         floatNodes: [...options.keepFloat, ...floatNodes],
+        ...planOptionsFor(options.tuneFor ?? 'cpu'),
       },
     });
   const outputsOf = (result: Int8Result, inputs: readonly Float32Tensor[] = validation) =>

@@ -21,6 +21,10 @@ import {
  *
  * - A tensor is quantized when an integer op reads it (its activation inputs) — so an op whose output
  *   only a float op reads (the last Gemm before Softmax) keeps a float output.
+ *   quantizeConvOutputs (tuned for onnxruntime-web: tune-for.ts) also quantizes every integer Conv's
+ *   output, so that a Conv before a float32 one still runs as QLinearConv.
+ * - minIntegerDepth keeps float32 the weighted ops whose dot products are shorter (depthwise Convs, 1×1
+ *   Convs on few channels), where an 8-bit kernel does not beat float32 (onnxruntime-web: tune-for.ts).
  * - Layout ops run on uint8 only after an integer op: the Transpose of the NHWC input stays float.
  * - Concat's inputs and output share one scale (onnxruntime's QLinearConcat then copies bytes instead of
  *   requantizing each input), as do a layout op's input and output; tensors are grouped with union–find
@@ -48,20 +52,49 @@ export interface PlanOptions {
   floatOps?: readonly string[];
   /** Node names to keep in float32. */
   floatNodes?: readonly string[];
+  /**
+   * Keep float32 every Conv/Gemm/MatMul whose dot products are shorter than this: input channels per
+   * group × kernel size (a depthwise 3×3 Conv: 9; a 1×1 Conv on 32 channels: 32). Default 0 (none).
+   */
+  minIntegerDepth?: number;
+  /**
+   * Quantize the output of every integer Conv, also where only float ops read it, so that onnxruntime
+   * still fuses the Conv into QLinearConv (and a Relu/Clip after it into the saturation). Default false:
+   * such a Conv then stays float, which saves a QuantizeLinear/DequantizeLinear pair.
+   */
+  quantizeConvOutputs?: boolean;
 }
 
 interface Rules {
   keepFirstConvFloat: boolean;
+  quantizeConvOutputs: boolean;
   float: (node: GraphNode) => boolean;
 }
 
-function rulesOf(options: PlanOptions): Rules {
+function rulesOf(options: PlanOptions, graph: Graph): Rules {
   const ops = new Set(options.floatOps ?? []);
   const nodes = new Set(options.floatNodes ?? []);
+  const minDepth = options.minIntegerDepth ?? 0;
   return {
     keepFirstConvFloat: options.keepFirstConvFloat ?? true,
-    float: (node) => ops.has(node.opType) || nodes.has(node.name),
+    quantizeConvOutputs: options.quantizeConvOutputs === true,
+    float: (node) =>
+      ops.has(node.opType) || nodes.has(node.name) || (minDepth > 0 && dotDepth(graph, node) < minDepth),
   };
+}
+
+/**
+ * The length of the dot products a weighted node computes: a Conv's input channels per group × kernel
+ * size (weight [O, I/group, kh, kw]), a Gemm's or MatMul's K. Infinity for other nodes.
+ */
+export function dotDepth(graph: Graph, node: GraphNode): number {
+  const w = graph.initializers.get(node.inputs[1] ?? '');
+  if (!w) return Infinity;
+  if (node.opType === 'Conv') return w.dims.slice(1).reduce((a, b) => a * b, 1);
+  if (node.opType === 'MatMul' && w.dims.length === 2) return w.dims[0] as number;
+  if (node.opType === 'Gemm' && w.dims.length === 2)
+    return w.dims[(attributeNumber(node, 'transB') ?? 0) === 1 ? 1 : 0] as number;
+  return Infinity;
 }
 
 export interface WeightedNode {
@@ -106,7 +139,7 @@ export function planQuantization(
   observed: ReadonlyMap<string, Range>,
   options: PlanOptions = {},
 ): QuantizationPlan {
-  const rules = rulesOf(options);
+  const rules = rulesOf(options, folded);
   let candidates = removableActivations(folded, rules);
   for (;;) {
     const graph = cloneGraph(folded);
@@ -219,6 +252,10 @@ function quantizedTensors(graph: Graph, rules: Rules): { tensors: string[]; grou
       integer.add(node.name);
       for (const t of inputs) quantized.add(t);
       if (node.opType === 'Concat') for (const t of inputs) groups.union(node.outputs[0] ?? t, t);
+      if (rules.quantizeConvOutputs && node.opType === 'Conv' && weighted.has(node.name)) {
+        const out = node.outputs[0] ?? '';
+        if (!isGraphOutput(graph, out)) quantized.add(out);
+      }
     } else if (useful.has(node.name) && integer.has(producers.get(node.inputs[0] ?? '')?.name ?? '')) {
       integer.add(node.name);
       quantized.add(node.inputs[0] ?? '');

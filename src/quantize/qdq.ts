@@ -102,9 +102,19 @@ export function applyQdq(
     nodes.push(n);
     for (const output of n.outputs) if (quantized.has(output)) emitQdq(output);
   }
-  graph.nodes = nodes;
+  graph.nodes = withoutUnreadDequantize(graph, nodes);
   pruneInitializers(graph);
   return { graph, params };
+}
+
+/**
+ * Drops the DequantizeLinear nodes nothing reads: a tensor's shared one when its only readers are float
+ * Conv/Gemm nodes with their own (floatKeepingDequantize). onnxruntime does not remove them itself: each
+ * would still convert its whole tensor to float32 on every run.
+ */
+function withoutUnreadDequantize(graph: Graph, nodes: readonly GraphNode[]): GraphNode[] {
+  const read = new Set([...nodes.flatMap((n) => n.inputs), ...graph.outputs.map((o) => o.name)]);
+  return nodes.filter((n) => n.opType !== 'DequantizeLinear' || n.outputs.some((o) => read.has(o)));
 }
 
 /**

@@ -25,6 +25,7 @@ import { choosePhotoSets, type PhotoSets } from './photo-sets.js';
 import { prepareInputs, type PhotoSet } from './photo-set.js';
 import { readOnnxModel } from './read-onnx.js';
 import { writeOnnxModel } from './write-onnx.js';
+import type { TuningRuntime } from './tune-for.js';
 
 export const QUANTIZER_NAME = 'netlens-quantize 0.4.0';
 /** Measured best on the built-in and real Keras models (docs/quantize.md). */
@@ -62,6 +63,8 @@ export interface QuantizeModelOptions {
    * it, `off` never.
    */
   poolAfterConv?: RewriteMode;
+  /** int8: the runtime whose integer kernels the float32/int8 boundary is chosen for (tune-for.ts). Default cpu. */
+  tuneFor?: TuningRuntime;
   /**
    * int8: top-1 agreement to reach on the validation inputs by keeping the most sensitive nodes float32
    * (default 0.99; 0 = none). See int8-variant.ts.
@@ -123,7 +126,7 @@ export async function quantizeModel(
   const warnings = [...sets.warnings, ...made.warnings];
   warnings.push(...collapseCheck(agreement, warnings, options.force === true));
   options.onProgress?.('write', 0, 1);
-  const name = options.name ?? `${manifest.name}-${options.kind}`;
+  const name = options.name ?? defaultVariantName(manifest.name, options);
   const variantManifest = buildManifest(manifest, name, bytes, {
     ...made.quantization,
     agreement: {
@@ -201,6 +204,7 @@ async function makeVariant(
     maxFloatNodes: options.maxFloatNodes ?? DEFAULT_MAX_FLOAT_NODES,
     calibrationVariants: options.calibrationVariants ?? 1,
     rewrites: { 'pool-after-conv': options.poolAfterConv ?? 'try' },
+    ...(options.tuneFor ? { tuneFor: options.tuneFor } : {}),
     engine,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
@@ -215,6 +219,7 @@ async function makeVariant(
       perChannel,
       method,
       biasCorrection,
+      tunedFor: options.tuneFor ?? 'cpu',
       calibration: {
         photos: calibrationSet.dir,
         sha256: calibrationSet.sha256,
@@ -255,6 +260,16 @@ function collapseCheck(agreement: Agreement, warnings: readonly string[], force:
   return [`${collapsed}; written because of --force`];
 }
 
+/** `<model>-int8`, `<model>-int8-wasm` (--tune-for wasm) or `<model>-fp16`. */
+export function defaultVariantName(
+  model: string,
+  options: Pick<QuantizeModelOptions, 'kind' | 'tuneFor'>,
+): string {
+  const target =
+    options.kind === 'int8' && options.tuneFor && options.tuneFor !== 'cpu' ? `-${options.tuneFor}` : '';
+  return `${model}-${options.kind}${target}`;
+}
+
 function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): void {
   if (manifest.quantization) {
     throw new NetlensError(
@@ -270,11 +285,14 @@ function checkQuantizable(manifest: Manifest, options: QuantizeModelOptions): vo
   }
   if (
     options.kind === 'fp16' &&
-    (options.method !== undefined || options.calibration !== undefined || options.poolAfterConv !== undefined)
+    (options.method !== undefined ||
+      options.calibration !== undefined ||
+      options.poolAfterConv !== undefined ||
+      options.tuneFor !== undefined)
   ) {
     throw new NetlensError(
       'invalid_argument',
-      '--method, --calibration and --pool-after-conv / --no-pool-after-conv apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
+      '--method, --calibration, --pool-after-conv / --no-pool-after-conv and --tune-for apply to --int8 only (fp16 needs no calibration; --holdout DIR chooses the photos its agreement is measured on)',
     );
   }
 }
