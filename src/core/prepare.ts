@@ -14,7 +14,12 @@ export interface PrepareOptions {
   maxPixels?: number;
   /** The format the caller sniffed from the bytes. */
   format?: ImageFormat;
-  /** Write the model input here (a recycled buffer of exactly H × W × C values; core/pipeline.ts). */
+  /**
+   * Write the model input here (a recycled buffer of exactly H × W × C values; core/pipeline.ts). In
+   * thread the result's data is this very array; a pool moves (transfers) it to its thread and returns a
+   * new view of the same memory, leaving the caller's array detached. Either way the caller hands the
+   * array over and must not use it again.
+   */
   out?: Float32Array;
 }
 

@@ -113,13 +113,19 @@ function formatMixedPrecision(m: NonNullable<Quantization['mixedPrecision']>): s
  * that rejected it) or off. Nothing for a model none applies to.
  */
 export function formatSpeedRewrites(records: readonly SpeedRewriteRecord[]): string[] {
+  return describeRewrites(records).map((line, i) => `${i === 0 ? 'rewrites   ' : '           '} ${line}`);
+}
+
+/** One line per speed rewrite worth telling (a site, or a flag): "<name> <what happened>". */
+export function describeRewrites(records: readonly SpeedRewriteRecord[]): string[] {
   return records
     .filter((r) => r.sites > 0 || r.mode !== 'try')
-    .map((r, i) => {
+    .map((r) => {
       const v = r.validation;
       const measured = v
         ? `validation top-1 ${percent(v.top1)}${v.float32Nodes > 0 ? ` with ${v.float32Nodes} node(s) kept float32` : ''}`
         : '';
+      const why = v?.reached ? 'more nodes float32 than without it' : 'short of the target';
       const what =
         r.mode === 'off'
           ? 'off'
@@ -127,8 +133,8 @@ export function formatSpeedRewrites(records: readonly SpeedRewriteRecord[]): str
             ? 'forced, but the graph has no site for it'
             : r.applied
               ? `applied at ${r.sites} site(s)${r.mode === 'on' ? ' (forced)' : ''}: ${measured}`
-              : `tried at ${r.sites} site(s) and rejected: ${measured}, short of the target`;
-      return `${i === 0 ? 'rewrites   ' : '           '} ${r.name} ${what}`;
+              : `tried at ${r.sites} site(s) and rejected: ${measured}, ${why}`;
+      return `${r.name} ${what}`;
     });
 }
 

@@ -170,7 +170,7 @@ describe('quantizeToAgreement speed rewrites (a CNN with one pooling branch)', (
     expect(moved?.[1].min).toBeGreaterThan(-1);
     const off = await quantize(model, 'off');
     expect(off.result.fold.poolsMovedBelowConv).toBe(0);
-    expect(off.speedRewrites).toEqual([{ name: 'pool-after-conv', mode: 'off', sites: 0, applied: false }]);
+    expect(off.speedRewrites).toEqual([{ name: 'pool-after-conv', mode: 'off', sites: 1, applied: false }]);
   }, 120_000);
 
   it('rejects pool-after-conv when the variant with it falls short, and writes the one without it', async () => {

@@ -8,7 +8,7 @@ import { readOnnxModel } from './read-onnx.js';
 const POOL: PoolWindow = { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] };
 
 /** x → AveragePool (3×3, padding not counted) → `then`, as onnxruntime computes it. */
-function poolModel(then: 'Relu' | 'Neg'): Uint8Array {
+function poolModel(then: 'Relu' | 'Neg', dilations: [number, number] = [1, 1]): Uint8Array {
   const b = new OnnxGraphBuilder({ name: 'pool-relu' });
   b.addInput('x', [1, 4, 7, 7]);
   b.addNode('AveragePool', ['x'], ['pooled'], {
@@ -16,6 +16,7 @@ function poolModel(then: 'Relu' | 'Neg'): Uint8Array {
     strides: [1, 1],
     pads: [1, 1, 1, 1],
     count_include_pad: 0,
+    ...(dilations[0] !== 1 || dilations[1] !== 1 ? { dilations } : {}),
   });
   b.addNode(then, ['pooled'], ['y']);
   b.addOutput('y', null);
@@ -38,6 +39,8 @@ describe('pool floor (AveragePool → Relu)', () => {
   it('finds the tensors that only an AveragePool reads whose output only a Relu reads', () => {
     expect([...reluPoolInputs(readOnnxModel(poolModel('Relu')))]).toEqual([['x', POOL]]);
     expect(reluPoolInputs(readOnnxModel(poolModel('Neg'))).size).toBe(0);
+    // A dilated pool's windows are not contiguous: no floor.
+    expect(reluPoolInputs(readOnnxModel(poolModel('Relu', [2, 2]))).size).toBe(0);
   });
 
   it('zeroSumFloor: the level at which clipping a window brings its sum to 0', () => {

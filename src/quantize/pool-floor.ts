@@ -36,7 +36,9 @@ export function reluPoolInputs(graph: Graph): Map<string, PoolWindow> {
     const kernel = attributeInts(pool, 'kernel_shape') ?? [];
     const strides = attributeInts(pool, 'strides') ?? [1, 1];
     const pads = attributeInts(pool, 'pads') ?? [0, 0, 0, 0];
+    const dilations = attributeInts(pool, 'dilations') ?? [1, 1];
     if (kernel.length !== 2 || strides.length !== 2 || pads.length !== 4) continue;
+    if (dilations.some((d) => d !== 1)) continue; // the windows below are contiguous
     found.set(input, {
       kernel: [kernel[0] as number, kernel[1] as number],
       strides: [strides[0] as number, strides[1] as number],

@@ -17,11 +17,13 @@ import { cloneGraph, type Graph } from './graph.js';
  *
  * Each rewrite is `try` (the default), `on` (forced) or `off`. The choice is greedy, in SPEED_REWRITES
  * order: the forced ones are always applied; each tried one is added to those kept so far and the variant
- * with them is built and measured (calibrated on its own graph, quantized, accuracy fallback included);
- * the rewrite is kept when that variant reaches the validation target (`accepted`), else dropped. A
- * rewrite with no site in the graph is not tried (the variant would be the same). The variant without
- * the dropped rewrites is built only when no tried one was kept, so a model whose rewrites all hold
- * costs one build, and one that rejects its single rewrite two.
+ * with them is built and measured (calibrated on its own graph, quantized, accuracy fallback included).
+ * A variant that reaches the validation target with no node kept float32 keeps the rewrite at once.
+ * Otherwise the variant without it is built too, and the rewrite stays only when it costs nothing the
+ * fallback had to pay for: its variant reaches the target where the other does not, or both do (or both
+ * miss with no better top-1 without it) and it keeps no more nodes float32 (`keeps`). A rewrite with no
+ * site in the graph is not tried (the variant would be the same). So a model whose rewrites hold cleanly
+ * costs one build, any other two.
  */
 export type RewriteModes = Readonly<Partial<Record<SpeedRewrite, RewriteMode>>>;
 
@@ -46,16 +48,21 @@ export async function chooseRewrites<A extends RewriteAttempt>(
   attempt: (applied: ReadonlySet<SpeedRewrite>) => Promise<A>,
 ): Promise<RewriteChoice<A>> {
   const mode = (r: SpeedRewrite): RewriteMode => modes[r] ?? 'try';
-  const count = new Map(SPEED_REWRITES.map((r) => [r, mode(r) === 'off' ? 0 : sites(r)]));
+  const count = new Map(SPEED_REWRITES.map((r) => [r, sites(r)]));
   const applied = new Set(SPEED_REWRITES.filter((r) => mode(r) === 'on' && (count.get(r) ?? 0) > 0));
   const tried = new Map<SpeedRewrite, A>();
   let chosen: A | undefined;
   for (const r of SPEED_REWRITES.filter((r) => mode(r) === 'try' && (count.get(r) ?? 0) > 0)) {
     const made = await attempt(new Set([...applied, r]));
     tried.set(r, made);
-    if (made.accepted) {
+    const clean = made.accepted && made.float32Nodes === 0;
+    // Without r, unless `chosen` already is the variant of exactly `applied` (r not tried yet).
+    const without = clean ? undefined : (chosen ?? (await attempt(applied)));
+    if (without === undefined || keeps(made, without)) {
       applied.add(r);
       chosen = made;
+    } else {
+      chosen = without;
     }
   }
   chosen ??= await attempt(applied);
@@ -74,6 +81,17 @@ export async function chooseRewrites<A extends RewriteAttempt>(
     };
   });
   return { chosen: final, applied, records };
+}
+
+/**
+ * Whether the variant with a rewrite (`made`) may replace the one without it: it reaches the target
+ * where `without` does not; or both reach it, or both miss and `made` is no worse in top-1, and `made`
+ * keeps no more nodes float32.
+ */
+export function keeps(made: RewriteAttempt, without: RewriteAttempt): boolean {
+  if (made.accepted !== without.accepted) return made.accepted;
+  const asGood = made.accepted || made.validation.top1 >= without.validation.top1;
+  return asGood && made.float32Nodes <= without.float32Nodes;
 }
 
 /** The fold options that make `applied` (fold.ts). */
