@@ -242,12 +242,12 @@ describe('netlens quantize (resnet8_cifar10, a trained tf.keras model)', () => {
       [
         ['resnet8', '--fp16', '--pool-after-conv'],
         2,
-        /--pool-after-conv \/ --no-pool-after-conv apply to --int8 only/,
+        /--pool-after-conv \/ --no-pool-after-conv and --tune-for apply to --int8 only/,
       ],
       [
         ['resnet8', '--fp16', '--no-pool-after-conv'],
         2,
-        /--pool-after-conv \/ --no-pool-after-conv apply to --int8 only/,
+        /--pool-after-conv \/ --no-pool-after-conv and --tune-for apply to --int8 only/,
       ],
       [['resnet8', '--fp16', '--tune-for', 'wasm'], 2, /--tune-for apply to --int8 only/],
       [['resnet8', '--int8', '--tune-for', 'gpu'], 2, /Allowed choices are cpu, wasm/],
