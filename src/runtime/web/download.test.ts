@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downloadBytes } from './download.js';
+import { downloadBytes, fetchWatched } from './download.js';
 
 const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 
@@ -79,5 +79,35 @@ describe('downloadBytes', () => {
     caller.abort(new Error('page closed'));
     await expect(pending).rejects.toThrow('page closed');
     expect(hanging.calls).toHaveLength(1);
+  });
+});
+
+describe('fetchWatched (small responses the caller reads: the model description)', () => {
+  it('tries again when no response comes, and returns an HTTP error response unthrown', async () => {
+    const recovered = flakyFetch(1, 'headers');
+    const response = await fetchWatched('http://x/v1/models/m', { fetchFn: recovered.fetchFn, stallMs: 30 });
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+    expect(recovered.calls).toHaveLength(2);
+
+    const never = flakyFetch(9, 'headers');
+    await expect(
+      fetchWatched('http://x/v1/models/n', { fetchFn: never.fetchFn, stallMs: 20, retries: 1 }),
+    ).rejects.toThrow('GET http://x/v1/models/n stalled: no response for 20 ms, 2 tries');
+    expect(never.calls).toHaveLength(2);
+
+    let count = 0;
+    const notFound = (() => {
+      count++;
+      return Promise.resolve(new Response('{}', { status: 404 }));
+    }) as typeof fetch;
+    expect((await fetchWatched('http://x/v1/models/o', { fetchFn: notFound, stallMs: 20 })).status).toBe(404);
+    expect(count).toBe(1);
+  });
+
+  it('does not abort a response that came in time while its body is read later', async () => {
+    const { fetchFn } = flakyFetch(0, 'headers');
+    const response = await fetchWatched('http://x/v1/models/p', { fetchFn, stallMs: 20 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
   });
 });

@@ -30,12 +30,43 @@ export class DownloadStalled extends Error {
   override readonly name = 'DownloadStalled';
 }
 
-export async function downloadBytes(url: string, options: DownloadOptions = {}): Promise<Uint8Array> {
+export function downloadBytes(url: string, options: DownloadOptions = {}): Promise<Uint8Array> {
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
-  const retries = options.retries ?? DEFAULT_RETRIES;
+  return retryingStalls(url, options.retries ?? DEFAULT_RETRIES, () => downloadOnce(url, options, stallMs));
+}
+
+/**
+ * GET `url` for its response, watched the same way: no response (headers) for `stallMs` aborts the try
+ * and starts another, up to `retries` times. For small bodies the caller reads itself (the model's JSON
+ * description); an HTTP error status is returned, not thrown, so the caller can read its problem details.
+ */
+export function fetchWatched(
+  url: string,
+  options: Pick<DownloadOptions, 'fetchFn' | 'init' | 'stallMs' | 'retries'> = {},
+): Promise<Response> {
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+  return retryingStalls(url, options.retries ?? DEFAULT_RETRIES, async () => {
+    const controller = new AbortController();
+    let stalled: DownloadStalled | undefined;
+    const timer = setTimeout(() => {
+      stalled = new DownloadStalled(`no response for ${stallMs} ms`);
+      controller.abort(stalled);
+    }, stallMs);
+    try {
+      return await (options.fetchFn ?? fetch)(url, { ...options.init, signal: controller.signal });
+    } catch (error) {
+      throw stalled ?? error;
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}
+
+/** Runs `once` again while it stalls, at most `retries` more times; then says what stalled. */
+async function retryingStalls<T>(url: string, retries: number, once: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await downloadOnce(url, options, stallMs);
+      return await once();
     } catch (error) {
       if (!(error instanceof DownloadStalled)) throw error;
       if (attempt >= retries) {

@@ -1,7 +1,7 @@
 import { NetlensError } from '../../core/errors.js';
 import { type Manifest, parseManifest } from '../../core/manifest.js';
 import { type ModelSource, checkModelBytes, variantFile } from '../../core/model-source.js';
-import { type Download, downloadBytes } from './download.js';
+import { type Download, downloadBytes, fetchWatched } from './download.js';
 
 /** What GET /v1/models/{model} says about a model's files (src/app/schemas.ts). */
 interface FileRefs {
@@ -27,7 +27,8 @@ export function createHttpModelSource(baseUrl: string, options: HttpModelSourceO
   const details = new Map<string, Promise<{ manifest: Manifest; files: FileRefs }>>();
 
   async function getJson(path: string): Promise<unknown> {
-    const response = await fetchFn(url(path));
+    // Watched for a stall like the downloads (download.ts): a request a server never answers is retried.
+    const response = await fetchWatched(url(path), { fetchFn });
     if (!response.ok) {
       let detail = `${response.status} ${response.statusText}`;
       try {
