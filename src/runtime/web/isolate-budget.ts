@@ -21,7 +21,7 @@ export const WORKER_GZIP_LIMIT_BYTES = 10 * 1000 * 1000;
 /**
  * ORT WASM memory with low-memory loading (low-memory.ts), measured in the Worker and in Node:
  * nsfw-mobilenet-v2 10.0 MiB → 40.0 MiB (2.4 × model + 16), its int8 variant 2.8 → 23.1 (2.5×),
- * nsfw-inception-v3-int8 21.7 → 57.6 (1.9×), ResNet50 int8 24.9 → 48.0 (1.3×), Xception int8 22.7 → 57.6
+ * nsfw-inception-v3-int8 21.6 → 48.0 (quantizer 0.4.0; 0.3.0: 57.6), ResNet50 int8 24.9 → 48.0 (1.3×), Xception int8 22.7 → 57.6
  * (1.8×). Memory grows in ~20% steps, so each figure is the step reached. The fallback factor is the
  * largest seen. (Before low-memory loading: 48.0 MiB for MobileNetV2, 3.2×; 76.5 for InceptionV3 int8.)
  */
