@@ -283,7 +283,7 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
     row(['---', '---:', '---:', '---:', '---:']),
     ...(
       [
-        ['decode (sharp)', stages.decode],
+        ['decode (sharp; PNG fast path)', stages.decode],
         ['preprocess (core + WebAssembly)', stages.preprocess],
         ['inference (1 thread, batch 1)', stages.inference],
         ['pipeline: decode → preprocess → inference', stages.pipeline],
@@ -346,7 +346,7 @@ function writeCharts(run: Run): { stages: string; clients: string } {
   const perSecond = (t: { wallMs: number }) => 1000 / t.wallMs;
   const stageSvg = barChart(`${name}: images/s per stage (load ${run.loads.start.toFixed(1)})`, 'images/s', [
     {
-      label: 'decode (sharp, 1 image at a time)',
+      label: 'decode (sharp; PNG fast path; 1 image at a time)',
       value: perSecond(stages.decode),
       note: `CPU ${ms(stages.decode.cpuMs)} ms`,
     },

@@ -1,5 +1,5 @@
 /**
- * The in-process stages of one image, each timed alone on the shared photos: decode (sharp), preprocess
+ * The in-process stages of one image, each timed alone on the shared photos: decode (the server's decoder), preprocess
  * (core with the WebAssembly kernel into a reused input buffer, as the server runs it), and the whole pipeline (decode → preprocess →
  * inference, one photo after another) — wall ms and CPU ms per image (process.cpuUsage counts every
  * thread of this process: libvips', onnxruntime's). Rounds are repeated; medians are reported.
@@ -8,7 +8,8 @@ import type { EngineSession } from '../src/core/engine.js';
 import { wasmResample } from '../src/core/image/wasm-resample.js';
 import { preprocess, runRows } from '../src/core/pipeline.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
-import { decodeImage } from '../src/runtime/node/decode-image.js';
+import { wasmPngUnfilter } from '../src/core/image/wasm-png-unfilter.js';
+import { createSharpImageDecoder } from '../src/runtime/node/decode-image.js';
 import { compileResampleWasm } from '../src/runtime/web/node-wasm-modules.js';
 import { median, ownCpuMs } from './machine.js';
 import { minorFaults } from './malloc.js';
@@ -54,7 +55,10 @@ async function timed(
 }
 
 export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {
-  const kernels = { resample: wasmResample(await compileResampleWasm()) };
+  const module = await compileResampleWasm();
+  const kernels = { resample: wasmResample(module) };
+  // The server's decoder: sharp, and common PNGs through the fast path (src/runtime/node/png-decode.ts).
+  const decodeImage = createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(module) });
   const { photos, decoded, manifest } = model;
   const n = photos.length;
   const session: EngineSession = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, {

@@ -9,7 +9,10 @@ import { NetlensError } from '../../core/errors.js';
 import { toRgb } from '../../core/image/index.js';
 import { sniffImageFormat } from '../../core/image-format.js';
 import type { DecodedImage } from '../../core/image-types.js';
-import { decodeImage } from './decode-image.js';
+import { wasmPngUnfilter } from '../../core/image/wasm-png-unfilter.js';
+import { DEFAULT_MAX_PIXELS, createSharpImageDecoder, decodeImage } from './decode-image.js';
+import { decodePngFast } from './png-decode.js';
+import { RESAMPLE_WASM_URL } from './resample-wasm.js';
 
 const photos = join(import.meta.dirname, '../../../../shared/data/images');
 const photoFiles = readdirSync(photos).sort();
@@ -61,13 +64,21 @@ for f in sys.argv[1:]:
 }
 
 describe('sharp ImageDecoder', () => {
-  it('decodes every shared photo to exactly the RGB that Pillow decodes', async () => {
+  it('decodes every shared photo to exactly the RGB that Pillow decodes, with and without the PNG fast path', async () => {
     const files = photoFiles.map((f) => join(photos, f));
     const pillow = pillowHashes(files);
+    const unfilter = wasmPngUnfilter(await WebAssembly.compile(readFileSync(RESAMPLE_WASM_URL)));
+    const withFastPath = createSharpImageDecoder({ pngUnfilter: unfilter });
+    let fast = 0;
     for (const file of files) {
-      const image = await decodeImage(readFileSync(file));
-      expect(rgbHash(image), file).toBe(pillow.get(file));
+      const bytes = readFileSync(file);
+      expect(rgbHash(await decodeImage(bytes)), file).toBe(pillow.get(file));
+      expect(rgbHash(await withFastPath(bytes)), `${file}, fast path`).toBe(pillow.get(file));
+      if (decodePngFast(bytes, DEFAULT_MAX_PIXELS, unfilter) !== undefined) fast++;
     }
+    // The shared PNGs (six of the eight photos) all take the fast path.
+    expect(fast).toBe(files.filter((f) => f.endsWith('.png')).length);
+    expect(fast).toBeGreaterThan(0);
   });
 
   describe('formats (sniffed from magic bytes)', () => {

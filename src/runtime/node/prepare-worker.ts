@@ -1,11 +1,12 @@
 /**
- * A thread of the prepare pool (prepare-pool.ts): sharp decodes, core preprocesses with the WebAssembly
+ * A thread of the prepare pool (prepare-pool.ts): sharp decodes (common PNGs: png-decode.ts), core preprocesses with the WebAssembly
  * kernel (into the task's recycled buffer when it brings one), and the model input goes back to the HTTP
  * thread by transfer. A NetlensError comes back as
  * data (structured cloning would drop its class); anything else is thrown and piscina passes it on.
  */
 import { Piscina } from 'piscina';
 import { isNetlensError } from '../../core/errors.js';
+import { wasmPngUnfilter } from '../../core/image/wasm-png-unfilter.js';
 import { wasmResample } from '../../core/image/wasm-resample.js';
 import { prepareInThread } from '../../core/prepare.js';
 import { compileResampleWasm } from './resample-wasm.js';
@@ -13,8 +14,9 @@ import { createSharpImageDecoder } from './decode-image.js';
 import { readJsonImages } from '../../app/body.js';
 import type { JsonReply, JsonTask, PrepareReply, PrepareTask } from './prepare-task.js';
 
-const prepare = prepareInThread(createSharpImageDecoder(), {
-  resample: wasmResample(await compileResampleWasm()),
+const kernelModule = await compileResampleWasm();
+const prepare = prepareInThread(createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(kernelModule) }), {
+  resample: wasmResample(kernelModule),
 });
 
 export async function prepareTask(task: PrepareTask | JsonTask): Promise<PrepareReply | Transferred> {

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { type ReadJsonImages, readJsonImages } from '../../app/body.js';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
+import { wasmPngUnfilter } from '../../core/image/wasm-png-unfilter.js';
 import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
@@ -76,8 +77,9 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
   const worker = settings.engineWorker
     ? await createWorkerEngine({ ...options, workers: settings.sessions, recycle: (b) => inputs.give(b) })
     : undefined;
-  const decodeImage = createSharpImageDecoder();
-  const kernels = { resample: wasmResample(await compileResampleWasm()) };
+  const kernelModule = await compileResampleWasm();
+  const decodeImage = createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(kernelModule) });
+  const kernels = { resample: wasmResample(kernelModule) };
   const pool =
     settings.prepareThreads > 0 ? createPreparePool({ threads: settings.prepareThreads, inputs }) : undefined;
   return {
