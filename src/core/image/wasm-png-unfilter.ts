@@ -2,15 +2,17 @@ import { NetlensError } from '../errors.js';
 
 /**
  * PNG reconstruction: `filtered` is what zlib inflates from a non-interlaced PNG's IDAT data, `height`
- * rows of one filter-type byte and `stride` bytes; the result is the height × stride image bytes, or
- * undefined when a row names a filter type other than 0–4.
+ * rows of one filter-type byte and `stride` bytes. The image is written over the start of `filtered`
+ * and returned as a view of its first height × stride bytes (no new buffer per image: fewer
+ * allocations for the garbage collector to chase), or undefined when a row names a filter type other
+ * than 0–4 (then `filtered` is left as it was).
  */
 export type PngUnfilter = (
   filtered: Uint8Array,
   height: number,
   stride: number,
   bytesPerPixel: number,
-) => Uint8Array<ArrayBuffer> | undefined;
+) => Uint8Array | undefined;
 
 interface UnfilterExports {
   memory: WebAssembly.Memory;
@@ -25,7 +27,7 @@ const PAGE = 65536;
 /**
  * The WebAssembly PNG reconstruction (wasm/png-unfilter.c, built into resample.wasm by
  * scripts/build-wasm.sh), from the compiled module each runtime obtains its own way. The filtered bytes
- * are copied into the module's memory, reconstructed in place there, and the image copied out.
+ * are copied into the module's memory, reconstructed in place there, and the image copied back.
  */
 export function wasmPngUnfilter(module: WebAssembly.Module): PngUnfilter {
   let e = instantiate(module);
@@ -39,7 +41,9 @@ export function wasmPngUnfilter(module: WebAssembly.Module): PngUnfilter {
     if (missing > 0) e.memory.grow(Math.ceil(missing / PAGE));
     new Uint8Array(e.memory.buffer, at, filtered.byteLength).set(filtered);
     if (e.png_unfilter(at, height, stride, bytesPerPixel) !== 0) return undefined;
-    return new Uint8Array(e.memory.buffer, at, height * stride).slice();
+    const image = filtered.subarray(0, height * stride);
+    image.set(new Uint8Array(e.memory.buffer, at, height * stride));
+    return image;
   };
 }
 

@@ -248,12 +248,22 @@ describe('decodePngFast', () => {
     expect(decodePngFast(wide, 1e9, unfilter)).toBeUndefined();
   });
 
-  it('returns an image that owns its bytes (not a view of the kernel memory)', () => {
-    const first = decodePngFast(good, 1e8, unfilter)!;
-    const copy = Buffer.from(first.data);
+  it("returns images that own their buffers (not the kernel's memory, not Node's shared pool)", () => {
+    const small = decodePngFast(good, 1e8, unfilter)!;
+    const copy = Buffer.from(small.data);
     decodePngFast(encode({ ...spec, pixels: spec.pixels.map((v) => 255 - v) }), 1e8, unfilter);
-    expect(Buffer.from(first.data).equals(copy)).toBe(true);
-    expect(first.data.byteOffset).toBe(0);
-    expect(first.data.buffer.byteLength).toBe(60);
+    expect(Buffer.from(small.data).equals(copy)).toBe(true);
+    expect([small.data.byteOffset, small.data.buffer.byteLength]).toEqual([0, 60]);
+    // A photo-sized image is written over zlib's output: its buffer holds the filtered rows and one byte.
+    const width = 300;
+    const height = 200;
+    const pixels = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7) & 255);
+    const big = decodePngFast(
+      encode({ width, height, channels: 3, pixels, filters: Array(height).fill(4) }),
+      1e8,
+      unfilter,
+    )!;
+    expect(Buffer.from(big.data).equals(Buffer.from(pixels))).toBe(true);
+    expect([big.data.byteOffset, big.data.buffer.byteLength]).toEqual([0, height * (width * 3 + 1) + 1]);
   });
 });

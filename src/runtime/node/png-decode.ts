@@ -43,8 +43,9 @@ export function decodePngFast(
   const size = header.height * (stride + 1);
   let filtered: Uint8Array;
   try {
-    // One output buffer of the image's size (zlib's chunks are at least 64 bytes).
-    const chunkSize = Math.max(size, 64);
+    // One output buffer, one byte larger than the rows: when zlib fills a chunk exactly, node:zlib
+    // allocates the next one before it finds the stream ended (chunks are at least 64 bytes).
+    const chunkSize = Math.max(size + 1, 64);
     // With `info`, node:zlib also returns the engine, which counts the input it consumed (@types/node
     // does not type that form).
     const { buffer, engine } = inflateSync(idat, {
@@ -58,8 +59,13 @@ export function decodePngFast(
   } catch {
     return undefined;
   }
-  const data = unfilter(filtered, header.height, stride, header.channels);
-  if (data === undefined) return undefined;
+  const image = unfilter(filtered, header.height, stride, header.channels);
+  if (image === undefined) return undefined;
+  // The image is the start of zlib's output buffer. That buffer is the image's own unless the image is
+  // small enough for Node to carve it from its shared 8 KiB pool: then it is copied into a buffer of its
+  // own, which a caller may transfer. (A plain Uint8Array either way: Buffer's slice is a view too.)
+  const own = filtered.byteOffset === 0 && filtered.buffer.byteLength === size + 1 && size >= 8192;
+  const data = own ? new Uint8Array(image.buffer, 0, image.byteLength) : new Uint8Array(image);
   return { width: header.width, height: header.height, channels: header.channels, data, format: 'png' };
 }
 
