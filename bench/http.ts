@@ -22,7 +22,7 @@ import autocannon from 'autocannon';
 import { ensureDefaultModels } from '../src/cli/start.js';
 import { readNodeSettings } from '../src/runtime/node/runtime.js';
 import { type EngineResult, measureEngineVariants } from './engine-variants.js';
-import { CORES, load1, machineLine, ownCpuMs, processCpuMs, processFaults } from './machine.js';
+import { CORES, load1, machineLine, ownCpuMs, processCpuMs, processFaults, threadCpuMs } from './machine.js';
 import { type BenchModel, loadBenchModel } from './photos.js';
 import { BENCH_DIR, recordSection } from './results-file.js';
 import { type Stages, measureStages } from './stages.js';
@@ -83,6 +83,8 @@ interface Point {
   serverCpuMs: number;
   /** Minor page faults of the server per image (fresh memory costs ~15–20 µs a page on a VM). */
   serverFaults: number;
+  /** The server's CPU ms per image by thread group (THREAD_GROUPS), from /proc/<pid>/task. */
+  threads: Record<ThreadGroup, number>;
   /** This process (autocannon) per image: the load generator shares the machine. */
   clientCpuMs: number;
   load: number;
@@ -137,6 +139,42 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   }
 }
 
+/**
+ * Where the server's CPU goes, by the threads' names: the main thread serves HTTP; the worker threads
+ * name themselves (src/runtime/node/thread-name.ts); libvips names its own; what is left is V8's
+ * platform threads (garbage collection, compilers) and libuv's pool (sharp's calls).
+ */
+const THREAD_GROUPS = [
+  'HTTP (main thread)',
+  'inference',
+  'prepare',
+  'libvips',
+  'V8 and libuv helpers',
+] as const;
+type ThreadGroup = (typeof THREAD_GROUPS)[number];
+
+function threadGroup(pid: number, tid: number, name: string): ThreadGroup {
+  if (tid === pid) return 'HTTP (main thread)';
+  if (name === 'netlens-engine') return 'inference';
+  if (name === 'netlens-prepare') return 'prepare';
+  if (name.startsWith('libvips')) return 'libvips';
+  return 'V8 and libuv helpers';
+}
+
+/** CPU ms per image of each thread group between two snapshots (threads started meanwhile count from 0). */
+function threadsPerImage(
+  pid: number,
+  before: ReturnType<typeof threadCpuMs>,
+  after: ReturnType<typeof threadCpuMs>,
+  images: number,
+): Record<ThreadGroup, number> {
+  const groups = Object.fromEntries(THREAD_GROUPS.map((g) => [g, 0])) as Record<ThreadGroup, number>;
+  for (const [tid, { name, cpuMs }] of after) {
+    groups[threadGroup(pid, tid, name)] += (cpuMs - (before.get(tid)?.cpuMs ?? 0)) / images;
+  }
+  return groups;
+}
+
 /** The model's images run and batch-size histogram, from the server's /metrics. */
 async function serverStats(url: string) {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -175,12 +213,14 @@ async function point(
   const before = await serverStats(server.url);
   const serverCpu = processCpuMs(server.child.pid!);
   const serverFaults = processFaults(server.child.pid!);
+  const threadsBefore = threadCpuMs(server.child.pid!);
   const clientCpu = ownCpuMs();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const after = await serverStats(server.url);
   const serverUsed = processCpuMs(server.child.pid!) - serverCpu;
   const serverFaulted = processFaults(server.child.pid!) - serverFaults;
+  const threadsAfter = threadCpuMs(server.child.pid!);
   const clientUsed = ownCpuMs() - clientCpu;
   const window = (performance.now() - t0) / 1000;
   const result = await running;
@@ -195,6 +235,7 @@ async function point(
     meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
     serverCpuMs: serverUsed / images,
     serverFaults: serverFaulted / images,
+    threads: threadsPerImage(server.child.pid!, threadsBefore, threadsAfter, images),
     clientCpuMs: clientUsed / images,
     load: load1(),
   };
@@ -211,7 +252,8 @@ async function measureServer(model: BenchModel, variant: ServerVariant): Promise
       log(
         `  ${variant.name} ${String(clients).padStart(3)} clients: ${p.imagesPerSecond.toFixed(1)} images/s, ` +
           `server ${p.serverCpuMs.toFixed(2)} CPU ms/image, ${p.serverFaults.toFixed(0)} page faults/image, client ${p.clientCpuMs.toFixed(2)}, ` +
-          `p50 ${p.p50} ms, p99 ${p.p99} ms, batch ${p.meanBatch.toFixed(2)}, errors ${p.errors}, load ${p.load.toFixed(1)}`,
+          `p50 ${p.p50} ms, p99 ${p.p99} ms, batch ${p.meanBatch.toFixed(2)}, errors ${p.errors}, load ${p.load.toFixed(1)}\n` +
+          `    by thread (CPU ms/image): ${THREAD_GROUPS.map((g) => `${g} ${ms(p.threads[g])}`).join(', ')}`,
       );
     }
   } finally {
@@ -330,6 +372,21 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
         ms(p.clientCpuMs),
         p.errors,
         p.load.toFixed(1),
+      ]),
+    ),
+    '',
+    'The server CPU ms per image by thread (/proc/<pid>/task; the worker threads name themselves): the HTTP ' +
+      'thread, the inference threads, the prepare thread (decode and preprocess; sharp hands JPEG to libvips), ' +
+      "and V8's platform threads (garbage collection) with libuv's pool.",
+    '',
+    row(['server', 'clients', ...THREAD_GROUPS, 'total']),
+    row(['---', '---:', ...THREAD_GROUPS.map(() => '---:'), '---:']),
+    ...points.map((p) =>
+      row([
+        variantLabel(p.variant),
+        p.clients,
+        ...THREAD_GROUPS.map((g) => ms(p.threads[g])),
+        ms(THREAD_GROUPS.reduce((sum, g) => sum + p.threads[g], 0)),
       ]),
     ),
     '',

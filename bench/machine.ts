@@ -21,6 +21,24 @@ export function processCpuMs(pid: number): number {
 export function processFaults(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
 }
+/** CPU time (user + system) in ms of each thread of another process, by thread id, with its name. */
+export function threadCpuMs(pid: number): Map<number, { name: string; cpuMs: number }> {
+  const threads = new Map<number, { name: string; cpuMs: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), {
+        name,
+        cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS,
+      });
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return threads;
+}
 /** USER_HZ on Linux. */
 const CLOCK_TICKS = 100;
 

@@ -6,8 +6,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineSession, Float32Tensor, SessionOptions } from '../../core/engine.js';
 import { isNetlensError, messageOf } from '../../core/errors.js';
 import { type NodeEngineOptions, createNodeEngine } from './engine.js';
+import { nameThisThread } from './thread-name.js';
 import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
+nameThisThread('netlens-engine');
 const port = parentPort!;
 const engine = createNodeEngine((workerData as { options: NodeEngineOptions }).options);
 port.postMessage({ type: 'ready', name: engine.name } satisfies WorkerHello);

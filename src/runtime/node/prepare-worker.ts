@@ -11,9 +11,11 @@ import { wasmResample } from '../../core/image/wasm-resample.js';
 import { prepareInThread } from '../../core/prepare.js';
 import { compileResampleWasm } from './resample-wasm.js';
 import { createSharpImageDecoder } from './decode-image.js';
+import { nameThisThread } from './thread-name.js';
 import { readJsonImages } from '../../app/body.js';
 import type { JsonReply, JsonTask, PrepareReply, PrepareTask } from './prepare-task.js';
 
+nameThisThread('netlens-prepare');
 const kernelModule = await compileResampleWasm();
 const prepare = prepareInThread(createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(kernelModule) }), {
   resample: wasmResample(kernelModule),
