@@ -29,6 +29,20 @@ function flakyFetch(stalls: number, how: 'headers' | 'body') {
   return { fetchFn, calls };
 }
 
+type Watched = (
+  url: string,
+  options: { fetchFn: typeof fetch; stallMs: number; retries: number },
+) => Promise<unknown>;
+
+/** With no response ever coming, `get` gives up after its last try and says which URL stalled. */
+async function expectStalledAfterLastTry(get: Watched, url: string): Promise<void> {
+  const never = flakyFetch(9, 'headers');
+  await expect(get(url, { fetchFn: never.fetchFn, stallMs: 20, retries: 1 })).rejects.toThrow(
+    `GET ${url} stalled: no response for 20 ms, 2 tries`,
+  );
+  expect(never.calls).toHaveLength(2);
+}
+
 describe('downloadBytes', () => {
   it('starts over when the body stops arriving, and reports progress from 0 again', async () => {
     const { fetchFn, calls } = flakyFetch(1, 'body');
@@ -50,12 +64,7 @@ describe('downloadBytes', () => {
       bytes,
     );
     expect(recovered.calls).toHaveLength(3);
-
-    const never = flakyFetch(9, 'headers');
-    await expect(
-      downloadBytes('http://x/b.wasm', { fetchFn: never.fetchFn, stallMs: 20, retries: 1 }),
-    ).rejects.toThrow('GET http://x/b.wasm stalled: no response for 20 ms, 2 tries');
-    expect(never.calls).toHaveLength(2);
+    await expectStalledAfterLastTry(downloadBytes, 'http://x/b.wasm');
   });
 
   it('does not retry an HTTP error or a caller abort', async () => {
@@ -88,12 +97,7 @@ describe('fetchWatched (small responses the caller reads: the model description)
     const response = await fetchWatched('http://x/v1/models/m', { fetchFn: recovered.fetchFn, stallMs: 30 });
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
     expect(recovered.calls).toHaveLength(2);
-
-    const never = flakyFetch(9, 'headers');
-    await expect(
-      fetchWatched('http://x/v1/models/n', { fetchFn: never.fetchFn, stallMs: 20, retries: 1 }),
-    ).rejects.toThrow('GET http://x/v1/models/n stalled: no response for 20 ms, 2 tries');
-    expect(never.calls).toHaveLength(2);
+    await expectStalledAfterLastTry(fetchWatched, 'http://x/v1/models/n');
 
     let count = 0;
     const notFound = (() => {
