@@ -140,9 +140,13 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 }
 
 /**
- * Where the server's CPU goes, by the threads' names: the main thread serves HTTP; the worker threads
- * name themselves (src/runtime/node/thread-name.ts); libvips names its own; what is left is V8's
- * platform threads (garbage collection, compilers) and libuv's pool (sharp's calls).
+ * Where the server's CPU goes, by OS thread (their names), not by stage: the main thread serves HTTP;
+ * the worker threads name themselves (src/runtime/node/thread-name.ts) and onnxruntime's intra-op threads
+ * inherit the inference workers' name; libvips names its own. What is left is V8's platform threads
+ * (garbage collection, compilers) and libuv's pool, where sharp's calls run. A server variant that moves
+ * work (NETLENS_PREPARE_THREADS=0: decoding on the main thread; NETLENS_ENGINE_WORKER=0: inference there)
+ * moves its CPU between the groups. "exited threads" is what the process used beyond the threads alive
+ * at the end of the window.
  */
 const THREAD_GROUPS = [
   'HTTP (main thread)',
@@ -150,11 +154,12 @@ const THREAD_GROUPS = [
   'prepare',
   'libvips',
   'V8 and libuv helpers',
+  'exited threads',
 ] as const;
 type ThreadGroup = (typeof THREAD_GROUPS)[number];
 
-function threadGroup(pid: number, tid: number, name: string): ThreadGroup {
-  if (tid === pid) return 'HTTP (main thread)';
+function threadGroup(name: string): ThreadGroup {
+  if (name === 'main') return 'HTTP (main thread)';
   if (name === 'netlens-engine') return 'inference';
   if (name === 'netlens-prepare') return 'prepare';
   if (name.startsWith('libvips')) return 'libvips';
@@ -163,15 +168,19 @@ function threadGroup(pid: number, tid: number, name: string): ThreadGroup {
 
 /** CPU ms per image of each thread group between two snapshots (threads started meanwhile count from 0). */
 function threadsPerImage(
-  pid: number,
   before: ReturnType<typeof threadCpuMs>,
   after: ReturnType<typeof threadCpuMs>,
+  processCpuMs: number,
   images: number,
 ): Record<ThreadGroup, number> {
   const groups = Object.fromEntries(THREAD_GROUPS.map((g) => [g, 0])) as Record<ThreadGroup, number>;
-  for (const [tid, { name, cpuMs }] of after) {
-    groups[threadGroup(pid, tid, name)] += (cpuMs - (before.get(tid)?.cpuMs ?? 0)) / images;
+  let counted = 0;
+  for (const [key, { name, cpuMs }] of after) {
+    const used = cpuMs - (before.get(key)?.cpuMs ?? 0);
+    groups[threadGroup(name)] += used / images;
+    counted += used;
   }
+  groups['exited threads'] = Math.max(0, processCpuMs - counted) / images;
   return groups;
 }
 
@@ -235,7 +244,7 @@ async function point(
     meanBatch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
     serverCpuMs: serverUsed / images,
     serverFaults: serverFaulted / images,
-    threads: threadsPerImage(server.child.pid!, threadsBefore, threadsAfter, images),
+    threads: threadsPerImage(threadsBefore, threadsAfter, serverUsed, images),
     clientCpuMs: clientUsed / images,
     load: load1(),
   };
@@ -375,9 +384,10 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
       ]),
     ),
     '',
-    'The server CPU ms per image by thread (/proc/<pid>/task; the worker threads name themselves): the HTTP ' +
-      'thread, the inference threads, the prepare thread (decode and preprocess; sharp hands JPEG to libvips), ' +
-      "and V8's platform threads (garbage collection) with libuv's pool.",
+    'The server CPU ms per image by OS thread (/proc/<pid>/task), not by stage: the HTTP thread, the ' +
+      'inference workers, the prepare thread (PNG decoding and preprocessing), libvips (JPEG decoding), and ' +
+      "V8's platform threads (garbage collection) with libuv's pool (sharp's calls); a variant that moves " +
+      'work between threads moves its CPU between the columns.',
     '',
     row(['server', 'clients', ...THREAD_GROUPS, 'total']),
     row(['---', '---:', ...THREAD_GROUPS.map(() => '---:'), '---:']),

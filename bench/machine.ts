@@ -21,16 +21,20 @@ export function processCpuMs(pid: number): number {
 export function processFaults(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
 }
-/** CPU time (user + system) in ms of each thread of another process, by thread id, with its name. */
-export function threadCpuMs(pid: number): Map<number, { name: string; cpuMs: number }> {
-  const threads = new Map<number, { name: string; cpuMs: number }>();
+/**
+ * CPU time (user + system) in ms of each thread of another process, keyed by thread id and start time
+ * (a thread id the kernel reuses is another thread), with the thread's name.
+ */
+export function threadCpuMs(pid: number): Map<string, { name: string; cpuMs: number }> {
+  const threads = new Map<string, { name: string; cpuMs: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.set(Number(tid), {
-        name,
+      // fields[0] is stat's 3rd field: utime and stime are the 14th and 15th, starttime the 22nd.
+      threads.set(`${tid}@${fields[19]}`, {
+        name: tid === String(pid) ? 'main' : name,
         cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS,
       });
     } catch {

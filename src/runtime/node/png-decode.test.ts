@@ -200,8 +200,36 @@ describe('decodePngFast', () => {
       chunk('IEND'),
     ]),
     'a tRNS chunk': encode(spec, { before: [chunk('tRNS', Buffer.from([0, 1, 0, 2, 0, 3]))] }),
-    'a damaged IDAT (CRC)': flip(idatAt + 10),
-    'a damaged header (CRC)': flip(8 + 12),
+    'a damaged IDAT (its data)': flip(idatAt + 10),
+    'a damaged IDAT CRC (the field alone)': flip(idatAt + 8 + good.readUInt32BE(idatAt)),
+    'a damaged IHDR CRC (the field alone)': flip(8 + 8 + 13),
+    'IHDR compression method 1': Buffer.concat([
+      SIGNATURE,
+      chunk('IHDR', Buffer.from([0, 0, 0, 5, 0, 0, 0, 4, 8, 2, 1, 0, 0])),
+      chunk('IDAT', zlib),
+      chunk('IEND'),
+    ]),
+    // One pixel wide: the rows are as long as 8-bit ones, but the samples are 4-bit (0xf → 0xff).
+    '4-bit grey samples': Buffer.concat([
+      SIGNATURE,
+      ihdr(1, 4, 4, 0),
+      chunk('IDAT', deflateSync(Buffer.from([0, 0xf0, 0, 0x70, 0, 0x10, 0, 0x0f]))),
+      chunk('IEND'),
+    ]),
+    'a chunk name with the reserved bit set (aBcd)': encode(spec, {
+      before: [chunk('aBcd', Buffer.from([1]))],
+    }),
+    'a chunk name in lower case (abcd)': encode(spec, { before: [chunk('abcd', Buffer.from([1]))] }),
+    'a chunk name with digits (a1B2)': encode(spec, { before: [chunk('a1B2', Buffer.from([1]))] }),
+    'a chunk name starting with a digit (1ABC)': encode(spec, { before: [chunk('1ABC', Buffer.from([1]))] }),
+    'a chunk name with zero bytes': encode(spec, { before: [chunk('a\0\0\0', Buffer.from([1]))] }),
+    'an empty PLTE': encode(spec, { before: [chunk('PLTE')] }),
+    'a suggested palette (PLTE) in an RGB file': encode(spec, {
+      before: [chunk('PLTE', Buffer.alloc(6, 200))],
+    }),
+    'more chunks than the fast path reads': encode(spec, {
+      before: Array.from({ length: 9000 }, () => chunk('tIME', Buffer.from([7, 234, 11, 30, 18, 0, 0]))),
+    }),
     'bytes after IEND': Buffer.concat([good, Buffer.from('junk')]),
     'no IEND': good.subarray(0, good.byteLength - 12),
     'a truncated zlib stream': withIdat(zlib.subarray(0, zlib.byteLength - 6)),
@@ -236,16 +264,13 @@ describe('decodePngFast', () => {
     expect(await outcome(viaFastPath(png))).toEqual(await outcome(viaSharp(png)));
   });
 
-  it('leaves images over the pixel limit or PNG_FAST_MAX_BYTES to sharp (which refuses or decodes them)', async () => {
+  it("leaves images over the pixel limit or the fast path's byte limit to sharp (which refuses or decodes them)", async () => {
     expect(decodePngFast(good, 19, unfilter)).toBeUndefined();
     await expect(viaFastPath(good, { maxPixels: 19 })).rejects.toMatchObject({ code: 'image_too_large' });
-    const wide = Buffer.concat([
-      SIGNATURE,
-      ihdr(PNG_FAST_MAX_BYTES / 4, 2, 8, 6),
-      chunk('IDAT', zlib),
-      chunk('IEND'),
-    ]);
-    expect(decodePngFast(wide, 1e9, unfilter)).toBeUndefined();
+    // 4 rows of 1 + 15 bytes: 64 filtered bytes.
+    expect(decodePngFast(good, 1e8, unfilter, 64)?.data).toEqual(spec.pixels);
+    expect(decodePngFast(good, 1e8, unfilter, 63)).toBeUndefined();
+    expect(PNG_FAST_MAX_BYTES).toBe(16 * 1024 * 1024);
   });
 
   it("returns images that own their buffers (not the kernel's memory, not Node's shared pool)", () => {
