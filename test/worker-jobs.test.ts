@@ -74,7 +74,18 @@ describe('webhook jobs in the Worker (workerd: D1 + Queues + R2 events)', () => 
   it('checks signatures like Node: unsigned, bad, expired, replayed, rotated', async () => {
     const body = { imageUrl: images.url(0) };
     const text = JSON.stringify(body);
-    const type = async (answer: Response) => [answer.status, ((await answer.json()) as Json).type];
+    // An answer that is not JSON (wrangler dev's own "Your worker …" pages, seen once in CI) fails with
+    // its text and the tail of wrangler's output, which says why the Worker restarted.
+    const type = async (answer: Response) => {
+      const text = await answer.text();
+      try {
+        return [answer.status, (JSON.parse(text) as Json).type];
+      } catch {
+        throw new Error(
+          `${answer.status}, not JSON: ${text.slice(0, 300)}\n--- wrangler dev ---\n${worker.output().slice(-3000)}`,
+        );
+      }
+    };
     expect(await type(await hook(body, { 'content-type': 'application/json' }))).toEqual([
       401,
       '/problems/webhook-unsigned',
