@@ -14,12 +14,24 @@ export const load1 = (): number => loadavg()[0]!;
 
 /** CPU time (user + system, every thread) of another process in ms, from /proc/<pid>/stat. */
 export function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  return cpuMsOf(statFields(`/proc/${pid}/stat`).fields);
 }
+
+/** A /proc stat file: the name (comm) and the fields after it (fields[0] is stat's 3rd, the state). */
+function statFields(path: string): { name: string; fields: string[] } {
+  const stat = readFileSync(path, 'utf8');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    fields: stat.slice(stat.lastIndexOf(')') + 2).split(' '),
+  };
+}
+
+/** utime + stime (stat's 14th and 15th fields) in ms. */
+const cpuMsOf = (fields: string[]): number =>
+  ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 /** Minor page faults of another process so far (every thread), from /proc/<pid>/stat. */
 export function processFaults(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
+  return Number(statFields(`/proc/${pid}/stat`).fields[7]);
 }
 /**
  * CPU time (user + system) in ms of each thread of another process, keyed by thread id and start time
@@ -29,13 +41,11 @@ export function threadCpuMs(pid: number): Map<string, { name: string; cpuMs: num
   const threads = new Map<string, { name: string; cpuMs: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is stat's 3rd field: utime and stime are the 14th and 15th, starttime the 22nd.
+      const { name, fields } = statFields(`/proc/${pid}/task/${tid}/stat`);
+      // starttime is stat's 22nd field.
       threads.set(`${tid}@${fields[19]}`, {
         name: tid === String(pid) ? 'main' : name,
-        cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS,
+        cpuMs: cpuMsOf(fields),
       });
     } catch {
       // the thread ended while we looked

@@ -5,12 +5,9 @@
  * thread of this process: libvips', onnxruntime's). Rounds are repeated; medians are reported.
  */
 import type { EngineSession } from '../src/core/engine.js';
-import { wasmResample } from '../src/core/image/wasm-resample.js';
 import { preprocess, runRows } from '../src/core/pipeline.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
-import { wasmPngUnfilter } from '../src/core/image/wasm-png-unfilter.js';
-import { createSharpImageDecoder } from '../src/runtime/node/decode-image.js';
-import { compileResampleWasm } from '../src/runtime/web/node-wasm-modules.js';
+import { createNodeImageKit } from '../src/runtime/node/image-kit.js';
 import { median, ownCpuMs } from './machine.js';
 import { minorFaults } from './malloc.js';
 import type { BenchModel } from './photos.js';
@@ -55,10 +52,8 @@ async function timed(
 }
 
 export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {
-  const module = await compileResampleWasm();
-  const kernels = { resample: wasmResample(module) };
-  // The server's decoder: sharp, and common PNGs through the fast path (src/runtime/node/png-decode.ts).
-  const decodeImage = createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(module) });
+  // The server's decoder (sharp, common PNGs through the fast path) and kernels.
+  const { decodeImage, kernels } = await createNodeImageKit();
   const { photos, decoded, manifest } = model;
   const n = photos.length;
   const session: EngineSession = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, {

@@ -13,14 +13,8 @@ import * as esbuild from 'esbuild';
 import * as ortWeb from 'onnxruntime-web/wasm';
 import { type Browser, chromium } from 'playwright-core';
 import type { Manifest } from '../src/core/manifest.js';
-import { wasmPngUnfilter } from '../src/core/image/wasm-png-unfilter.js';
-import { wasmResample } from '../src/core/image/wasm-resample.js';
-import {
-  createModelDirectorySource,
-  createNodeEngine,
-  createSharpImageDecoder,
-} from '../src/runtime/node/index.js';
-import { compileResampleWasm } from '../src/runtime/node/resample-wasm.js';
+import { createModelDirectorySource, createNodeEngine } from '../src/runtime/node/index.js';
+import { createNodeImageKit } from '../src/runtime/node/image-kit.js';
 import { type ProbeResult, probeImage } from '../src/runtime/web/conformance-probe.js';
 import { createWasmImageDecoder } from '../src/runtime/web/decode-image.js';
 import { createWebEngine } from '../src/runtime/web/engine.js';
@@ -85,11 +79,11 @@ async function probeAll(
 /** (a) as the Node server runs it: sharp with the PNG fast path, the WebAssembly resize kernels. */
 export async function runNode(images: readonly ConformanceImage[], manifest: Manifest, model: Uint8Array) {
   const session = await createNodeEngine().createSession(model, { providers: ['cpu'] });
-  const kernelModule = await compileResampleWasm();
-  const decode = createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(kernelModule) });
-  const kernels = { resample: wasmResample(kernelModule) };
+  const { decodeImage, kernels } = await createNodeImageKit();
   try {
-    return await probeAll(images, (image) => probeImage(image.bytes, decode, manifest, session, kernels));
+    return await probeAll(images, (image) =>
+      probeImage(image.bytes, decodeImage, manifest, session, kernels),
+    );
   } finally {
     await session.dispose();
   }

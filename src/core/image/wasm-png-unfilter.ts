@@ -1,4 +1,4 @@
-import { NetlensError } from '../errors.js';
+import { instantiateKernels } from './wasm-instance.js';
 
 /**
  * PNG reconstruction: `filtered` is what zlib inflates from a non-interlaced PNG's IDAT data, `height`
@@ -48,14 +48,5 @@ export function wasmPngUnfilter(module: WebAssembly.Module): PngUnfilter {
 }
 
 function instantiate(module: WebAssembly.Module): UnfilterExports {
-  const e = new WebAssembly.Instance(module, {}).exports as unknown as UnfilterExports;
-  for (const name of ['memory', '__heap_base', 'png_unfilter'] as const) {
-    if (!(name in e)) {
-      throw new NetlensError(
-        'internal',
-        `resample.wasm does not export '${name}': rebuild it (scripts/build-wasm.sh)`,
-      );
-    }
-  }
-  return e;
+  return instantiateKernels<UnfilterExports>(module, ['memory', '__heap_base', 'png_unfilter']);
 }

@@ -1,4 +1,4 @@
-import { NetlensError } from '../errors.js';
+import { instantiateKernels } from './wasm-instance.js';
 import { fixedCoefficients, rowsNeeded, type FixedCoefficients } from './fused-convolution.js';
 import type { ResampleFilter } from './resample-coefficients.js';
 import type { SourceView } from './source-view.js';
@@ -70,9 +70,7 @@ export function wasmResample(module: WebAssembly.Module): ResampleKernel {
 }
 
 function instantiate(module: WebAssembly.Module): ResampleExports {
-  const instance = new WebAssembly.Instance(module, {});
-  const e = instance.exports as unknown as ResampleExports;
-  for (const name of [
+  return instantiateKernels<ResampleExports>(module, [
     'memory',
     '__heap_base',
     'vertical',
@@ -81,15 +79,7 @@ function instantiate(module: WebAssembly.Module): ResampleExports {
     'copy_rows',
     'align_corners',
     'look_up',
-  ]) {
-    if (!(name in e)) {
-      throw new NetlensError(
-        'internal',
-        `resample.wasm does not export '${name}': rebuild it (scripts/build-wasm.sh)`,
-      );
-    }
-  }
-  return e;
+  ]);
 }
 
 /** Lays the pieces out one after another from the heap base, growing the memory to fit. */

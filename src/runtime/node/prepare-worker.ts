@@ -6,20 +6,15 @@
  */
 import { Piscina } from 'piscina';
 import { isNetlensError } from '../../core/errors.js';
-import { wasmPngUnfilter } from '../../core/image/wasm-png-unfilter.js';
-import { wasmResample } from '../../core/image/wasm-resample.js';
 import { prepareInThread } from '../../core/prepare.js';
-import { compileResampleWasm } from './resample-wasm.js';
-import { createSharpImageDecoder } from './decode-image.js';
+import { createNodeImageKit } from './image-kit.js';
 import { nameThisThread } from './thread-name.js';
 import { readJsonImages } from '../../app/body.js';
 import type { JsonReply, JsonTask, PrepareReply, PrepareTask } from './prepare-task.js';
 
 nameThisThread('netlens-prepare');
-const kernelModule = await compileResampleWasm();
-const prepare = prepareInThread(createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(kernelModule) }), {
-  resample: wasmResample(kernelModule),
-});
+const { decodeImage, kernels } = await createNodeImageKit();
+const prepare = prepareInThread(decodeImage, kernels);
 
 export async function prepareTask(task: PrepareTask | JsonTask): Promise<PrepareReply | Transferred> {
   if ('kind' in task) return jsonTask(task);

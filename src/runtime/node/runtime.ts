@@ -8,16 +8,14 @@ import { pino } from 'pino';
 import { type ReadJsonImages, readJsonImages } from '../../app/body.js';
 import type { Logger } from '../../app/logger.js';
 import type { Engine } from '../../core/engine.js';
-import { wasmPngUnfilter } from '../../core/image/wasm-png-unfilter.js';
-import { wasmResample } from '../../core/image/wasm-resample.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
 import { type PrepareImage, prepareInThread } from '../../core/prepare.js';
 import { type Host, type ReadSettings, type Settings, readSettings } from '../../settings/index.js';
-import { SHARP_FORMATS, createSharpImageDecoder } from './decode-image.js';
+import { SHARP_FORMATS } from './decode-image.js';
 import { createNodeEngine } from './engine.js';
 import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory } from './model-dir.js';
-import { compileResampleWasm } from './resample-wasm.js';
+import { createNodeImageKit } from './image-kit.js';
 import { InputBuffers } from './input-buffers.js';
 import { createPreparePool } from './prepare-pool.js';
 import { createWorkerEngine } from './worker-engine.js';
@@ -77,9 +75,7 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
   const worker = settings.engineWorker
     ? await createWorkerEngine({ ...options, workers: settings.sessions, recycle: (b) => inputs.give(b) })
     : undefined;
-  const kernelModule = await compileResampleWasm();
-  const decodeImage = createSharpImageDecoder({ pngUnfilter: wasmPngUnfilter(kernelModule) });
-  const kernels = { resample: wasmResample(kernelModule) };
+  const { decodeImage, kernels } = await createNodeImageKit();
   const pool =
     settings.prepareThreads > 0 ? createPreparePool({ threads: settings.prepareThreads, inputs }) : undefined;
   return {
