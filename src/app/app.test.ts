@@ -176,6 +176,35 @@ describe('operations', () => {
     });
   });
 
+  it('gives every answer one X-Request-Id: the client’s when well formed, the one it logged', async () => {
+    const { app, logs } = await setup();
+    const answers = {
+      // built by Hono (c.json), a route's own Response (a streamed file), a problem, the 404 handler
+      classify: await app.request(post('/v1/models/alpha/classify', fakeImage(1), 'image/png')),
+      file: await app.request(`/v1/models/alpha/files/model/${'a'.repeat(64)}`),
+      problem: await app.request(post('/v1/models/alpha/classify', new Uint8Array(0), 'image/png')),
+      notFound: await app.request('/nowhere'),
+      page: await app.request('/'),
+    };
+    for (const [name, res] of Object.entries(answers)) {
+      const id = res.headers.get('x-request-id');
+      expect(id, name).toMatch(/^[0-9a-f-]{36}$/);
+      const logged = logs.filter((l) => l.fields.reqId === id && l.message === 'request');
+      expect(logged, name).toHaveLength(1);
+    }
+    const ids = Object.values(answers).map((res) => res.headers.get('x-request-id'));
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const mine = await app.request(
+      post('/v1/models/alpha/classify', fakeImage(1), 'image/png', {
+        headers: { 'content-type': 'image/png', 'x-request-id': 'client-7' },
+      }),
+    );
+    expect(mine.headers.get('x-request-id')).toBe('client-7');
+    const odd = await app.request('/nowhere', { headers: { 'x-request-id': 'no spaces allowed' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('serves the demo page with COOP/COEP, and its static files', async () => {
     const { app } = await setup();
     const page = await app.request('/');
