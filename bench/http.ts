@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/http.ts [--model NAME] [--clients 1,4,16,64] [--seconds 8] [--ramp 3]
- *   [--server 'NAME:VAR=VALUE,VAR=VALUE' …] [--engine-rounds 3] [--record]`
+ *   [--warm-up 30] [--server 'NAME:VAR=VALUE,VAR=VALUE' …] [--engine-rounds 3] [--record]`
  *
  * How close the HTTP service comes to what this machine can do, all measured in ONE run:
  *   1. the in-process stages (bench/stages.ts): decode, preprocess, inference (1 thread) and the whole
@@ -9,7 +9,10 @@
  *   3. the real server (functions/node/main.ts, the settings' defaults unless --server sets variables)
  *      as a child process on 127.0.0.1, loaded by autocannon with the photos as raw bodies at each client
  *      count: images/s counted by the server (netlens_images_total), latency, the server's CPU ms per image
- *      (/proc/<pid>/stat, every thread) and the load generator's (this process).
+ *      (/proc/<pid>/stat, every thread) and the load generator's (this process). Each server first runs
+ *      --warm-up seconds at 16 clients: V8 keeps optimising the request path for ~25–30 s here, and
+ *      until then its compiler threads and the unoptimised code add 2–3 CPU ms per image
+ *      (docs/performance.md), which a server that runs for hours does not pay.
  * Every figure comes with the 1-minute load average: on this shared machine images/s fall with other
  * work, CPU ms per image much less. --record writes the model's block of bench/RESULTS.md and its charts.
  */
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '1,4,16,64' },
     seconds: { type: 'string', default: '8' },
     ramp: { type: 'string', default: '3' },
+    'warm-up': { type: 'string', default: '30' },
     server: { type: 'string', multiple: true },
     'engine-rounds': { type: 'string', default: '3' },
     record: { type: 'boolean', default: false },
@@ -46,6 +50,7 @@ const modelName = args.model ?? settings.defaultModel;
 const clientCounts = args.clients.split(',').map(Number);
 const seconds = Number(args.seconds);
 const ramp = Number(args.ramp);
+const warmUp = Number(args['warm-up']);
 
 interface ServerVariant {
   name: string;
@@ -254,7 +259,7 @@ async function measureServer(model: BenchModel, variant: ServerVariant): Promise
   const server = await startServer(variant.env);
   const points: Point[] = [];
   try {
-    await load(server.url, model, 4, 3); // JIT, onnxruntime's arena, the pool's threads
+    await load(server.url, model, 16, warmUp); // V8's optimised code, onnxruntime's arena, the pool
     for (const clients of clientCounts) {
       const p = await point(server, model, variant.name, clients);
       points.push(p);
@@ -323,7 +328,8 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
     `${machineLine()}; load average ${loads.start.toFixed(1)} at the start, ${loads.end.toFixed(1)} at the end (per point below). ` +
       `${model.photos.length} photos (../shared/data/images), model ${manifest.input.width}×${manifest.input.height}, resize ${manifest.preprocessing.resize}. ` +
       `Server defaults here: ${settings.sessions} session(s) per model, each in its own worker thread with ${settings.threads} intra-op thread(s), spinning ${settings.spinning ? 'on' : 'off'}, ` +
-      `${settings.prepareThreads} prepare thread(s), max batch ${settings.maxBatch}, ${settings.concurrency} engine calls in flight. ` +
+      `${settings.prepareThreads} prepare thread(s), max batch ${settings.maxBatch}, ${settings.concurrency} engine calls in flight; ` +
+      `each server warmed up for ${warmUp} s at 16 clients, then ${ramp} s of load before each point's ${seconds} s. ` +
       `Run: \`npx tsx bench/http.ts --model ${manifest.name} --record\`.`,
     '',
     ...verdicts(run),
