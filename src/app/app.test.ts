@@ -179,7 +179,7 @@ describe('operations', () => {
   it('gives every answer one X-Request-Id: the client’s when well formed, the one it logged', async () => {
     const { app, logs } = await setup();
     const answers = {
-      // built by Hono (c.json), a route's own Response (a streamed file), a problem, the 404 handler
+      // JSON (c.json), a streamed file (c.body), problems (the error path's own Response), the page
       classify: await app.request(post('/v1/models/alpha/classify', fakeImage(1), 'image/png')),
       file: await app.request(`/v1/models/alpha/files/model/${'a'.repeat(64)}`),
       problem: await app.request(post('/v1/models/alpha/classify', new Uint8Array(0), 'image/png')),
