@@ -16,7 +16,14 @@ export const PHOTOS = readdirSync(PHOTO_DIR)
 async function decode(bytes: Uint8Array, name: string): Promise<DecodedImage> {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
   const format = /\.png$/i.test(name) ? 'png' : 'jpeg';
-  return { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4, data, format };
+  return {
+    width: info.width,
+    height: info.height,
+    channels: info.channels as 1 | 2 | 3 | 4,
+    data,
+    format,
+    decoder: 'sharp',
+  };
 }
 
 /**

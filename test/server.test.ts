@@ -228,6 +228,9 @@ describe('the Node server process with the default model', () => {
       new RegExp(`netlens_images_total\\{model="${DEFAULT_MODEL}",variant="model"\\} (\\d+)`),
     );
     expect(text).toContain('netlens_batch_size_bucket');
+    // The shared PNGs took the fast path in the prepare threads, the JPEGs sharp.
+    expect(text).toMatch(/netlens_decoded_images_total\{decoder="png-fast",format="png"\} [1-9]/);
+    expect(text).toMatch(/netlens_decoded_images_total\{decoder="sharp",format="jpeg"\} [1-9]/);
   });
 });
 

@@ -32,6 +32,7 @@ export function benchPreprocess(runs = 100): Timing[] {
     channels: 3,
     data: Uint8Array.from({ length: 600 * 443 * 3 }, (_, i) => (i * 2654435761) >>> 24),
     format: 'png',
+    decoder: 'synthetic',
   };
   const spec = (method: (typeof RESIZE_METHODS)[number]): Pick<Manifest, 'input' | 'preprocessing'> => ({
     input: { name: 'x', layout: 'NHWC', height: 224, width: 224, channels: 3, dtype: 'float32' },

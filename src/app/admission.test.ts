@@ -40,6 +40,7 @@ function gatedPrepare() {
       format: 'png',
       width: 1,
       height: 1,
+      decoder: 'fake',
       decodeMs: 0,
       preprocessMs: 0,
     };

@@ -26,6 +26,8 @@ export interface AppMetrics {
   readonly registry: MetricsRegistry;
   /** One answered HTTP request; `route` is the matched route pattern, or 'other'. */
   observeRequest(route: string, method: string, status: number, seconds: number): void;
+  /** One image decoded, by its format and the decoder that produced its pixels (DecodedImage.decoder). */
+  observeDecode(format: string, decoder: string): void;
   /** One engine call of a model's batcher. */
   observeBatch(model: string, variant: Variant, info: { size: number; runMs: number; failed: boolean }): void;
   /** Registers the gauges (once the services they read exist). */
@@ -69,6 +71,12 @@ export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
   );
   const { latency, inferenceSeconds } = latencyHistograms(registry, clock);
   const imagesTotal = registry.add(new Counter('netlens_images_total', 'Images classified or embedded.'));
+  const decoded = registry.add(
+    new Counter(
+      'netlens_decoded_images_total',
+      'Images decoded, by format and by the decoder that produced the pixels (png-fast: the Node fast path).',
+    ),
+  );
   const rates = new Map<string, RateWindow>();
   const refreshers: (() => Promise<void>)[] = [];
 
@@ -88,6 +96,9 @@ export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
     observeRequest(route, method, status, seconds) {
       requests.inc({ route, method, status: String(status) });
       latency?.observe({ route }, seconds);
+    },
+    observeDecode(format, decoder) {
+      decoded.inc({ format, decoder });
     },
     observeBatch(model, variant, info) {
       batchSizes.observe({ model, variant }, info.size);

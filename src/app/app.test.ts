@@ -873,6 +873,8 @@ describe('metrics', () => {
     expect(text).toContain('netlens_queue_depth{model="alpha",variant="model"} 0');
     expect(text).toMatch(/netlens_images_per_second\{model="alpha"\} 0\.1/);
     expect(text).toContain('netlens_images_total{model="alpha",variant="model"} 1');
+    // The fake decoder names itself; the refused body (415) was never decoded.
+    expect(text).toContain('netlens_decoded_images_total{decoder="fake",format="png"} 1');
     expect(text).toContain('netlens_model_loaded{model="alpha",provider="cpu",variant="model"} 1');
     expect(text).toContain('netlens_ready 1');
     expect(text).toContain('netlens_decoding{state="waiting"} 0');

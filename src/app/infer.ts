@@ -59,7 +59,7 @@ export interface InferRequest {
  * each comes back with its output row and timings. A failing image of several is named in the error.
  */
 export async function infer(
-  deps: Pick<AppDeps, 'config' | 'prepareImage' | 'decoding' | 'inference'>,
+  deps: Pick<AppDeps, 'config' | 'prepareImage' | 'decoding' | 'inference' | 'metrics'>,
   request: InferRequest,
 ): Promise<{ provider: string; items: InferredImage[] }> {
   const many = request.images.length > 1;
@@ -149,7 +149,7 @@ function admissionCost(config: AppConfig, bytes: Uint8Array, format: ImageFormat
 }
 
 async function prepare(
-  deps: Pick<AppDeps, 'config' | 'prepareImage'>,
+  deps: Pick<AppDeps, 'config' | 'prepareImage' | 'metrics'>,
   image: RequestImage,
   format: ImageFormat,
   request: InferRequest,
@@ -165,6 +165,7 @@ async function prepare(
     request.logger.warn({ err: error, format }, 'decoder failed on a request image');
     throw new NetlensError('bad_image', `the ${format} image could not be decoded: ${messageOf(error)}`);
   }
+  deps.metrics.observeDecode(prepared.format, prepared.decoder);
   return {
     tensor: prepared.tensor,
     facts: { name: image.name, format: prepared.format, width: prepared.width, height: prepared.height },

@@ -33,10 +33,10 @@ export interface JobsRuntime {
 
 type ClassifyDeps = Pick<
   AppDeps,
-  'config' | 'registry' | 'prepareImage' | 'decoding' | 'inference' | 'logger'
+  'config' | 'registry' | 'prepareImage' | 'decoding' | 'inference' | 'logger' | 'metrics'
 >;
 
-export function createAppJobs(deps: ClassifyDeps & Pick<AppDeps, 'metrics'>, runtime: JobsRuntime): AppJobs {
+export function createAppJobs(deps: ClassifyDeps, runtime: JobsRuntime): AppJobs {
   const { jobs: config } = deps.config;
   const signer = createWebhookSigner(config.webhookSecrets);
   const policy = createUrlPolicy(config.fetchAllow);

@@ -7,6 +7,8 @@ export interface DecodedImage {
   readonly data: Uint8Array;
   /** Container format detected from the magic bytes. */
   readonly format: ImageFormat;
+  /** Which decoder produced the pixels (e.g. 'sharp', 'png-fast', 'wasm-codecs'): reported in metrics. */
+  readonly decoder: string;
 }
 
 /**

@@ -48,6 +48,7 @@ const solid = (r: number, g: number, b: number) => ({
     height: 4,
     channels: 3 as const,
     format: 'png' as const,
+    decoder: 'test',
     data: new Uint8Array(Array.from({ length: 16 }, () => [r, g, b]).flat()),
   },
 });

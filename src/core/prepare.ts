@@ -29,6 +29,8 @@ export interface PreparedImage {
   format: ImageFormat;
   width: number;
   height: number;
+  /** DecodedImage.decoder: which decoder produced the pixels. */
+  decoder: string;
   decodeMs: number;
   preprocessMs: number;
 }
@@ -58,6 +60,7 @@ export function prepareInThread(
       format: decoded.format,
       width: decoded.width,
       height: decoded.height,
+      decoder: decoded.decoder,
       decodeMs: t1 - t0,
       preprocessMs: performance.now() - t1,
     };

@@ -5,7 +5,7 @@ import { MAX_VARIANTS, VARIANTS, applyVariant, variants } from './augment.js';
 
 function image(width: number, height: number, channels: 1 | 3 | 4): DecodedImage {
   const data = Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 37) % 256);
-  return { width, height, channels, data, format: 'png' };
+  return { width, height, channels, data, format: 'png', decoder: 'test' };
 }
 
 describe('held-out variants', () => {

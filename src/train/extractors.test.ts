@@ -20,6 +20,7 @@ describe('pixelExtractor', () => {
       height: 2,
       channels: 1 as const,
       format: 'png' as const,
+      decoder: 'test',
       data: Uint8Array.from([0, 0, 255, 255, 0, 0, 255, 255]),
     };
     const [plain] = await extractor.run([extractor.input({ decoded }, 'plain')]);

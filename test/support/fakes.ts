@@ -220,7 +220,14 @@ export const fakeDecoder: ImageDecoder = async (
   }
   const value = bytes[bytes.length - 1]!;
   const format = bytes[0] === 0x89 ? 'png' : bytes[0] === 0xff ? 'jpeg' : 'gif';
-  return { width, height, channels: 3, data: new Uint8Array(width * height * 3).fill(value), format };
+  return {
+    width,
+    height,
+    channels: 3,
+    data: new Uint8Array(width * height * 3).fill(value),
+    format,
+    decoder: 'fake',
+  };
 };
 
 /** The expected top prediction for an image of value v on the fake model. */

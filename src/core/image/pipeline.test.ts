@@ -122,6 +122,7 @@ const tall: DecodedImage = {
   channels: 3,
   data: Uint8Array.from({ length: 18 }, (_, i) => i),
   format: 'jpeg',
+  decoder: 'test',
 };
 const orientation6 = Uint8Array.from([
   0xff, 0xd8, 0xff, 0xe1, 0, 34, 0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12,

@@ -72,8 +72,14 @@ describe('sharp ImageDecoder', () => {
     let fast = 0;
     for (const file of files) {
       const bytes = readFileSync(file);
-      expect(rgbHash(await decodeImage(bytes)), file).toBe(pillow.get(file));
-      expect(rgbHash(await withFastPath(bytes)), `${file}, fast path`).toBe(pillow.get(file));
+      const plain = await decodeImage(bytes);
+      const viaFast = await withFastPath(bytes);
+      expect(rgbHash(plain), file).toBe(pillow.get(file));
+      expect(rgbHash(viaFast), `${file}, fast path`).toBe(pillow.get(file));
+      expect([plain.decoder, viaFast.decoder], file).toEqual([
+        'sharp',
+        file.endsWith('.png') ? 'png-fast' : 'sharp',
+      ]);
       if (decodePngFast(bytes, DEFAULT_MAX_PIXELS, unfilter) !== undefined) fast++;
     }
     // The shared PNGs (six of the eight photos) all take the fast path.
@@ -109,7 +115,7 @@ describe('sharp ImageDecoder', () => {
       const bytes = encoded[kind]!;
       expect(sniffImageFormat(bytes)).toBe(kind);
       const image = await decodeImage(bytes);
-      expect(image).toMatchObject({ width: 64, height: 48, format: kind });
+      expect(image).toMatchObject({ width: 64, height: 48, format: kind, decoder: 'sharp' });
       const rgb = toRgb(image).data as Uint8Array;
       let maxDiff = 0;
       let sumDiff = 0;

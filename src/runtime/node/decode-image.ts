@@ -73,6 +73,7 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
           channels: 3,
           data: cmykToRgbLikePillow(data, pixels, info.channels),
           format,
+          decoder: 'sharp',
         };
       }
       const { data, info } = await input
@@ -88,6 +89,7 @@ export function createSharpImageDecoder(defaults: SharpDecoderOptions = {}): Ima
         channels: info.channels,
         data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
         format,
+        decoder: 'sharp',
       };
     } catch (error) {
       // limitInputPixels is checked on the header, before any pixel is decoded (decompression bombs).

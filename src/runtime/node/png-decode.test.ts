@@ -250,8 +250,12 @@ describe('decodePngFast', () => {
     'an unknown critical chunk': encode(spec, { before: [chunk('ABCD', Buffer.from([1]))] }),
   };
 
-  it('decodes the valid reference file (the cases below are variations of it)', () => {
+  it('decodes the valid reference file (the cases below are variations of it), and says it did', async () => {
     expect(decodePngFast(good, 1e8, unfilter)?.data).toEqual(spec.pixels);
+    expect((await viaFastPath(good)).decoder).toBe('png-fast');
+    // The variations below decode through sharp, which the decoder field shows (their results are
+    // compared whole with sharp's).
+    expect((await viaSharp(good)).decoder).toBe('sharp');
   });
 
   it.each(Object.entries(other))('leaves a PNG with %s to sharp, whose result it keeps', async (_, png) => {

@@ -12,6 +12,9 @@ const CHANNELS: Partial<Record<number, 1 | 2 | 3 | 4>> = { 0: 1, 2: 3, 4: 2, 6: 
  */
 export const PNG_FAST_MAX_BYTES = 16 * 1024 * 1024;
 
+/** The fast path's name in DecodedImage.decoder (and the netlens_decoded_images_total metric). */
+export const PNG_FAST_DECODER = 'png-fast';
+
 /** Chunks the fast path reads at most (a 16 MiB image in libpng's 8 KiB IDAT chunks is ~2 000). */
 const MAX_CHUNKS = 8192;
 
@@ -77,7 +80,14 @@ export function decodePngFast(
   // of its own, which a caller may transfer. A plain Uint8Array either way (Buffer's slice is a view).
   const own = filtered.byteOffset === 0 && filtered.buffer.byteLength === chunkSize;
   const data = own ? new Uint8Array(image.buffer, 0, image.byteLength) : new Uint8Array(image);
-  return { width: header.width, height: header.height, channels: header.channels, data, format: 'png' };
+  return {
+    width: header.width,
+    height: header.height,
+    channels: header.channels,
+    data,
+    format: 'png',
+    decoder: PNG_FAST_DECODER,
+  };
 }
 
 /** A chunk type as the specification allows it: four ASCII letters, the reserved third one upper case. */

@@ -37,6 +37,7 @@ export type PrepareReply =
       format: ImageFormat;
       width: number;
       height: number;
+      decoder: string;
       decodeMs: number;
       preprocessMs: number;
     }

@@ -31,6 +31,7 @@ export async function prepareTask(task: PrepareTask | JsonTask): Promise<Prepare
       format: p.format,
       width: p.width,
       height: p.height,
+      decoder: p.decoder,
       decodeMs: p.decodeMs,
       preprocessMs: p.preprocessMs,
     };

@@ -35,6 +35,7 @@ describe('createWasmImageDecoder (jsquash codecs from compiled modules)', () => 
         .raw()
         .toBuffer({ resolveWithObject: true });
       expect([image.width, image.height, image.channels]).toEqual([ref.info.width, ref.info.height, 4]);
+      expect(image.decoder).toBe('wasm-codecs');
       const rgb = new Uint8Array(image.width * image.height * 3);
       for (let p = 0; p < image.width * image.height; p++)
         rgb.set(image.data.subarray(p * 4, p * 4 + 3), p * 3);

@@ -93,6 +93,7 @@ export function createWasmImageDecoder(modules: CodecModules): ImageDecoder {
       height: image.height,
       channels: 4,
       data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+      decoder: 'wasm-codecs',
       format,
     };
   };
