@@ -53,6 +53,7 @@ const clientCounts = args.clients.split(',').map(Number);
 const seconds = Number(args.seconds);
 const ramp = Number(args.ramp);
 const warmUp = Number(args['warm-up']);
+if (!(warmUp >= 0)) throw new Error(`--warm-up must be a number of seconds ≥ 0, got ${args['warm-up']}`);
 
 interface ServerVariant {
   name: string;
@@ -503,7 +504,7 @@ async function main(): Promise<void> {
   logStages('after the server', after);
   const enginesAfter = await measureEngineVariants(model, { rounds: Number(args['engine-rounds']) });
   const stages = after.pipeline.cpuMs < before.pipeline.cpuMs ? after : before;
-  const engines = enginesBefore.map((e, i) => faster(e, enginesAfter[i]!));
+  const engines = enginesBefore.map((e) => faster(e, enginesAfter.find((a) => a.name === e.name) ?? e));
   for (const e of engines) {
     log(
       `  engine ${e.name}: ${e.medianImagesPerSecond.toFixed(1)} images/s, ${ms(e.cpuMsPerImage)} CPU ms/image (the faster of before and after)`,

@@ -22,7 +22,7 @@ async function decode(bytes: Uint8Array, name: string): Promise<DecodedImage> {
     channels: info.channels as 1 | 2 | 3 | 4,
     data,
     format,
-    decoder: 'sharp',
+    decoder: 'reference (sharp)',
   };
 }
 

@@ -23,8 +23,15 @@ export async function decodeWithSharp(bytes: Uint8Array): Promise<DecodedImage> 
       out[i * grey] = pixels[s] as number;
       if (grey === 2) out[i * grey + 1] = pixels[s + 3] as number;
     }
-    return { width, height, channels: grey, data: out, format, decoder: 'sharp' };
+    return { width, height, channels: grey, data: out, format, decoder: 'reference (sharp)' };
   }
   if (channels < 1 || channels > 4) throw new Error(`sharp gave ${channels} channels`);
-  return { width, height, channels: channels as 1 | 2 | 3 | 4, data: pixels, format, decoder: 'sharp' };
+  return {
+    width,
+    height,
+    channels: channels as 1 | 2 | 3 | 4,
+    data: pixels,
+    format,
+    decoder: 'reference (sharp)',
+  };
 }

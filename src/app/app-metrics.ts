@@ -74,7 +74,7 @@ export function createAppMetrics(clock: 'wall' | 'io' = 'wall'): AppMetrics {
   const decoded = registry.add(
     new Counter(
       'netlens_decoded_images_total',
-      'Images decoded, by format and by the decoder that produced the pixels (png-fast: the Node fast path).',
+      'Images decoded successfully, by format and by the decoder that produced the pixels (png-fast: the Node fast path).',
     ),
   );
   const rates = new Map<string, RateWindow>();

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NetlensError } from '../core/errors.js';
-import { createApp } from './app.js';
+import { type CreateAppOptions, createApp } from './app.js';
 import type { AppConfigInput } from './config.js';
+import { createRouter } from './env.js';
 import type { Logger } from './logger.js';
 import { ModelRegistry } from './registry.js';
 import {
@@ -38,7 +39,10 @@ function captureLogger(entries: LogEntry[], bindings: Record<string, unknown> = 
   };
 }
 
-async function setup(config: AppConfigInput = {}, options: { start?: boolean; budget?: number } = {}) {
+async function setup(
+  config: AppConfigInput = {},
+  options: { start?: boolean; budget?: number; routes?: CreateAppOptions['routes'] } = {},
+) {
   const card = {
     summary: 'A fake model for tests.',
     intendedUse: 'Only tests.',
@@ -63,6 +67,7 @@ async function setup(config: AppConfigInput = {}, options: { start?: boolean; bu
     decodeImage: fakeDecoder,
     config: { batching: { maxDelayMs: 0 }, ...config },
     logger,
+    ...(options.routes && { routes: options.routes }),
     assets: {
       async get(path) {
         if (path === 'index.html') return { body: '<!doctype html><title>demo</title>' };
@@ -179,13 +184,14 @@ describe('operations', () => {
   it('gives every answer one X-Request-Id: the client’s when well formed, the one it logged', async () => {
     const { app, logs } = await setup();
     const answers = {
-      // JSON (c.json), a streamed file (c.body), problems (the error path's own Response), the page
+      // JSON (c.json), a streamed file (c.body), problems (the error path), the page
       classify: await app.request(post('/v1/models/alpha/classify', fakeImage(1), 'image/png')),
       file: await app.request(`/v1/models/alpha/files/model/${'a'.repeat(64)}`),
       problem: await app.request(post('/v1/models/alpha/classify', new Uint8Array(0), 'image/png')),
       notFound: await app.request('/nowhere'),
       page: await app.request('/'),
     };
+    expect(Object.values(answers).map((res) => res.status)).toEqual([200, 200, 400, 404, 200]);
     for (const [name, res] of Object.entries(answers)) {
       const id = res.headers.get('x-request-id');
       expect(id, name).toMatch(/^[0-9a-f-]{36}$/);
@@ -203,6 +209,25 @@ describe('operations', () => {
     expect(mine.headers.get('x-request-id')).toBe('client-7');
     const odd = await app.request('/nowhere', { headers: { 'x-request-id': 'no spaces allowed' } });
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends an answer as its route built it: the request id does not make Hono rebuild it', async () => {
+    // A header set on a finished answer makes Hono wrap it in a new Response around its body stream,
+    // which @hono/node-server then streams instead of writing in one piece.
+    const made: Response[] = [];
+    const route = () => {
+      const router = createRouter();
+      router.get('/made', (c) => {
+        const answer = c.json({ ok: true });
+        made.push(answer);
+        return answer;
+      });
+      return router;
+    };
+    const { app } = await setup({}, { routes: [route] });
+    const res = await app.request('/made');
+    expect(res).toBe(made[0]);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('serves the demo page with COOP/COEP, and its static files', async () => {
@@ -739,7 +764,10 @@ describe('dynamic batching', () => {
     const stays = app.request(post('/v1/models/alpha/classify', fakeImage(3), 'image/png'));
     for (let i = 0; i < 20; i++) await tick();
     client.abort();
-    expect((await gone).status).toBe(499);
+    const answer = await gone;
+    expect(answer.status).toBe(499);
+    // Built by the error path after the request's answer: the request id is added afterwards.
+    expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     engine.release();
     expect((await first).status).toBe(200);
     const kept = (await (await stays).json()) as Json;

@@ -4,17 +4,28 @@
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type ErrorCode, NetlensError, isNetlensError, messageOf } from '../core/errors.js';
 import { ClientClosedRequest } from './client-closed.js';
 import type { AppEnv } from './env.js';
-import { problemResponse } from './problem.js';
+import { problemAnswer } from './problem.js';
 
 export { ClientClosedRequest };
 
-/** A NetlensError as the problem+json answer, keeping headers middleware set before the error. */
+/**
+ * A NetlensError as the problem+json answer, keeping the headers middleware set before the error
+ * (X-Request-Id, WWW-Authenticate, CORS, Connection). c.body() adds them without building the context's
+ * own answer first; reading c.res would build it, and Hono would then rebuild this answer around a body
+ * stream when it is assigned. Only after an answer was already made (an error thrown behind it) are its
+ * headers copied by hand, less its content type and length.
+ */
 function problem(c: Context<AppEnv>, error: NetlensError): Response {
-  const response = problemResponse(error, { instance: c.req.path, requestId: c.get('requestId') });
-  // Keep headers set by middleware before the error (WWW-Authenticate, CORS, Connection).
+  const { body, status, headers } = problemAnswer(error, {
+    instance: c.req.path,
+    requestId: c.get('requestId'),
+  });
+  if (!c.finalized) return c.body(body, status as ContentfulStatusCode, headers);
+  const response = new Response(body, { status, headers });
   c.res.headers.forEach((value, name) => {
     if (name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);
   });

@@ -140,15 +140,23 @@ function toProblem(error: NetlensError, instance?: string, requestId?: string): 
  */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
-/** The problem document as an HTTP answer; every 503 carries Retry-After. */
-export function problemResponse(
+type ProblemOptions = { instance?: string; requestId?: string; headers?: Record<string, string> };
+
+/** The problem document as the parts of an HTTP answer; every 503 carries Retry-After. */
+export function problemAnswer(
   error: NetlensError,
-  options: { instance?: string; requestId?: string; headers?: Record<string, string> } = {},
-): Response {
+  options: ProblemOptions = {},
+): { body: string; status: number; headers: Record<string, string> } {
   const problem = toProblem(error, options.instance, options.requestId);
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers };
   const retry = error.details.retryAfterSeconds;
   if (typeof retry === 'number') headers['retry-after'] = String(retry);
   else if (problem.status === 503) headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS);
-  return new Response(JSON.stringify(problem), { status: problem.status, headers });
+  return { body: JSON.stringify(problem), status: problem.status, headers };
+}
+
+/** The problem document as an HTTP answer (problemAnswer's parts in a Response). */
+export function problemResponse(error: NetlensError, options: ProblemOptions = {}): Response {
+  const { body, status, headers } = problemAnswer(error, options);
+  return new Response(body, { status, headers });
 }

@@ -12,9 +12,6 @@ const CHANNELS: Partial<Record<number, 1 | 2 | 3 | 4>> = { 0: 1, 2: 3, 4: 2, 6: 
  */
 export const PNG_FAST_MAX_BYTES = 16 * 1024 * 1024;
 
-/** The fast path's name in DecodedImage.decoder (and the netlens_decoded_images_total metric). */
-export const PNG_FAST_DECODER = 'png-fast';
-
 /** Chunks the fast path reads at most (a 16 MiB image in libpng's 8 KiB IDAT chunks is ~2 000). */
 const MAX_CHUNKS = 8192;
 
@@ -86,7 +83,7 @@ export function decodePngFast(
     channels: header.channels,
     data,
     format: 'png',
-    decoder: PNG_FAST_DECODER,
+    decoder: 'png-fast',
   };
 }
 
