@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { NetlensError } from '../core/errors.js';
+import { NetlensError } from '../core/errors.js';
 import { type CreateAppOptions, createApp } from './app.js';
 import type { AppConfigInput } from './config.js';
 import { createRouter } from './env.js';
@@ -872,6 +872,27 @@ describe('security', () => {
     const res = await app.request('/v1/models/nope', { headers: { origin: 'https://a.example' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('answers an error thrown after an answer was made with a problem that keeps its headers', async () => {
+    const route = () => {
+      const router = createRouter();
+      router.use('/late', async (_, next) => {
+        await next();
+        throw new NetlensError('store_unavailable', 'failed after answering');
+      });
+      router.get('/late', (c) => {
+        c.header('x-kept', 'yes');
+        return c.json({ ok: true });
+      });
+      return router;
+    };
+    const { app } = await setup({}, { routes: [route] });
+    const res = await app.request('/late');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('x-kept')).toBe('yes');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await problemOf(res)).toMatchObject({ status: 503, detail: 'failed after answering' });
   });
 });
 

@@ -14,22 +14,17 @@ export { ClientClosedRequest };
 
 /**
  * A NetlensError as the problem+json answer, keeping the headers middleware set before the error
- * (X-Request-Id, WWW-Authenticate, CORS, Connection). c.body() adds them without building the context's
- * own answer first; reading c.res would build it, and Hono would then rebuild this answer around a body
- * stream when it is assigned. Only after an answer was already made (an error thrown behind it) are its
- * headers copied by hand, less its content type and length.
+ * (X-Request-Id, WWW-Authenticate, CORS, Connection): c.body() adds them without building the context's
+ * own answer first. Reading c.res would build it, and Hono would then rebuild this answer around a body
+ * stream when it is assigned. (An error thrown after an answer was made gets that answer's headers from
+ * Hono as it assigns this one.)
  */
 function problem(c: Context<AppEnv>, error: NetlensError): Response {
   const { body, status, headers } = problemAnswer(error, {
     instance: c.req.path,
     requestId: c.get('requestId'),
   });
-  if (!c.finalized) return c.body(body, status as ContentfulStatusCode, headers);
-  const response = new Response(body, { status, headers });
-  c.res.headers.forEach((value, name) => {
-    if (name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);
-  });
-  return response;
+  return c.body(body, status as ContentfulStatusCode, headers);
 }
 
 /** app.onError: typed errors as problems, Hono's own as their closest code, anything else as 500. */
