@@ -766,7 +766,7 @@ describe('dynamic batching', () => {
     client.abort();
     const answer = await gone;
     expect(answer.status).toBe(499);
-    // Built by the error path after the request's answer: the request id is added afterwards.
+    // Built by the error path once the client left: it carries the request id like every answer.
     expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     engine.release();
     expect((await first).status).toBe(200);

@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import { type ErrorCode, NetlensError, isNetlensError, messageOf } from '../core/errors.js';
 import { ClientClosedRequest } from './client-closed.js';
 import type { AppEnv } from './env.js';
@@ -31,7 +31,8 @@ function problem(c: Context<AppEnv>, error: NetlensError): Response {
 export function onError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ClientClosedRequest) {
     c.get('logger')?.info({}, 'client closed the request; its work was dropped');
-    return new Response(null, { status: 499 });
+    // Through c.body() like every answer, so it carries the headers set before (the request id).
+    return c.body(null, 499 as StatusCode);
   }
   if (isNetlensError(error)) {
     if (error.status >= 500) c.get('logger')?.warn({ err: error, code: error.code }, error.message);

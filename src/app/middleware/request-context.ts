@@ -23,17 +23,15 @@ export function requestContext(
     c.set('lifecycle', deps.lifecycle);
     const log = deps.logger.child({ reqId: requestId });
     c.set('logger', log);
-    // Set before the handler runs, so c.json()/c.body() answers carry it from the start; setting a
-    // header on a finished answer makes Hono rebuild it around a body stream (@hono/node-server then
-    // streams it instead of writing it in one call), so afterwards only answers built without it
-    // (a handler's own Response) get it that way.
+    // Set before the handler runs: every answer, the error path's included, is built with Hono's c.*()
+    // and so carries it. Setting a header on a finished answer would make Hono rebuild it around a body
+    // stream (@hono/node-server then streams it instead of writing it in one call).
     c.header('x-request-id', requestId);
     deps.lifecycle.begin();
     try {
       await next();
     } finally {
       deps.lifecycle.end();
-      if (c.res.headers.get('x-request-id') !== requestId) c.header('x-request-id', requestId);
       const route = routeLabel(c);
       const seconds = (performance.now() - startedAt) / 1000;
       deps.metrics.observeRequest(route, c.req.method, c.res.status, seconds);
