@@ -38,4 +38,6 @@ COPY --from=build /app/node_modules ./node_modules
 RUN mkdir -p /app/models/data && chown node:node /app/models/data
 USER node
 EXPOSE 8080
-CMD ["node", "bin/netlens.js", "serve"]
+# The HTTP thread's old-generation floor: the worker threads get theirs from NETLENS_THREAD_OLD_SPACE_MIB;
+# V8 reads the main thread's only from the command line (docs/performance.md, "Garbage collection").
+CMD ["node", "--initial-old-space-size=128", "bin/netlens.js", "serve"]

@@ -115,7 +115,18 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   const main = join(ROOT, 'functions/node/main.ts');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', main, '--port', String(port), '--model', modelName],
+    // The HTTP thread's old-generation floor (the worker threads' one, NETLENS_THREAD_OLD_SPACE_MIB),
+    // given on the command line as `npm start` and the container images give it.
+    [
+      `--initial-old-space-size=${settings.threadOldSpaceMiB}`,
+      '--import',
+      'tsx',
+      main,
+      '--port',
+      String(port),
+      '--model',
+      modelName,
+    ],
     {
       cwd: ROOT,
       // warn: no per-request log lines; a deep queue and a long deadline so 64 clients are never refused.

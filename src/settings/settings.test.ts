@@ -258,3 +258,28 @@ describe('docs/settings.md', () => {
     for (const s of Object.values(SETTINGS)) expect(doc).toContain(`\`${s.env}\``);
   });
 });
+
+describe('NETLENS_THREAD_OLD_SPACE_MIB', () => {
+  it('is the floor the launch commands give the HTTP thread, which only the command line can set', () => {
+    const floor = SETTINGS.threadOldSpaceMiB.default;
+    expect(floor).toBe(128);
+    const flag = `--initial-old-space-size=${floor}`;
+    const root = resolve(import.meta.dirname, '../..');
+    const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts['start']).toContain(`node ${flag} bin/netlens.js start`);
+    for (const file of ['Dockerfile', 'deploy/Dockerfile.gpu', 'bench/http.ts']) {
+      expect(readFileSync(resolve(root, file), 'utf8'), file).toContain(
+        file.endsWith('.ts') ? '`--initial-old-space-size=${settings.threadOldSpaceMiB}`' : `"${flag}"`,
+      );
+    }
+  });
+
+  it('takes 0 (V8 decides) and refuses what V8 would not take', () => {
+    expect(readSettings({ NETLENS_THREAD_OLD_SPACE_MIB: '0' }, node).settings.threadOldSpaceMiB).toBe(0);
+    expect(errorOf(() => readSettings({ NETLENS_THREAD_OLD_SPACE_MIB: '64.5' }, node)).code).toBe(
+      'invalid_argument',
+    );
+  });
+});

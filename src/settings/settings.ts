@@ -88,6 +88,7 @@ export interface Settings {
   threads: number;
   spinning: boolean;
   prepareThreads: number;
+  threadOldSpaceMiB: number;
   warmUp: boolean;
   maxBatch: number;
   maxDelayMs: number;
@@ -241,6 +242,14 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     defaultText: '1',
     scope: 'node',
     doc: 'Worker threads of the server that decode and preprocess images, off the HTTP thread; 0 does it on the HTTP thread (docs/performance.md).',
+  }),
+  threadOldSpaceMiB: spec<number>({
+    env: 'NETLENS_THREAD_OLD_SPACE_MIB',
+    kind: int({ min: 0, max: 4096 }),
+    default: 128,
+    defaultText: '128',
+    scope: 'node',
+    doc: "MiB of old-generation heap under which V8 skips full garbage collections in the server's worker threads (inference and prepare): V8's initial old-space size, set for the threads the runtime starts. Images crossing between threads count against V8's limit, and with its default limit the prepare thread ran a full collection every ~25 images; a floor, not memory reserved. 0 keeps V8's default (docs/performance.md).",
   }),
   warmUp: spec<boolean>({
     env: 'NETLENS_WARM_UP',

@@ -18,6 +18,7 @@ import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory 
 import { createNodeImageKit } from './image-kit.js';
 import { InputBuffers } from './input-buffers.js';
 import { createPreparePool } from './prepare-pool.js';
+import { setThreadOldSpaceFloor } from './thread-heap.js';
 import { createWorkerEngine } from './worker-engine.js';
 
 export interface NodeRuntime {
@@ -48,6 +49,7 @@ export type NodeRuntimeSettings = Pick<
   | 'sessions'
   | 'modelsDir'
   | 'prepareThreads'
+  | 'threadOldSpaceMiB'
 >;
 
 /** This machine as the settings module's defaults see it. */
@@ -70,6 +72,8 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     threads: settings.threads,
     spinning: settings.spinning,
   };
+  // Before the threads start: V8 reads the floor when it creates a thread's heap.
+  setThreadOldSpaceFloor(settings.threadOldSpaceMiB);
   // Model inputs go round: prepare pool → inference worker → back here → the next prepare task.
   const inputs = new InputBuffers();
   const worker = settings.engineWorker

@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { setThreadOldSpaceFloor } from './thread-heap.js';
+
+const run = promisify(execFile);
+
+/**
+ * A fresh Node process (V8 flags are process-wide) sets the floor, then starts a worker thread that
+ * promotes ~300 MB of garbage to the old generation (a ring of 8 live arrays of 25 000 objects, each
+ * replaced after surviving scavenges) with a small live set, and reports its full collections.
+ */
+async function fullCollections(floorMiB: number): Promise<number> {
+  const script = `
+    const { setThreadOldSpaceFloor } = await import(${JSON.stringify(new URL('./thread-heap.ts', import.meta.url).href)});
+    const { Worker } = await import('node:worker_threads');
+    setThreadOldSpaceFloor(${floorMiB});
+    const worker = new Worker(\`
+      const { parentPort } = require('node:worker_threads');
+      const { PerformanceObserver, constants } = require('node:perf_hooks');
+      let full = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
+      }).observe({ entryTypes: ['gc'] });
+      const ring = [];
+      let i = 0;
+      (function step() {
+        for (let k = 0; k < 20; k++, i++) ring[i % 8] = Array.from({ length: 25000 }, (_, j) => ({ j }));
+        if (i < 300) setImmediate(step);
+        else setTimeout(() => parentPort.postMessage(full), 50);
+      })();\`, { eval: true, execArgv: [] });
+    worker.once('message', (full) => { console.log(full); void worker.terminate(); });
+  `;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    timeout: 60_000,
+  });
+  return Number(stdout.trim());
+}
+
+describe('setThreadOldSpaceFloor', () => {
+  it('lets threads started after it skip full collections under the floor', async () => {
+    const [without, withFloor] = await Promise.all([fullCollections(0), fullCollections(512)]);
+    // Measured here: 5 without a floor, 0 with 512 MiB (the garbage stays under it).
+    expect(without).toBeGreaterThanOrEqual(3);
+    expect(withFloor).toBe(0);
+  });
+
+  it('takes whole MiB only', () => {
+    expect(() => setThreadOldSpaceFloor(-1)).toThrow(RangeError);
+    expect(() => setThreadOldSpaceFloor(1.5)).toThrow(/whole number of MiB/);
+  });
+});
