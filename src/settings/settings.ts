@@ -249,7 +249,7 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
     default: 128,
     defaultText: '128',
     scope: 'node',
-    doc: "MiB of old-generation heap under which V8 skips full garbage collections in the server's worker threads (inference and prepare): V8's initial old-space size, set for the threads the runtime starts. Images crossing between threads count against V8's limit, and with its default limit the prepare thread ran a full collection every ~25 images; a floor, not memory reserved. 0 keeps V8's default (docs/performance.md).",
+    doc: "MiB of old-generation heap under which V8 skips full garbage collections in the server's worker threads (inference and prepare): V8's initial old-space size, set for the threads the runtime starts. Images crossing between threads count against V8's limit, and with its default limit the prepare thread ran a full collection every ~25 images; a floor, not memory reserved. 0 keeps V8's default. The HTTP thread's floor can only come from the command line: `npm start` and the container images run `node --initial-old-space-size=128` (docs/performance.md).",
   }),
   warmUp: spec<boolean>({
     env: 'NETLENS_WARM_UP',
