@@ -113,12 +113,13 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const main = join(ROOT, 'functions/node/main.ts');
+  // The HTTP thread's old-generation floor: the worker threads' one (NETLENS_THREAD_OLD_SPACE_MIB, this
+  // server's variant included), given on the command line as `npm start` and the container images do.
+  const floor = readNodeSettings({ ...process.env, ...env }).settings.threadOldSpaceMiB;
   const child = spawn(
     process.execPath,
-    // The HTTP thread's old-generation floor (the worker threads' one, NETLENS_THREAD_OLD_SPACE_MIB),
-    // given on the command line as `npm start` and the container images give it.
     [
-      `--initial-old-space-size=${settings.threadOldSpaceMiB}`,
+      ...(floor > 0 ? [`--initial-old-space-size=${floor}`] : []),
       '--import',
       'tsx',
       main,

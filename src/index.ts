@@ -21,6 +21,11 @@ export interface ClassifierOptions {
   threads?: number;
   /** Run onnxruntime-node in a worker thread so inference never blocks the event loop (default true). */
   engineWorker?: boolean;
+  /**
+   * Old-generation floor in MiB of the worker threads started from now on in this process (V8 flags are
+   * process-wide): NETLENS_THREAD_OLD_SPACE_MIB, default 128; 0 leaves V8 as your process started it.
+   */
+  threadOldSpaceMiB?: number;
 }
 
 export interface Classifier {
@@ -42,6 +47,8 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
     NETLENS_PROVIDERS: options.providers?.join(','),
     NETLENS_THREADS: options.threads === undefined ? undefined : String(options.threads),
     NETLENS_ENGINE_WORKER: options.engineWorker === undefined ? undefined : String(options.engineWorker),
+    NETLENS_THREAD_OLD_SPACE_MIB:
+      options.threadOldSpaceMiB === undefined ? undefined : String(options.threadOldSpaceMiB),
   });
   const runtime = await createNodeRuntime(settings);
   try {

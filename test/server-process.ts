@@ -26,15 +26,29 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns the server with `--port 0` and waits for its "listening" log line (pino JSON on stdout). */
+/**
+ * Spawns the server with `--port 0` and waits for its "listening" log line (pino JSON on stdout).
+ * `nodeArgs` go to node itself: by default the HTTP thread's old-generation floor, as `npm start` gives it.
+ */
 export async function startServerProcess(
   args: string[] = [],
   env: Record<string, string> = {},
   timeoutMs = 120_000,
+  nodeArgs: string[] = ['--initial-old-space-size=128'],
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'functions/node/main.ts'), '--port', '0', '--host', '127.0.0.1', ...args],
+    [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      join(ROOT, 'functions/node/main.ts'),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...args,
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, NETLENS_LOG_LEVEL: 'info', ...env },

@@ -235,6 +235,23 @@ describe('the Node server process with the default model', () => {
 });
 
 describe('the Node server process: start-up and shutdown', () => {
+  it('warns at start when node gives the HTTP thread no old-generation floor, and only then', async () => {
+    await ensureDefaultModel();
+    const warning =
+      /"level":40,.*"msg":"the HTTP thread has no old-generation floor: start node with --initial-old-space-size=128/;
+    for (const [nodeArgs, warns] of [
+      [[], true],
+      [['--initial-old-space-size=128'], false],
+    ] as const) {
+      const server = await startServerProcess([], {}, 120_000, [...nodeArgs]);
+      try {
+        expect(warning.test(server.stdout()), `node ${nodeArgs.join(' ')}`).toBe(warns);
+      } finally {
+        await server.stop();
+      }
+    }
+  });
+
   it('refuses to start without the default model, naming the command that builds it', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'netlens-empty-'));
     await expect(startServerProcess(['--models-dir', empty], {}, 60_000)).rejects.toThrow(

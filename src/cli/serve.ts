@@ -1,5 +1,6 @@
 import { exitOnSignals, startServer } from '../runtime/node/server.js';
 import { readNodeSettings } from '../runtime/node/runtime.js';
+import { mainThreadFloorWarning } from '../runtime/node/thread-heap.js';
 import { SETTINGS, type Settings } from '../settings/index.js';
 import type { ModelOptions } from './load-model.js';
 import { ensureDefaultModels } from './start.js';
@@ -22,7 +23,8 @@ function serveSettings(options: ServeOptions): { settings: Settings; warnings: s
     flags.providers = SETTINGS.providers.kind.parse(options.providers.trim(), '--providers');
   }
   const { settings, warnings } = readNodeSettings(process.env, flags);
-  return { settings, warnings };
+  const floor = mainThreadFloorWarning(process.execArgv, settings.threadOldSpaceMiB);
+  return { settings, warnings: floor === undefined ? warnings : [...warnings, floor] };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The one settings module: every environment variable netlens reads (docs/settings.md). */
 export {
   DEFAULT_MODEL,
+  DEFAULT_THREAD_OLD_SPACE_MIB,
   SETTINGS,
   readSettings,
   settingsTable,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NetlensError } from '../core/errors.js';
-import { SETTINGS, readSettings, settingsTable } from './settings.js';
+import { DEFAULT_THREAD_OLD_SPACE_MIB, SETTINGS, readSettings, settingsTable } from './settings.js';
 
 const node = { runtime: 'node', cores: 4 } as const;
 const edge = { runtime: 'edge', cores: 1 } as const;
@@ -261,8 +261,8 @@ describe('docs/settings.md', () => {
 
 describe('NETLENS_THREAD_OLD_SPACE_MIB', () => {
   it('is the floor the launch commands give the HTTP thread, which only the command line can set', () => {
-    const floor = SETTINGS.threadOldSpaceMiB.default;
-    expect(floor).toBe(128);
+    const floor = DEFAULT_THREAD_OLD_SPACE_MIB;
+    expect(SETTINGS.threadOldSpaceMiB.default).toBe(floor);
     const flag = `--initial-old-space-size=${floor}`;
     const root = resolve(import.meta.dirname, '../..');
     const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
@@ -271,15 +271,17 @@ describe('NETLENS_THREAD_OLD_SPACE_MIB', () => {
     expect(pkg.scripts['start']).toContain(`node ${flag} bin/netlens.js start`);
     for (const file of ['Dockerfile', 'deploy/Dockerfile.gpu', 'bench/http.ts']) {
       expect(readFileSync(resolve(root, file), 'utf8'), file).toContain(
-        file.endsWith('.ts') ? '`--initial-old-space-size=${settings.threadOldSpaceMiB}`' : `"${flag}"`,
+        file.endsWith('.ts') ? '`--initial-old-space-size=${floor}`' : `"${flag}"`,
       );
     }
   });
 
   it('takes 0 (V8 decides) and refuses what V8 would not take', () => {
     expect(readSettings({ NETLENS_THREAD_OLD_SPACE_MIB: '0' }, node).settings.threadOldSpaceMiB).toBe(0);
-    expect(errorOf(() => readSettings({ NETLENS_THREAD_OLD_SPACE_MIB: '64.5' }, node)).code).toBe(
-      'invalid_argument',
-    );
+    for (const value of ['64.5', '-1', '4097']) {
+      expect(errorOf(() => readSettings({ NETLENS_THREAD_OLD_SPACE_MIB: value }, node)).code).toBe(
+        'invalid_argument',
+      );
+    }
   });
 });

@@ -62,6 +62,9 @@ function spec<T>(s: Spec<T>): Spec<T> {
 }
 
 export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
+
+/** The old-generation floor of the server's threads, MiB (NETLENS_THREAD_OLD_SPACE_MIB; node's command line for the HTTP thread). */
+export const DEFAULT_THREAD_OLD_SPACE_MIB = 128;
 const MIB = 1024 * 1024;
 const providerName: Kind<string> = {
   describe: 'an execution provider (cuda, tensorrt, webgpu, dml, coreml, cpu; wasm at the edge)',
@@ -246,10 +249,10 @@ export const SETTINGS: { readonly [K in SettingName]: Spec<Settings[K]> } = {
   threadOldSpaceMiB: spec<number>({
     env: 'NETLENS_THREAD_OLD_SPACE_MIB',
     kind: int({ min: 0, max: 4096 }),
-    default: 128,
-    defaultText: '128',
+    default: DEFAULT_THREAD_OLD_SPACE_MIB,
+    defaultText: String(DEFAULT_THREAD_OLD_SPACE_MIB),
     scope: 'node',
-    doc: "MiB of old-generation heap under which V8 skips full garbage collections in the server's worker threads (inference and prepare): V8's initial old-space size, set for the threads the runtime starts. Images crossing between threads count against V8's limit, and with its default limit the prepare thread ran a full collection every ~25 images; a floor, not memory reserved. 0 keeps V8's default. The HTTP thread's floor can only come from the command line: `npm start` and the container images run `node --initial-old-space-size=128` (docs/performance.md).",
+    doc: "MiB of old-generation heap under which V8 skips full garbage collections in the server's worker threads (inference and prepare): V8's initial old-space size, set for the threads the runtime starts (and any thread started after them in the process). Images crossing between threads count against V8's limit, which with its defaults had the prepare thread run a full collection every ~26 images. A threshold, not memory reserved, but dead objects may stay until it is reached: up to this much per thread (under load the server's resident memory measured 514 MB against 471 without it). 0 leaves the threads as node was started. The HTTP thread's floor only comes from node's command line: `npm start` and the container images run `node --initial-old-space-size=128`, and `netlens serve` warns when it is missing (docs/performance.md).",
   }),
   warmUp: spec<boolean>({
     env: 'NETLENS_WARM_UP',

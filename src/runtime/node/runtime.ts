@@ -11,7 +11,13 @@ import type { Engine } from '../../core/engine.js';
 import type { ImageDecoder, ImageFormat } from '../../core/image-types.js';
 import type { PreprocessKernels } from '../../core/pipeline.js';
 import { type PrepareImage, prepareInThread } from '../../core/prepare.js';
-import { type Host, type ReadSettings, type Settings, readSettings } from '../../settings/index.js';
+import {
+  DEFAULT_THREAD_OLD_SPACE_MIB,
+  type Host,
+  type ReadSettings,
+  type Settings,
+  readSettings,
+} from '../../settings/index.js';
 import { SHARP_FORMATS } from './decode-image.js';
 import { createNodeEngine } from './engine.js';
 import { type ModelDirectorySource, createModelDirectorySource, modelsDirectory } from './model-dir.js';
@@ -49,8 +55,9 @@ export type NodeRuntimeSettings = Pick<
   | 'sessions'
   | 'modelsDir'
   | 'prepareThreads'
-  | 'threadOldSpaceMiB'
->;
+> &
+  /** The worker threads' old-generation floor (thread-heap.ts); NETLENS_THREAD_OLD_SPACE_MIB's default when absent. */
+  Partial<Pick<Settings, 'threadOldSpaceMiB'>>;
 
 /** This machine as the settings module's defaults see it. */
 export function nodeHost(): Host {
@@ -73,7 +80,7 @@ export async function createNodeRuntime(settings: NodeRuntimeSettings): Promise<
     spinning: settings.spinning,
   };
   // Before the threads start: V8 reads the floor when it creates a thread's heap.
-  setThreadOldSpaceFloor(settings.threadOldSpaceMiB);
+  setThreadOldSpaceFloor(settings.threadOldSpaceMiB ?? DEFAULT_THREAD_OLD_SPACE_MIB);
   // Model inputs go round: prepare pool → inference worker → back here → the next prepare task.
   const inputs = new InputBuffers();
   const worker = settings.engineWorker
