@@ -65,6 +65,7 @@ export const DEFAULT_MODEL = 'nsfw-mobilenet-v2';
 
 /** The old-generation floor of the server's threads, MiB (NETLENS_THREAD_OLD_SPACE_MIB; node's command line for the HTTP thread). */
 export const DEFAULT_THREAD_OLD_SPACE_MIB = 128;
+
 const MIB = 1024 * 1024;
 const providerName: Kind<string> = {
   describe: 'an execution provider (cuda, tensorrt, webgpu, dml, coreml, cpu; wasm at the edge)',
