@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { ensureDefaultModels } from '../src/cli/start.js';
 import { readNodeSettings } from '../src/runtime/node/runtime.js';
+import { mainThreadFloorArgs } from '../src/runtime/node/thread-heap.js';
 import { type EngineResult, measureEngineVariants } from './engine-variants.js';
 import { CORES, load1, machineLine, ownCpuMs, processCpuMs, processFaults, threadCpuMs } from './machine.js';
 import { type BenchModel, loadBenchModel } from './photos.js';
@@ -118,16 +119,7 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   const floor = readNodeSettings({ ...process.env, ...env }).settings.threadOldSpaceMiB;
   const child = spawn(
     process.execPath,
-    [
-      ...(floor > 0 ? [`--initial-old-space-size=${floor}`] : []),
-      '--import',
-      'tsx',
-      main,
-      '--port',
-      String(port),
-      '--model',
-      modelName,
-    ],
+    [...mainThreadFloorArgs(floor), '--import', 'tsx', main, '--port', String(port), '--model', modelName],
     {
       cwd: ROOT,
       // warn: no per-request log lines; a deep queue and a long deadline so 64 clients are never refused.

@@ -5,6 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { ensureDefaultModels } from '../src/cli/start.js';
+import { mainThreadFloorArgs } from '../src/runtime/node/thread-heap.js';
+import { DEFAULT_THREAD_OLD_SPACE_MIB } from '../src/settings/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const MODELS_DIR = join(ROOT, 'models/onnx');
@@ -34,7 +36,7 @@ export async function startServerProcess(
   args: string[] = [],
   env: Record<string, string> = {},
   timeoutMs = 120_000,
-  nodeArgs: string[] = ['--initial-old-space-size=128'],
+  nodeArgs: string[] = mainThreadFloorArgs(DEFAULT_THREAD_OLD_SPACE_MIB),
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { mainThreadFloorWarning, setThreadOldSpaceFloor } from './thread-heap.js';
+import { mainThreadFloorArgs, mainThreadFloorWarning, setThreadOldSpaceFloor } from './thread-heap.js';
 
 const run = promisify(execFile);
 
@@ -45,7 +45,7 @@ describe('setThreadOldSpaceFloor', () => {
     const [without, withFloor, commandLine] = await Promise.all([
       fullCollections(0),
       fullCollections(1024),
-      fullCollections(0, ['--initial-old-space-size=1024']),
+      fullCollections(0, mainThreadFloorArgs(1024)),
     ]);
     // Measured here: 5–7 without a floor; 0 with 1 GiB (the garbage stays under it), however it came.
     expect(without).toBeGreaterThanOrEqual(3);
@@ -57,6 +57,14 @@ describe('setThreadOldSpaceFloor', () => {
     expect(() => setThreadOldSpaceFloor(-1)).toThrow(RangeError);
     expect(() => setThreadOldSpaceFloor(1.5)).toThrow(/whole number of MiB/);
     expect(() => setThreadOldSpaceFloor(undefined as unknown as number)).toThrow(/not undefined/);
+  });
+});
+
+describe('mainThreadFloorArgs', () => {
+  it('is the flag the warning looks for, and nothing for 0', () => {
+    expect(mainThreadFloorArgs(128)).toEqual(['--initial-old-space-size=128']);
+    expect(mainThreadFloorWarning(mainThreadFloorArgs(128), 128)).toBeUndefined();
+    expect(mainThreadFloorArgs(0)).toEqual([]);
   });
 });
 

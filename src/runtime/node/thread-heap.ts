@@ -28,6 +28,14 @@ export function setThreadOldSpaceFloor(mib: number): void {
 }
 
 /**
+ * The node arguments that give a process's main thread a floor of `mib` MiB (none for 0): what a
+ * program that starts the server as a child process puts before the script, as `npm start` does.
+ */
+export function mainThreadFloorArgs(mib: number): string[] {
+  return mib > 0 ? [`${FLAG}=${mib}`] : [];
+}
+
+/**
  * The warning for a server whose main (HTTP) thread has no old-generation floor while its worker
  * threads get one: V8 reads the main thread's only from node's command line (NODE_OPTIONS refuses the
  * flag), as `npm start` and the container images give it. Undefined when the command line has the flag
