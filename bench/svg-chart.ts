@@ -26,8 +26,9 @@ export interface Bar {
 }
 
 export function barChart(title: string, unit: string, bars: readonly Bar[]): string {
-  const left = 300;
-  const width = 820;
+  // Room for the longest label at ~6.5 px a character (12 px sans-serif), at least the old 300.
+  const left = Math.max(300, Math.ceil(12 + 6.5 * Math.max(...bars.map((b) => b.label.length))));
+  const width = left + 520;
   const barH = 18;
   const gap = 8;
   const top = 40;
