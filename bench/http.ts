@@ -16,7 +16,7 @@
  *      until then its compiler threads and the unoptimised code add 2–3 CPU ms per image
  *      (docs/performance.md), which a server that runs for hours does not pay.
  * The order is 1, 2, a first pass of 3, then 1 and 2 again (the servers stay up, idle) and a second pass
- * of 3. This machine's speed drifts by up to 25% over minutes, so each figure is the faster of its two
+ * of 3 (after 10 s of load at 16 clients again). This machine's speed drifts by up to 25% over minutes, so each figure is the faster of its two
  * runs: the limits are the machine at its best, and each HTTP point is the server at its best, the other
  * pass printed beside it (comparing the best of two limits with a single server run would favour the
  * limits).
@@ -103,6 +103,8 @@ interface Point {
   /** This process (autocannon) per image: the load generator shares the machine. */
   clientCpuMs: number;
   load: number;
+  /** Which pass the figures are from (1 or 2). */
+  pass: number;
   /** The other of the point's two passes (fasterPasses): the point shows the faster one. */
   otherPass?: { imagesPerSecond: number; serverCpuMs: number };
 }
@@ -145,18 +147,33 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
     child.once('exit', (code) => fail(new Error(`server exited (${code})`))),
   );
   const started = Date.now();
-  for (;;) {
-    const ready = await Promise.race([
-      fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-      exited,
-    ]);
-    if (ready) return { child, url };
-    if (Date.now() - started > 180_000) throw new Error('server did not become ready in 180 s');
-    await sleep(100);
+  try {
+    for (;;) {
+      const ready = await Promise.race([
+        fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+        exited,
+      ]);
+      if (ready) return { child, url };
+      if (Date.now() - started > 180_000) throw new Error('server did not become ready in 180 s');
+      await sleep(100);
+    }
+  } catch (error) {
+    await stopServer(child);
+    throw error;
   }
+}
+
+/** SIGTERM (the server's graceful shutdown), SIGKILL if it has not exited 15 s later. */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exit;
+  clearTimeout(timer);
 }
 
 /**
@@ -236,7 +253,7 @@ async function point(
   model: BenchModel,
   variant: string,
   clients: number,
-): Promise<Point> {
+): Promise<Omit<Point, 'pass'>> {
   const running = load(server.url, model, clients, ramp + seconds + 1);
   await sleep(ramp * 1000);
   const before = await serverStats(server.url);
@@ -270,23 +287,33 @@ async function point(
   };
 }
 
+/** Seconds of load at 16 clients before the second pass: the server sat idle for minutes. */
+const REWARM_S = 10;
+
 interface RunningServer {
   variant: ServerVariant;
   server: { child: ChildProcess; url: string };
 }
 
 /** A variant's server, started and warmed up (V8's optimised code, onnxruntime's arena, the pool). */
-async function startVariant(model: BenchModel, variant: ServerVariant): Promise<RunningServer> {
-  const server = await startServer(variant.env);
-  await load(server.url, model, 16, warmUp);
-  return { variant, server };
+async function startVariant(variant: ServerVariant): Promise<RunningServer> {
+  return { variant, server: await startServer(variant.env) };
 }
 
-/** One pass over the client counts against a running server. */
-async function measurePass(model: BenchModel, running: RunningServer, pass: number): Promise<Point[]> {
+/**
+ * One pass over the client counts against a running server, after `warm` s of load at 16 clients: the
+ * full warm-up before the first pass, a shorter one before the second (the server sat idle meanwhile).
+ */
+async function measurePass(
+  model: BenchModel,
+  running: RunningServer,
+  pass: number,
+  warm: number,
+): Promise<Point[]> {
+  await load(running.server.url, model, 16, warm);
   const points: Point[] = [];
   for (const clients of clientCounts) {
-    const p = await point(running.server, model, running.variant.name, clients);
+    const p = { ...(await point(running.server, model, running.variant.name, clients)), pass };
     points.push(p);
     log(
       `  ${running.variant.name} (pass ${pass}) ${String(clients).padStart(3)} clients: ${p.imagesPerSecond.toFixed(1)} images/s, ` +
@@ -298,21 +325,19 @@ async function measurePass(model: BenchModel, running: RunningServer, pass: numb
   return points;
 }
 
-async function stopVariant(running: RunningServer): Promise<void> {
-  const { child } = running.server;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exit = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exit;
-}
-
 /**
- * Each point as the faster of its two passes (by images/s), the other pass's figures kept beside it:
- * the same rule as the in-process limits, so that the machine's drift over minutes favours neither side.
+ * Each point as the faster of its two passes (by images/s, the figure the ratios are taken from), the
+ * other pass's figures kept beside it. The limits are the faster of their two runs too (by CPU ms per
+ * image, from which they are computed), so the machine's drift over minutes favours neither side as a
+ * rule. Both passes list their points in the same order; a variant whose second pass failed keeps its
+ * first.
  */
-function fasterPasses(first: Point[], second: Point[]): Point[] {
+function fasterPasses(first: Point[], second: Map<string, Point[]>): Point[] {
+  const index = new Map<string, number>();
   return first.map((a) => {
-    const b = second.find((p) => p.variant === a.variant && p.clients === a.clients);
+    const i = index.get(a.variant) ?? 0;
+    index.set(a.variant, i + 1);
+    const b = second.get(a.variant)?.[i];
     if (!b) return a;
     const [best, other] = b.imagesPerSecond > a.imagesPerSecond ? [b, a] : [a, b];
     return {
@@ -328,6 +353,8 @@ interface Run {
   stages: Stages;
   /** The pipeline on every core at once, the faster of its two runs. */
   parallel: ParallelPipeline;
+  /** Both runs of it: before the servers and between their passes (beside `pipelines`). */
+  parallels: { before: ParallelPipeline; after: ParallelPipeline };
   /** The pipeline's CPU ms per image as measured before the servers and between their two passes. */
   pipelines: { before: number; after: number };
   engines: EngineResult[];
@@ -352,7 +379,7 @@ function verdicts(run: Run): string[] {
   if (at16) {
     lines.push(
       `- HTTP, server defaults, 16 clients: ${at16.imagesPerSecond.toFixed(1)} images/s${otherPassNote(at16)} = **${pct(at16.imagesPerSecond / fastest.medianImagesPerSecond)} of the fastest raw engine** and **${pct(at16.imagesPerSecond / limit)} of the pipeline limit**.`,
-      `- the pipeline on every core at once, in process (${run.parallel.copies} copies side by side, bench/pipeline-parallel.ts): ${run.parallel.imagesPerSecond.toFixed(1)} images/s at ${ms(run.parallel.cpuMsPerImage)} CPU ms per image = ${pct(run.parallel.imagesPerSecond / limit)} of the pipeline limit; HTTP at 16 clients = **${pct(at16.imagesPerSecond / run.parallel.imagesPerSecond)} of it** (not a target: the limit is).`,
+      `- the pipeline on every core at once, in process (${run.parallel.copies} copies side by side, bench/pipeline-parallel.ts), each run beside the one-core limit measured just before it: ${sideBySide(run.parallels.before, run.pipelines.before)} before the server, ${sideBySide(run.parallels.after, run.pipelines.after)} between its passes; HTTP at 16 clients = **${pct(at16.imagesPerSecond / run.parallel.imagesPerSecond)} of the faster** (not a target: the limit is).`,
       `- server CPU per image: ${ms(at16.serverCpuMs)} ms = **${(at16.serverCpuMs / stages.pipeline.cpuMs).toFixed(2)}× the in-process pipeline's** ${ms(stages.pipeline.cpuMs)} ms (target ≤ 1.3×); the load generator used ${ms(at16.clientCpuMs)} CPU ms per image besides.`,
     );
   }
@@ -363,11 +390,17 @@ function verdicts(run: Run): string[] {
   return lines;
 }
 
-/** " (the faster of two passes; the other: N)" when the point has two passes. */
+/** " (pass 1, the faster of two; pass 2: N images/s, M CPU ms/image)", or which pass alone counted. */
 function otherPassNote(p: Point): string {
   return p.otherPass
-    ? ` (the faster of two passes; the other: ${p.otherPass.imagesPerSecond.toFixed(1)} images/s, ${ms(p.otherPass.serverCpuMs)} CPU ms/image)`
-    : '';
+    ? ` (pass ${p.pass}, the faster of two; pass ${3 - p.pass}: ${p.otherPass.imagesPerSecond.toFixed(1)} images/s, ${ms(p.otherPass.serverCpuMs)} CPU ms/image)`
+    : ` (pass ${p.pass} only)`;
+}
+
+/** "196.8 images/s at 9.79 CPU ms per image (89.8% of the limit then)". */
+function sideBySide(p: ParallelPipeline, pipelineCpuMs: number): string {
+  const limit = (CORES * 1000) / pipelineCpuMs;
+  return `${p.imagesPerSecond.toFixed(1)} images/s at ${ms(p.cpuMsPerImage)} CPU ms per image (${pct(p.imagesPerSecond / limit)} of the limit then)`;
 }
 
 function variantLabel(name: string): string {
@@ -387,7 +420,7 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
       `${model.photos.length} photos (../shared/data/images), model ${manifest.input.width}×${manifest.input.height}, resize ${manifest.preprocessing.resize}. ` +
       `Server defaults here: ${settings.sessions} session(s) per model, each in its own worker thread with ${settings.threads} intra-op thread(s), spinning ${settings.spinning ? 'on' : 'off'}, ` +
       `${settings.prepareThreads} prepare thread(s), max batch ${settings.maxBatch}, ${settings.concurrency} engine calls in flight; ` +
-      `each server warmed up for ${warmUp} s at 16 clients, then ${ramp} s of load before each point's ${seconds} s; two passes, the faster shown. ` +
+      `each server warmed up for ${warmUp} s at 16 clients, then ${ramp} s of load before each point's ${seconds} s; two passes (the second after ${Math.min(warmUp, REWARM_S)} s of load again), the faster shown. ` +
       `Run: \`npx tsx bench/http.ts --model ${manifest.name} --record\`.`,
     '',
     ...verdicts(run),
@@ -424,7 +457,7 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
       'server',
       'clients',
       'images/s',
-      'other pass images/s',
+      "pass (the other's images/s)",
       'p50 ms',
       'p99 ms',
       'mean batch',
@@ -439,7 +472,7 @@ function markdown(run: Run, charts: { stages: string; clients: string }): string
         variantLabel(p.variant),
         p.clients,
         p.imagesPerSecond.toFixed(1),
-        p.otherPass ? p.otherPass.imagesPerSecond.toFixed(1) : '—',
+        p.otherPass ? `${p.pass} (${p.otherPass.imagesPerSecond.toFixed(1)})` : `${p.pass} (—)`,
         p.p50,
         p.p99,
         p.meanBatch.toFixed(2),
@@ -577,20 +610,26 @@ async function main(): Promise<void> {
   try {
     const first: Point[] = [];
     for (const variant of VARIANTS) {
-      const server = await startVariant(model, variant);
+      const server = await startVariant(variant);
       running.push(server);
-      first.push(...(await measurePass(model, server, 1)));
+      first.push(...(await measurePass(model, server, 1, warmUp)));
     }
     after = await measureStages(model);
     logStages('after the first pass', after);
     enginesAfter = await measureEngineVariants(model, { rounds: Number(args['engine-rounds']) });
     parallelAfter = await measureParallelPipeline(parallelModel);
     logParallel('after the first pass', parallelAfter);
-    const second: Point[] = [];
-    for (const server of running) second.push(...(await measurePass(model, server, 2)));
+    const second = new Map<string, Point[]>();
+    for (const server of running) {
+      try {
+        second.set(server.variant.name, await measurePass(model, server, 2, Math.min(warmUp, REWARM_S)));
+      } catch (error) {
+        log(`  ${server.variant.name}: the second pass failed, its first pass counts: ${String(error)}`);
+      }
+    }
     points = fasterPasses(first, second);
   } finally {
-    for (const server of running) await stopVariant(server);
+    for (const server of running) await stopServer(server.server.child);
   }
   const stages = after.pipeline.cpuMs < before.pipeline.cpuMs ? after : before;
   const engines = enginesBefore.map((e) => faster(e, enginesAfter.find((a) => a.name === e.name) ?? e));
@@ -602,7 +641,16 @@ async function main(): Promise<void> {
   const pipelines = { before: before.pipeline.cpuMs, after: after.pipeline.cpuMs };
   const parallel =
     parallelAfter.imagesPerSecond > parallelBefore.imagesPerSecond ? parallelAfter : parallelBefore;
-  const run: Run = { model, stages, parallel, pipelines, engines, points, loads: { start, end: load1() } };
+  const run: Run = {
+    model,
+    stages,
+    parallel,
+    parallels: { before: parallelBefore, after: parallelAfter },
+    pipelines,
+    engines,
+    points,
+    loads: { start, end: load1() },
+  };
   const charts = args.record ? writeCharts(run) : { stages: '(not recorded)', clients: '(not recorded)' };
   const section = markdown(run, charts);
   process.stdout.write(`${section}\n`);

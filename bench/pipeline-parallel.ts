@@ -7,16 +7,13 @@
  *
  * Why beside the pipeline limit (cores ÷ the one-core pipeline's CPU ms per image): that limit assumes
  * the cores scale perfectly — every core busy all the time, each as fast as one core alone. Side by
- * side they do less: each copy also waits for its decodes in libuv's pool, and two busy cores share the
- * memory bandwidth. This measures what they do; bench/http.ts prints both and judges by the limit.
+ * side they may do less or, when the limit's own one-core run was slowed by the machine's drift, more;
+ * this measures what they do. bench/http.ts prints both and judges by the limit.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import type { EngineSession } from '../src/core/engine.js';
-import { preprocess, runRows } from '../src/core/pipeline.js';
-import { createNodeEngine } from '../src/runtime/node/engine.js';
-import { createNodeImageKit } from '../src/runtime/node/image-kit.js';
 import { CORES, ownCpuMs } from './machine.js';
 import { loadBenchModel } from './photos.js';
+import { pipelineParts, pipelineStep } from './stages.js';
 
 export interface ParallelPipeline {
   copies: number;
@@ -25,11 +22,13 @@ export interface ParallelPipeline {
 }
 
 const WARM_UP_MS = 3000;
+/** Loading, warm-up and the window together never take longer than this: the copies are killed. */
+const DEADLINE_MS = 180_000;
 
 type ToChild = { type: 'go'; seconds: number };
 type FromChild = { type: 'ready' } | { type: 'done'; images: number; cpuMs: number; wallMs: number };
 
-/** Runs `copies` pipelines side by side for `seconds` (after each has warmed up on every photo). */
+/** Runs `copies` pipelines side by side for `seconds` (after each has warmed up for 3 s). */
 export async function measureParallelPipeline(
   model: { name: string; modelsDir: string | undefined },
   options: { copies?: number; seconds?: number } = {},
@@ -42,11 +41,30 @@ export async function measureParallelPipeline(
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
+  // Any copy that ends (or the deadline) fails the whole measurement at once: no wait on a dead copy.
+  let timer: NodeJS.Timeout | undefined;
+  const failed = Promise.race([
+    ...children.map(
+      (child) =>
+        new Promise<never>((_, reject) =>
+          child.once('close', (code, signal) =>
+            reject(new Error(`a pipeline copy ended (${signal ?? code}) before it reported`)),
+          ),
+        ),
+    ),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the pipeline copies took over ${DEADLINE_MS} ms`)),
+        DEADLINE_MS,
+      );
+    }),
+  ]);
+  failed.catch(() => undefined); // handled where it is raced
   try {
-    await Promise.all(children.map((child) => next(child, 'ready')));
+    await Promise.race([Promise.all(children.map((child) => next(child, 'ready'))), failed]);
     const results = Promise.all(children.map((child) => next(child, 'done')));
     for (const child of children) child.send({ type: 'go', seconds } satisfies ToChild);
-    const done = (await results) as Extract<FromChild, { type: 'done' }>[];
+    const done = await Promise.race([results, failed]);
     const images = done.reduce((sum, d) => sum + d.images, 0);
     const wallMs = Math.max(...done.map((d) => d.wallMs));
     return {
@@ -55,44 +73,34 @@ export async function measureParallelPipeline(
       cpuMsPerImage: done.reduce((sum, d) => sum + d.cpuMs, 0) / images,
     };
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill();
+    clearTimeout(timer);
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
 
-/** The child's next message of that type; fails if it exits first. */
-function next(child: ChildProcess, type: FromChild['type']): Promise<FromChild> {
-  return new Promise((resolve, reject) => {
+/** The child's next message of that type (its end is caught by measureParallelPipeline's race). */
+function next<T extends FromChild['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<FromChild, { type: T }>> {
+  return new Promise((resolve) => {
     const onMessage = (message: FromChild): void => {
       if (message.type !== type) return;
       child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message);
+      resolve(message as Extract<FromChild, { type: T }>);
     };
-    const onExit = (code: number | null): void =>
-      reject(new Error(`a pipeline copy exited (${code}) before '${type}'`));
     child.on('message', onMessage);
-    child.once('exit', onExit);
   });
 }
 
-/** One copy: warm up on every photo, wait for 'go', run the pipeline until the window ends. */
+/** One copy: warm up, wait for 'go', run the pipeline until the window ends. */
 async function child(name: string, modelsDir: string): Promise<void> {
   const model = await loadBenchModel(name, modelsDir || undefined);
-  const { decodeImage, kernels } = await createNodeImageKit();
-  const { photos, manifest } = model;
-  const session: EngineSession = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, {
-    threads: 1,
-  });
-  const { width, height, channels } = manifest.input;
-  const out = new Float32Array(width * height * channels); // reused, as the server's recycled inputs
-  const one = async (i: number): Promise<void> => {
-    const bytes = photos[i % photos.length]!.bytes;
-    const input = preprocess({ decoded: await decodeImage(bytes), bytes }, manifest, kernels, out);
-    await runRows(session, [input], manifest.output.name);
-  };
+  const parts = await pipelineParts(model);
   // Warm-up: V8's optimised code, onnxruntime's arena, sharp's and the kernels' first calls.
   const warm = performance.now() + WARM_UP_MS;
-  for (let i = 0; performance.now() < warm; i++) await one(i);
+  for (let i = 0; performance.now() < warm; i++) await pipelineStep(model, parts, i);
   const send = (message: FromChild): void => void process.send!(message);
   const started = new Promise<ToChild>((resolve) => process.once('message', resolve));
   send({ type: 'ready' });
@@ -101,9 +109,9 @@ async function child(name: string, modelsDir: string): Promise<void> {
   const t0 = performance.now();
   const end = t0 + go.seconds * 1000;
   let images = 0;
-  while (performance.now() < end) await one(images++);
+  while (performance.now() < end) await pipelineStep(model, parts, images++);
   send({ type: 'done', images, cpuMs: ownCpuMs() - c0, wallMs: performance.now() - t0 });
-  await session.dispose();
+  await parts.session.dispose();
   process.disconnect();
 }
 

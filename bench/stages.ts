@@ -5,7 +5,8 @@
  * thread of this process: libvips', onnxruntime's). Rounds are repeated; medians are reported.
  */
 import type { EngineSession } from '../src/core/engine.js';
-import { preprocess, runRows } from '../src/core/pipeline.js';
+import type { ImageDecoder } from '../src/core/image-types.js';
+import { type PreprocessKernels, preprocess, runRows } from '../src/core/pipeline.js';
 import { createNodeEngine } from '../src/runtime/node/engine.js';
 import { createNodeImageKit } from '../src/runtime/node/image-kit.js';
 import { median, ownCpuMs } from './machine.js';
@@ -51,19 +52,41 @@ async function timed(
   return { wallMs: median(wall), cpuMs: median(cpu), faults: median(faults) };
 }
 
-export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {
-  // The server's decoder (sharp, common PNGs through the fast path) and kernels.
+/** What one in-process pipeline needs: the server's image kit, a one-thread session, one model input. */
+export interface PipelineParts {
+  decodeImage: ImageDecoder;
+  kernels: PreprocessKernels;
+  session: EngineSession;
+  /**
+   * One model input written over and over, as the server's recycled buffers are
+   * (src/runtime/node/input-buffers.ts): a fresh one per image faulted 0–200 times, unevenly.
+   */
+  out: Float32Array;
+}
+
+/** The server's decoder (sharp, common PNGs through the fast path) and kernels; onnxruntime-node, 1 thread. */
+export async function pipelineParts(model: BenchModel): Promise<PipelineParts> {
   const { decodeImage, kernels } = await createNodeImageKit();
+  const session = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, { threads: 1 });
+  const { width, height, channels } = model.manifest.input;
+  return { decodeImage, kernels, session, out: new Float32Array(width * height * channels) };
+}
+
+/** decode → preprocess → inference of one photo: the pipeline stage, and each copy in pipeline-parallel.ts. */
+export async function pipelineStep(model: BenchModel, parts: PipelineParts, i: number): Promise<unknown> {
+  const bytes = model.photos[i % model.photos.length]!.bytes;
+  const { manifest } = model;
+  const decoded = await parts.decodeImage(bytes);
+  const input = preprocess({ decoded, bytes }, manifest, parts.kernels, parts.out);
+  return runRows(parts.session, [input], manifest.output.name);
+}
+
+export async function measureStages(model: BenchModel, rounds = 5): Promise<Stages> {
+  const parts = await pipelineParts(model);
+  const { decodeImage, kernels, session, out } = parts;
   const { photos, decoded, manifest } = model;
   const n = photos.length;
-  const session: EngineSession = await createNodeEngine({ providers: ['cpu'] }).createSession(model.bytes, {
-    threads: 1,
-  });
   try {
-    // One model input written over and over, as the server's recycled buffers are
-    // (src/runtime/node/input-buffers.ts): a fresh one per image faulted 0–200 times, unevenly.
-    const { width, height, channels } = manifest.input;
-    const out = new Float32Array(width * height * channels);
     const decode = await timed(rounds, n, (i) => decodeImage(photos[i]!.bytes));
     const pre = await timed(rounds, n, (i) =>
       preprocess({ decoded: decoded[i]!, bytes: photos[i]!.bytes }, manifest, kernels, out),
@@ -71,11 +94,7 @@ export async function measureStages(model: BenchModel, rounds = 5): Promise<Stag
     const inference = await timed(rounds, n, (i) =>
       runRows(session, [model.tensors[i]!], manifest.output.name),
     );
-    const pipeline = await timed(rounds, n, async (i) => {
-      const bytes = photos[i]!.bytes;
-      const input = preprocess({ decoded: await decodeImage(bytes), bytes }, manifest, kernels, out);
-      return runRows(session, [input], manifest.output.name);
-    });
+    const pipeline = await timed(rounds, n, (i) => pipelineStep(model, parts, i));
     return { decode, preprocess: pre, inference, pipeline };
   } finally {
     await session.dispose();
