@@ -17,9 +17,11 @@
  *      (docs/performance.md), which a server that runs for hours does not pay.
  * The order is 1, 2, a first pass of 3, then 1 and 2 again (the servers stay up, idle) and a second
  * pass of 3 (after 10 s of load at 16 clients again). This machine's speed drifts by up to 25% over
- * minutes, so each figure is the faster of its two runs, by one rule — the lower CPU ms per image: the
- * limits are the machine at its best, each HTTP point the server at its best, the other pass printed
- * beside it (comparing the best of two limits with a single server run would favour the limits).
+ * minutes, so each figure is the faster of its two runs: the one-core pipeline and each HTTP point by
+ * the lower CPU ms per image (what the pipeline limit and the server's CPU ratio are computed from),
+ * the raw engine and the side-by-side pipeline by images/s. The limits are the machine at its best,
+ * each HTTP point the server at its best, the other pass printed beside it (comparing the best of two
+ * limits with a single server run would favour the limits).
  * Every figure comes with the 1-minute load average: on this shared machine images/s fall with other
  * work, CPU ms per image much less. --record writes the model's block of bench/RESULTS.md and its charts.
  */
@@ -295,7 +297,7 @@ interface RunningServer {
   server: { child: ChildProcess; url: string };
 }
 
-/** A variant's server, started and warmed up (V8's optimised code, onnxruntime's arena, the pool). */
+/** A variant's server, started; measurePass warms it up (V8's optimised code, onnxruntime's arena). */
 async function startVariant(variant: ServerVariant): Promise<RunningServer> {
   return { variant, server: await startServer(variant.env) };
 }
