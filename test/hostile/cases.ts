@@ -26,6 +26,10 @@ export interface HostileCase extends HostileRequest {
 const WRANGLER_DEV_DRAINS =
   "wrangler dev's dev-only middleware (templates/middleware/middleware-ensure-req-body-drained.ts) holds every answer until the whole request body has arrived, and turning it off (WRANGLER_DISABLE_REQUEST_BODY_DRAINING) makes its proxy answer other requests 'Your worker restarted mid-request'; Cloudflare has neither, and the Worker's answer is the app's, checked on Node";
 
+/** wrangler dev's proxy after the Worker refuses a chunked body it has started reading. */
+const WRANGLER_DEV_RESETS =
+  "after the Worker refuses a chunked body it has started reading (413, the rest unread), wrangler dev resets the connection: its drain middleware only drains a body the Worker never touched. 30 such requests in a row (2026-12-01): every one that reached the Worker was logged 413, but 12 of the requests after one got wrangler's proxy's 503 'Your worker restarted mid-request' 3 of the 413 answers lost their body to the reset, and one upload was reset before any answer. Cloudflare has neither, and the Worker's answer is the app's, checked on Node";
+
 export interface Target {
   url: string;
   model: string;
@@ -346,6 +350,7 @@ function transportCases(t: Target, classify: string, seed: NamedImage): HostileC
         pauseMs: 0,
       }),
       statuses: [413],
+      notOnWranglerDev: WRANGLER_DEV_RESETS,
     },
     {
       name: 'Content-Length larger than the body (held open)',
