@@ -292,14 +292,10 @@ async function point(
 /** Seconds of load at 16 clients before the second pass: the server sat idle for minutes. */
 const REWARM_S = 10;
 
+/** A variant's server, up from its first pass to the end of the run (measurePass warms it up). */
 interface RunningServer {
   variant: ServerVariant;
   server: { child: ChildProcess; url: string };
-}
-
-/** A variant's server, started; measurePass warms it up (V8's optimised code, onnxruntime's arena). */
-async function startVariant(variant: ServerVariant): Promise<RunningServer> {
-  return { variant, server: await startServer(variant.env) };
 }
 
 /**
@@ -616,7 +612,7 @@ async function main(): Promise<void> {
   try {
     const first: Point[] = [];
     for (const variant of VARIANTS) {
-      const server = await startVariant(variant);
+      const server: RunningServer = { variant, server: await startServer(variant.env) };
       running.push(server);
       first.push(...(await measurePass(model, server, 1, warmUp)));
     }
